@@ -1,0 +1,56 @@
+namespace MigrationPortal.Core.Mailboxes;
+
+public enum FailureKind
+{
+    SourceCredentials = 1,
+    DestinationCredentials = 2,
+    SourceAndDestinationCredentials = 3,
+    SourceUnreachable = 4,
+    DestinationUnreachable = 5,
+    MigrationError = 6,
+}
+
+/// <summary>Why an item is Failed, in words an admin can act on.</summary>
+public sealed record FailureReason
+{
+    public const int MaxDetailLength = 2000;
+
+    private FailureReason(FailureKind kind, string? detail)
+    {
+        Kind = kind;
+        Detail = detail is { Length: > MaxDetailLength } ? detail[..MaxDetailLength] : detail;
+    }
+
+    public FailureKind Kind { get; }
+
+    /// <summary>The server's answer or the error message, when the kind needs one.</summary>
+    public string? Detail { get; }
+
+    public static FailureReason WrongCredentials(bool source, bool destination) => (source, destination) switch
+    {
+        (true, true) => new(FailureKind.SourceAndDestinationCredentials, null),
+        (true, false) => new(FailureKind.SourceCredentials, null),
+        (false, true) => new(FailureKind.DestinationCredentials, null),
+        _ => throw new ArgumentException("At least one side must have wrong credentials."),
+    };
+
+    public static FailureReason SourceUnreachable(string serverAnswer) => new(FailureKind.SourceUnreachable, serverAnswer);
+    public static FailureReason DestinationUnreachable(string serverAnswer) => new(FailureKind.DestinationUnreachable, serverAnswer);
+    public static FailureReason MigrationError(string message) => new(FailureKind.MigrationError, message);
+
+    /// <summary>Rebuilds a stored reason; the database keeps kind and detail apart.</summary>
+    public static FailureReason FromStored(FailureKind kind, string? detail) => new(kind, detail);
+
+    public string Text => Kind switch
+    {
+        FailureKind.SourceCredentials => "Source credentials are incorrect",
+        FailureKind.DestinationCredentials => "Destination credentials are incorrect",
+        FailureKind.SourceAndDestinationCredentials => "Source credentials are incorrect; Destination credentials are incorrect",
+        FailureKind.SourceUnreachable => $"Source server unreachable: {Detail}",
+        FailureKind.DestinationUnreachable => $"Destination server unreachable: {Detail}",
+        FailureKind.MigrationError => $"Migration error: {Detail}",
+        _ => Detail ?? Kind.ToString(),
+    };
+
+    public override string ToString() => Text;
+}

@@ -1,0 +1,269 @@
+using MigrationPortal.Core.CredentialRequests;
+using MigrationPortal.Core.Licenses;
+
+namespace MigrationPortal.Core.Mailboxes;
+
+/// <summary>
+/// A mailbox to move from the project's source server to its destination server, and its lifecycle.
+/// Every action is a method that checks the current status and throws <see cref="MailboxTransitionException"/>
+/// when the move is not allowed, so a bulk action can report per item and nothing half-applies.
+///
+/// The methods that touch pending credential requests or the running pass expect those to be loaded
+/// (the repository includes pending requests and running passes with the mailbox).
+/// </summary>
+public sealed class Mailbox
+{
+    public const int MaxNotifyLength = 254;
+
+    private readonly List<CredentialRequest> _credentialRequests = [];
+    private readonly List<MailboxEvent> _events = [];
+    private readonly List<MigrationPass> _passes = [];
+
+    private Mailbox()
+    {
+        Source = null!;
+        Destination = null!;
+        NotifyEmail = "";
+    }
+
+    public Mailbox(int projectId, MailboxCredentials source, MailboxCredentials destination, string notifyEmail, string actor, DateTimeOffset now)
+    {
+        ProjectId = projectId;
+        Source = source;
+        Destination = destination;
+        NotifyEmail = Validation.EmailAddress(notifyEmail, "notification address");
+        Status = MailboxStatus.NotStarted;
+        CreatedAt = now;
+        _events.Add(new MailboxEvent(now, actor, MailboxStatus.NotStarted, MailboxStatus.NotStarted, "Mailbox added"));
+    }
+
+    public int Id { get; private set; }
+    public int ProjectId { get; private set; }
+    public MailboxCredentials Source { get; private set; }
+    public MailboxCredentials Destination { get; private set; }
+
+    /// <summary>Where the mailbox user is emailed the credential link.</summary>
+    public string NotifyEmail { get; private set; }
+
+    public MailboxStatus Status { get; private set; }
+    public FailureReason? Failure { get; private set; }
+    public DateTimeOffset CreatedAt { get; private set; }
+    public DateTimeOffset? StatusChangedAt { get; private set; }
+
+    public MailboxLicenseState License { get; private set; }
+    public int LicensesConsumed { get; private set; }
+    public int PassesOnLicense { get; private set; }
+    public long BytesOnLicense { get; private set; }
+    public int PassCount { get; private set; }
+
+    /// <summary>Optimistic concurrency: the admin's Stop and the worker's pass cannot overwrite each other.</summary>
+    public int Version { get; private set; }
+
+    public IReadOnlyCollection<CredentialRequest> CredentialRequests => _credentialRequests;
+    public IReadOnlyCollection<MailboxEvent> Events => _events;
+    public IReadOnlyCollection<MigrationPass> Passes => _passes;
+
+    public string Label => Source.Email == Destination.Email ? Source.Email : $"{Source.Email} → {Destination.Email}";
+
+    public bool NeedsCredentialsFromUser => !Source.IsKnown || !Destination.IsKnown;
+
+    private MigrationPass? RunningPass => _passes.FirstOrDefault(p => p.Outcome == PassOutcome.Running);
+
+    // ----------------------------------------------------------------- admin actions
+
+    /// <summary>Start: holds a license if the item has no usable one, then asks the user for unknown credentials or submits the item for migration.</summary>
+    public IssuedCredentialRequest? Start(LicensePool pool, MailboxRules rules, string actor, DateTimeOffset now)
+    {
+        Require(MailboxAction.Start);
+
+        if (License == MailboxLicenseState.None || LicenseExhausted(rules.Licenses))
+        {
+            var why = License == MailboxLicenseState.None ? "Start" : "Start; the previous license is used up";
+            pool.Hold(Id, Label, actor, now, why);
+            License = MailboxLicenseState.Held;
+            PassesOnLicense = 0;
+            BytesOnLicense = 0;
+        }
+
+        RevokeOutstandingRequests(now);
+        Failure = null;
+
+        if (NeedsCredentialsFromUser)
+        {
+            var (request, nonce) = CredentialRequest.Issue(Id, !Source.IsKnown, !Destination.IsKnown, now, rules.CredentialLinkLifetime);
+            _credentialRequests.Add(request);
+            MoveTo(MailboxStatus.WaitingForUser, actor, now, $"Started; {DescribeMissing()} credentials requested from {NotifyEmail}");
+            return new IssuedCredentialRequest(request, nonce);
+        }
+
+        MoveTo(MailboxStatus.Submitted, actor, now, "Started; submitted for migration");
+        return null;
+    }
+
+    /// <summary>Stop: revokes the user's link, ends a running pass, and returns a license that has moved no data.</summary>
+    public void Stop(LicensePool pool, string actor, DateTimeOffset now)
+    {
+        Require(MailboxAction.Stop);
+        RevokeOutstandingRequests(now);
+        var pass = RunningPass;
+        pass?.End(PassOutcome.Stopped, now);
+        SettleHeldLicense(pool, pass, actor, now, "Stopped");
+        MoveTo(MailboxStatus.Stopped, actor, now, "Stopped");
+    }
+
+    /// <summary>Clear Credentials: forgets the stored password of the chosen sides; the next Start asks the user for them.</summary>
+    public void ClearCredentials(bool source, bool destination, string actor, DateTimeOffset now)
+    {
+        if (!source && !destination)
+            throw new DomainValidationException("Choose Clear Source Credentials, Clear Destination Credentials, or both.");
+        Require(MailboxAction.ClearCredentials);
+        if (source) Source.Clear();
+        if (destination) Destination.Clear();
+        RevokeOutstandingRequests(now);
+        var sides = (source, destination) switch { (true, true) => "Source and destination", (true, _) => "Source", _ => "Destination" };
+        MoveTo(Status, actor, now, $"{sides} credentials cleared");
+    }
+
+    /// <summary>Checks that the item may be deleted and closes its link. The caller removes it; consumed licenses are not returned.</summary>
+    public void Delete(DateTimeOffset now)
+    {
+        Require(MailboxAction.Delete);
+        RevokeOutstandingRequests(now);
+    }
+
+    /// <summary>Edit: replaces the addresses and credentials. Only for items nobody is working on.</summary>
+    public void Edit(MailboxCredentials source, MailboxCredentials destination, string notifyEmail, string actor, DateTimeOffset now)
+    {
+        Require(MailboxAction.Edit);
+        var notify = Validation.EmailAddress(notifyEmail, "notification address");
+        Source = source;
+        Destination = destination;
+        NotifyEmail = notify;
+        RevokeOutstandingRequests(now);
+        MoveTo(Status, actor, now, "Mailbox edited");
+    }
+
+    // ----------------------------------------------------------------- the user's link and the engine
+
+    /// <summary>The user's credentials were accepted by both servers: they are kept (as ciphertext) and the item is submitted.</summary>
+    public void AcceptCredentials(CredentialRequest request, (string Login, string ProtectedPassword)? source,
+        (string Login, string ProtectedPassword)? destination, DateTimeOffset now)
+    {
+        Require(MailboxAction.SubmitCredentials);
+        UseRequest(request, now);
+        if (request.AsksSource && source is null) throw new ArgumentException("The source credentials were requested.", nameof(source));
+        if (request.AsksDestination && destination is null) throw new ArgumentException("The destination credentials were requested.", nameof(destination));
+        if (source is { } s) Source.Set(s.Login, s.ProtectedPassword);
+        if (destination is { } d) Destination.Set(d.Login, d.ProtectedPassword);
+        MoveTo(MailboxStatus.Submitted, "mailbox user", now, "Credentials verified; submitted for migration");
+    }
+
+    /// <summary>A server refused the user's credentials: the link is used up and the item fails, saying which side was wrong.</summary>
+    public void RejectCredentials(CredentialRequest request, bool sourceWrong, bool destinationWrong, LicensePool pool, DateTimeOffset now)
+    {
+        Require(MailboxAction.SubmitCredentials);
+        UseRequest(request, now);
+        Fail(FailureReason.WrongCredentials(sourceWrong, destinationWrong), pool, "mailbox user", now);
+    }
+
+    public void BeginPass(DateTimeOffset now)
+    {
+        Require(MailboxAction.BeginPass);
+        PassCount++;
+        _passes.Add(new MigrationPass(PassCount, now));
+        MoveTo(MailboxStatus.Migrating, "migration engine", now, $"Pass {PassCount} started");
+    }
+
+    public void RecordProgress(int items, long bytes)
+    {
+        Require(MailboxAction.RecordProgress);
+        (RunningPass ?? throw new InvalidOperationException("No pass is running.")).AddProgress(items, bytes);
+        Version++;
+    }
+
+    /// <summary>A pass finished: a pass that moved data consumes the held license; one that moved nothing gives it back.</summary>
+    public void CompletePass(LicensePool pool, DateTimeOffset now)
+    {
+        Require(MailboxAction.CompletePass);
+        var pass = RunningPass ?? throw new InvalidOperationException("No pass is running.");
+        pass.End(PassOutcome.Completed, now);
+        SettleHeldLicense(pool, pass, "migration engine", now, $"Pass {pass.Number} completed");
+        if (License == MailboxLicenseState.Consumed)
+        {
+            PassesOnLicense++;
+            BytesOnLicense += pass.BytesCopied;
+        }
+        MoveTo(MailboxStatus.Completed, "migration engine", now, $"Pass {pass.Number} completed: {pass.ItemsCopied} items, {pass.BytesCopied} bytes");
+    }
+
+    /// <summary>Fail: the item stops with a reason; a license that moved no data goes back to the pool.</summary>
+    public void Fail(FailureReason reason, LicensePool pool, string actor, DateTimeOffset now)
+    {
+        Require(MailboxAction.Fail);
+        RevokeOutstandingRequests(now);
+        var pass = RunningPass;
+        pass?.End(PassOutcome.Failed, now);
+        SettleHeldLicense(pool, pass, actor, now, $"Failed: {reason.Text}");
+        Failure = reason;
+        MoveTo(MailboxStatus.Failed, actor, now, reason.Text);
+    }
+
+    // ----------------------------------------------------------------- rules
+
+    public bool Allows(MailboxAction action) => MailboxTransitions.IsAllowed(Status, action);
+
+    private void Require(MailboxAction action)
+    {
+        if (!Allows(action))
+            throw new MailboxTransitionException(MailboxTransitions.RefusalMessage(Status, action));
+    }
+
+    private bool LicenseExhausted(LicensePolicy policy) =>
+        License == MailboxLicenseState.Consumed
+        && (PassesOnLicense >= policy.MaxPassesPerLicense || BytesOnLicense >= policy.MaxBytesPerLicense);
+
+    /// <summary>A held license becomes consumed once its pass moved data; otherwise it goes back to the pool.</summary>
+    private void SettleHeldLicense(LicensePool pool, MigrationPass? pass, string actor, DateTimeOffset now, string why)
+    {
+        if (License != MailboxLicenseState.Held) return;
+        if (pass is { MovedData: true })
+        {
+            pool.Consume(Id, Label, actor, now, why);
+            License = MailboxLicenseState.Consumed;
+            LicensesConsumed++;
+        }
+        else
+        {
+            pool.Return(Id, Label, actor, now, $"{why}; no data was moved");
+            License = MailboxLicenseState.None;
+        }
+    }
+
+    private void UseRequest(CredentialRequest request, DateTimeOffset now)
+    {
+        if (request.MailboxId != Id || !request.IsUsable(now))
+            throw new MailboxTransitionException("This credential request is no longer valid.");
+        request.MarkUsed(now);
+    }
+
+    private void RevokeOutstandingRequests(DateTimeOffset now)
+    {
+        foreach (var request in _credentialRequests)
+            request.Revoke(now);
+    }
+
+    private string DescribeMissing() => (Source.IsKnown, Destination.IsKnown) switch
+    {
+        (false, false) => "source and destination",
+        (false, true) => "source",
+        _ => "destination",
+    };
+
+    private void MoveTo(MailboxStatus to, string actor, DateTimeOffset now, string description)
+    {
+        _events.Add(new MailboxEvent(now, actor, Status, to, description));
+        if (to != Status) StatusChangedAt = now;
+        Status = to;
+        Version++;
+    }
+}

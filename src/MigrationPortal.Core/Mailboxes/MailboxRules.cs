@@ -1,0 +1,12 @@
+using MigrationPortal.Core.Licenses;
+
+namespace MigrationPortal.Core.Mailboxes;
+
+/// <summary>The operator's settings that the lifecycle obeys.</summary>
+public sealed record MailboxRules(LicensePolicy Licenses, TimeSpan CredentialLinkLifetime)
+{
+    public static MailboxRules Default { get; } = new(LicensePolicy.Default, TimeSpan.FromDays(7));
+}
+
+/// <summary>A credential request just created by Start, with the nonce its link must carry.</summary>
+public sealed record IssuedCredentialRequest(CredentialRequests.CredentialRequest Request, byte[] Nonce);

@@ -1,0 +1,37 @@
+namespace MigrationPortal.Core.Projects;
+
+/// <summary>A migration project: where mail comes from, where it goes, and how many mailboxes may move at once.</summary>
+public sealed class MigrationProject
+{
+    public const int MaxNameLength = 200;
+    public const int MaxConcurrencyLimit = 500;
+
+    private MigrationProject() { Name = ""; Source = null!; Destination = null!; }
+
+    public MigrationProject(string name, ImapEndpoint source, ImapEndpoint destination, int maxConcurrentMigrations, DateTimeOffset now)
+    {
+        CreatedAt = now;
+        Name = "";
+        Source = source;
+        Destination = destination;
+        Update(name, source, destination, maxConcurrentMigrations);
+    }
+
+    public int Id { get; private set; }
+    public string Name { get; private set; }
+    public ImapEndpoint Source { get; private set; }
+    public ImapEndpoint Destination { get; private set; }
+    public int MaxConcurrentMigrations { get; private set; }
+    public DateTimeOffset CreatedAt { get; private set; }
+
+    public void Update(string name, ImapEndpoint source, ImapEndpoint destination, int maxConcurrentMigrations)
+    {
+        var validName = Validation.Required(name, "project name", MaxNameLength);
+        if (maxConcurrentMigrations < 1 || maxConcurrentMigrations > MaxConcurrencyLimit)
+            throw new DomainValidationException($"Maximum concurrent migrations must be between 1 and {MaxConcurrencyLimit}.");
+        Name = validName;
+        Source = source;
+        Destination = destination;
+        MaxConcurrentMigrations = maxConcurrentMigrations;
+    }
+}
