@@ -46,7 +46,18 @@ public sealed class Mailbox
     public string NotifyEmail { get; private set; }
 
     public MailboxStatus Status { get; private set; }
-    public FailureReason? Failure { get; private set; }
+    private FailureKind? _failureKind;
+    private string? _failureDetail;
+
+    public FailureReason? Failure
+    {
+        get => _failureKind is { } kind ? FailureReason.FromStored(kind, _failureDetail) : null;
+        private set
+        {
+            _failureKind = value?.Kind;
+            _failureDetail = value?.Detail;
+        }
+    }
     public DateTimeOffset CreatedAt { get; private set; }
     public DateTimeOffset? StatusChangedAt { get; private set; }
 

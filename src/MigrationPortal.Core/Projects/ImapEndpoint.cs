@@ -28,9 +28,11 @@ public sealed record ImapEndpoint
         Security = security;
     }
 
-    public string Host { get; }
-    public int Port { get; }
-    public TlsMode Security { get; }
+    private ImapEndpoint() { Host = ""; }
+
+    public string Host { get; private init; }
+    public int Port { get; private init; }
+    public TlsMode Security { get; private init; }
 
     public override string ToString() => $"{Host}:{Port} ({Security})";
 }

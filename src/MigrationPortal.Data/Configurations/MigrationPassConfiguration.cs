@@ -1,0 +1,16 @@
+using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.Metadata.Builders;
+using MigrationPortal.Core.Mailboxes;
+
+namespace MigrationPortal.Data.Configurations;
+
+internal sealed class MigrationPassConfiguration : IEntityTypeConfiguration<MigrationPass>
+{
+    public void Configure(EntityTypeBuilder<MigrationPass> builder)
+    {
+        builder.ToTable("MigrationPasses");
+        builder.Property(p => p.Outcome).HasConversion<string>().HasMaxLength(16);
+        builder.HasIndex(p => new { p.MailboxId, p.Number }).IsUnique();
+        builder.Ignore(p => p.MovedData);
+    }
+}

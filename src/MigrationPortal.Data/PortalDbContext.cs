@@ -1,0 +1,41 @@
+using Microsoft.AspNetCore.DataProtection.EntityFrameworkCore;
+using Microsoft.AspNetCore.Identity;
+using Microsoft.AspNetCore.Identity.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.Storage.ValueConversion;
+using MigrationPortal.Core.CredentialRequests;
+using MigrationPortal.Core.Licenses;
+using MigrationPortal.Core.Mailboxes;
+using MigrationPortal.Core.Projects;
+
+namespace MigrationPortal.Data;
+
+/// <summary>One database for the portal: admins (Identity), the DataProtection key ring, and the domain.</summary>
+public sealed class PortalDbContext(DbContextOptions<PortalDbContext> options)
+    : IdentityDbContext<IdentityUser>(options), IDataProtectionKeyContext
+{
+    public DbSet<MigrationProject> Projects => Set<MigrationProject>();
+    public DbSet<Mailbox> Mailboxes => Set<Mailbox>();
+    public DbSet<MailboxEvent> MailboxEvents => Set<MailboxEvent>();
+    public DbSet<MigrationPass> MigrationPasses => Set<MigrationPass>();
+    public DbSet<CredentialRequest> CredentialRequests => Set<CredentialRequest>();
+    public DbSet<LicensePool> LicensePools => Set<LicensePool>();
+    public DbSet<LicenseMovement> LicenseMovements => Set<LicenseMovement>();
+    public DbSet<DataProtectionKey> DataProtectionKeys => Set<DataProtectionKey>();
+
+    protected override void OnModelCreating(ModelBuilder builder)
+    {
+        base.OnModelCreating(builder);
+        builder.ApplyConfigurationsFromAssembly(typeof(PortalDbContext).Assembly);
+    }
+
+    protected override void ConfigureConventions(ModelConfigurationBuilder configurationBuilder)
+    {
+        // SQLite has no date type that sorts and compares in SQL; UTC ticks do (expiry and lease queries need it).
+        if (Database.IsSqlite())
+        {
+            configurationBuilder.Properties<DateTimeOffset>().HaveConversion<DateTimeOffsetToBinaryConverter>();
+            configurationBuilder.Properties<DateTimeOffset?>().HaveConversion<DateTimeOffsetToBinaryConverter>();
+        }
+    }
+}
