@@ -20,9 +20,9 @@ public static class PortalDatabase
 
     public static IServiceCollection AddPortalDatabase(this IServiceCollection services, IConfiguration configuration, string contentRootPath)
     {
-        var provider = ReadProvider(configuration);
-        var connectionString = configuration.GetConnectionString("Portal");
-        services.AddDbContext<PortalDbContext>(options => Configure(options, provider, connectionString, contentRootPath));
+        // Read when the first context is made, not now, so settings a test host adds later still count.
+        services.AddDbContext<PortalDbContext>(options =>
+            Configure(options, ReadProvider(configuration), configuration.GetConnectionString("Portal"), contentRootPath));
         return services;
     }
 

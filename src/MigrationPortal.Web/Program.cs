@@ -1,7 +1,10 @@
-var builder = WebApplication.CreateBuilder(args);
-builder.Services.AddRazorPages();
+using MigrationPortal.Web.Startup;
+
+var builder = WebApplication.CreateBuilder(PortalHost.Options(args));
+builder.AddPortal();
+
 var app = builder.Build();
-app.MapRazorPages();
+app.UsePortal();
 app.Run();
 
 public partial class Program;

@@ -1,0 +1,32 @@
+using Microsoft.AspNetCore.Mvc;
+using Microsoft.AspNetCore.Mvc.RazorPages;
+using MigrationPortal.Core;
+using MigrationPortal.Core.Projects;
+using MigrationPortal.Data;
+
+namespace MigrationPortal.Web.Areas.Admin.Pages.Projects;
+
+public sealed class CreateModel(PortalDbContext db, TimeProvider time) : PageModel
+{
+    [BindProperty]
+    public ProjectInput Input { get; set; } = new();
+
+    public void OnGet() { }
+
+    public async Task<IActionResult> OnPostAsync(CancellationToken ct)
+    {
+        if (!ModelState.IsValid) return Page();
+        try
+        {
+            var project = new MigrationProject(Input.Name, Input.Source(), Input.Destination(), Input.MaxConcurrentMigrations, time.GetUtcNow());
+            db.Projects.Add(project);
+            await db.SaveChangesAsync(ct);
+            return RedirectToPage("Dashboard", new { id = project.Id });
+        }
+        catch (DomainValidationException e)
+        {
+            ModelState.AddModelError(string.Empty, e.Message);
+            return Page();
+        }
+    }
+}

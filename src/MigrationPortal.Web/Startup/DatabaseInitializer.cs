@@ -1,0 +1,67 @@
+using Microsoft.AspNetCore.Identity;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Options;
+using MigrationPortal.Data;
+using MigrationPortal.Email;
+
+namespace MigrationPortal.Web.Startup;
+
+/// <summary>
+/// Brings the database to the current migration and creates the configured first admin, before the
+/// server takes requests (hosted services start before Kestrel listens).
+/// </summary>
+internal sealed partial class DatabaseInitializer(
+    IServiceProvider services,
+    IOptions<AdminOptions> admin,
+    EmailDeliveryDescription emailDelivery,
+    ILogger<DatabaseInitializer> logger) : IHostedService
+{
+    public async Task StartAsync(CancellationToken cancellationToken)
+    {
+        await using var scope = services.CreateAsyncScope();
+        var db = scope.ServiceProvider.GetRequiredService<PortalDbContext>();
+        await db.Database.MigrateAsync(cancellationToken);
+        LogDatabaseReady(logger, db.Database.ProviderName ?? "?", DescribeDatabase(db));
+        LogEmailDelivery(logger, emailDelivery.Describe());
+
+        await EnsureAdminAsync(scope.ServiceProvider, cancellationToken);
+    }
+
+    public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+    private async Task EnsureAdminAsync(IServiceProvider scoped, CancellationToken cancellationToken)
+    {
+        var (email, password) = (admin.Value.Email?.Trim(), admin.Value.Password);
+        if (string.IsNullOrEmpty(email) || string.IsNullOrEmpty(password)) return;
+
+        var roles = scoped.GetRequiredService<RoleManager<IdentityRole>>();
+        if (!await roles.RoleExistsAsync(PortalServices.AdminRole))
+            Check(await roles.CreateAsync(new IdentityRole(PortalServices.AdminRole)), "create the Admin role");
+
+        var users = scoped.GetRequiredService<UserManager<IdentityUser>>();
+        if (await users.FindByEmailAsync(email) is not null) return;
+
+        var user = new IdentityUser { UserName = email, Email = email, EmailConfirmed = true };
+        Check(await users.CreateAsync(user, password), $"create the admin account {email} from Admin:Email and Admin:Password");
+        Check(await users.AddToRoleAsync(user, PortalServices.AdminRole), $"make {email} an admin");
+        LogAdminCreated(logger, email);
+    }
+
+    private static void Check(IdentityResult result, string what)
+    {
+        if (!result.Succeeded)
+            throw new InvalidOperationException($"Could not {what}: {string.Join(" ", result.Errors.Select(e => e.Description))}");
+    }
+
+    private static string DescribeDatabase(PortalDbContext db) =>
+        db.Database.IsSqlite() ? db.Database.GetDbConnection().DataSource : db.Database.GetDbConnection().Database;
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Database ready ({Provider}: {Database})")]
+    private static partial void LogDatabaseReady(ILogger logger, string provider, string database);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Outgoing mail: {Delivery}")]
+    private static partial void LogEmailDelivery(ILogger logger, string delivery);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Created the admin account {Email}")]
+    private static partial void LogAdminCreated(ILogger logger, string email);
+}

@@ -1,0 +1,37 @@
+using System.ComponentModel.DataAnnotations;
+
+namespace MigrationPortal.Web.Startup;
+
+/// <summary>The <c>Portal</c> configuration section.</summary>
+public sealed class PortalOptions
+{
+    public const string Section = "Portal";
+
+    /// <summary>The base of every link the portal emails, e.g. https://migrate.example.org. Never taken from a request.</summary>
+    [Url]
+    public string? PublicBaseUrl { get; set; }
+
+    /// <summary>How long an emailed credential link stays valid.</summary>
+    [Range(typeof(TimeSpan), "00:05:00", "90.00:00:00")]
+    public TimeSpan CredentialLinkLifetime { get; set; } = TimeSpan.FromDays(7);
+}
+
+/// <summary>The <c>Licenses</c> configuration section: what one mailbox license covers.</summary>
+public sealed class LicenseOptions
+{
+    public const string Section = "Licenses";
+
+    [Range(1, 1000)]
+    public int MaxPassesPerLicense { get; set; } = 10;
+
+    [Range(1, 100_000)]
+    public int MaxGigabytesPerLicense { get; set; } = 50;
+}
+
+/// <summary>The <c>Admin</c> section: the first admin account, created at start-up when missing.</summary>
+public sealed class AdminOptions
+{
+    public const string Section = "Admin";
+    public string? Email { get; set; }
+    public string? Password { get; set; }
+}

@@ -1,0 +1,96 @@
+using Microsoft.AspNetCore.DataProtection;
+using Microsoft.AspNetCore.Identity;
+using Microsoft.Extensions.Options;
+using MigrationPortal.Core;
+using MigrationPortal.Core.Licenses;
+using MigrationPortal.Core.Mailboxes;
+using MigrationPortal.Data;
+using MigrationPortal.Email;
+using MigrationPortal.Web.Mailboxes;
+using MigrationPortal.Web.Security;
+
+namespace MigrationPortal.Web.Startup;
+
+/// <summary>The composition root, kept out of Program.cs so tests and the host build the same app.</summary>
+public static class PortalServices
+{
+    public const string AdminPolicy = "Admin";
+    public const string AdminRole = "Admin";
+
+    public static WebApplicationBuilder AddPortal(this WebApplicationBuilder builder)
+    {
+        var services = builder.Services;
+        var configuration = builder.Configuration;
+
+        // First, so the database is migrated before anything else (the DataProtection key ring) reads it.
+        services.AddHostedService<DatabaseInitializer>();
+        services.AddSingleton(TimeProvider.System);
+        services.AddOptions<PortalOptions>().Bind(configuration.GetSection(PortalOptions.Section)).ValidateDataAnnotations().ValidateOnStart();
+        services.AddOptions<LicenseOptions>().Bind(configuration.GetSection(LicenseOptions.Section)).ValidateDataAnnotations().ValidateOnStart();
+        services.Configure<AdminOptions>(configuration.GetSection(AdminOptions.Section));
+        services.AddSingleton(sp =>
+        {
+            var portal = sp.GetRequiredService<IOptions<PortalOptions>>().Value;
+            var licenses = sp.GetRequiredService<IOptions<LicenseOptions>>().Value;
+            return new MailboxRules(
+                new LicensePolicy(licenses.MaxPassesPerLicense, licenses.MaxGigabytesPerLicense * 1024L * 1024 * 1024),
+                portal.CredentialLinkLifetime);
+        });
+
+        services.AddPortalDatabase(configuration, builder.Environment.ContentRootPath);
+        services.AddDataProtection()
+            .SetApplicationName("MigrationPortal")
+            .PersistKeysToDbContext<PortalDbContext>();
+        services.AddSingleton<IPasswordProtector, DataProtectionPasswordProtector>();
+
+        services.AddIdentity<IdentityUser, IdentityRole>(options =>
+            {
+                options.User.RequireUniqueEmail = true;
+                options.Lockout.AllowedForNewUsers = true;
+                options.Lockout.MaxFailedAccessAttempts = 5;
+                options.Lockout.DefaultLockoutTimeSpan = TimeSpan.FromMinutes(15);
+                options.Password.RequiredLength = 10;
+            })
+            .AddEntityFrameworkStores<PortalDbContext>()
+            .AddDefaultTokenProviders();
+        services.ConfigureApplicationCookie(cookie =>
+        {
+            cookie.LoginPath = "/Admin/Account/Login";
+            cookie.LogoutPath = "/Admin/Account/Logout";
+            cookie.AccessDeniedPath = "/Admin/Account/Login";
+            cookie.Cookie.Name = "MigrationPortal.Admin";
+            cookie.Cookie.HttpOnly = true;
+            cookie.Cookie.SameSite = SameSiteMode.Strict;
+            cookie.SlidingExpiration = true;
+            cookie.ExpireTimeSpan = TimeSpan.FromHours(8);
+        });
+        services.AddAuthorizationBuilder()
+            .AddPolicy(AdminPolicy, policy => policy.RequireAuthenticatedUser().RequireRole(AdminRole));
+
+        services.AddRazorPages(options =>
+        {
+            options.Conventions.AuthorizeAreaFolder("Admin", "/", AdminPolicy);
+            options.Conventions.AllowAnonymousToAreaPage("Admin", "/Account/Login");
+        });
+        services.AddAntiforgery(options => options.Cookie.Name = "MigrationPortal.Antiforgery");
+
+        services.AddPortalEmail(configuration, builder.Environment.ContentRootPath);
+        services.AddScoped<MailboxActionService>();
+        return builder;
+    }
+
+    public static WebApplication UsePortal(this WebApplication app)
+    {
+        if (!app.Environment.IsDevelopment())
+        {
+            app.UseExceptionHandler("/Error");
+            app.UseHsts();
+        }
+        app.UseStaticFiles();
+        app.UseRouting();
+        app.UseAuthentication();
+        app.UseAuthorization();
+        app.MapRazorPages();
+        return app;
+    }
+}
