@@ -24,6 +24,12 @@ internal static class Validation
         return login;
     }
 
+    public static string RequiredLogin(string? value)
+    {
+        var login = LoginName(value);
+        return login.Length > 0 ? login : throw new DomainValidationException("A login name is required.");
+    }
+
     public static string Required(string? value, string what, int maxLength)
     {
         var text = value?.Trim() ?? "";

@@ -116,9 +116,7 @@ public sealed class Mailbox
     {
         Require(MailboxAction.Stop);
         RevokeOutstandingRequests(now);
-        var pass = RunningPass;
-        pass?.End(PassOutcome.Stopped, now);
-        SettleHeldLicense(pool, pass, actor, now, "Stopped");
+        EndPass(RunningPass, PassOutcome.Stopped, pool, actor, now, "Stopped");
         MoveTo(MailboxStatus.Stopped, actor, now, "Stopped");
     }
 
@@ -161,11 +159,16 @@ public sealed class Mailbox
         (string Login, string ProtectedPassword)? destination, DateTimeOffset now)
     {
         Require(MailboxAction.SubmitCredentials);
+        // Everything is checked before the one-time link is used, so a refused answer leaves it pending.
+        if (request.AsksSource != source.HasValue)
+            throw new ArgumentException(request.AsksSource ? "The source credentials were requested." : "The source credentials were not requested.", nameof(source));
+        if (request.AsksDestination != destination.HasValue)
+            throw new ArgumentException(request.AsksDestination ? "The destination credentials were requested." : "The destination credentials were not requested.", nameof(destination));
+        var sourceLogin = source is { } s ? Validation.RequiredLogin(s.Login) : null;
+        var destinationLogin = destination is { } d ? Validation.RequiredLogin(d.Login) : null;
         UseRequest(request, now);
-        if (request.AsksSource && source is null) throw new ArgumentException("The source credentials were requested.", nameof(source));
-        if (request.AsksDestination && destination is null) throw new ArgumentException("The destination credentials were requested.", nameof(destination));
-        if (source is { } s) Source.Set(s.Login, s.ProtectedPassword);
-        if (destination is { } d) Destination.Set(d.Login, d.ProtectedPassword);
+        if (sourceLogin is not null) Source.Set(sourceLogin, source!.Value.ProtectedPassword);
+        if (destinationLogin is not null) Destination.Set(destinationLogin, destination!.Value.ProtectedPassword);
         MoveTo(MailboxStatus.Submitted, "mailbox user", now, "Credentials verified; submitted for migration");
     }
 
@@ -173,8 +176,9 @@ public sealed class Mailbox
     public void RejectCredentials(CredentialRequest request, bool sourceWrong, bool destinationWrong, LicensePool pool, DateTimeOffset now)
     {
         Require(MailboxAction.SubmitCredentials);
+        var reason = FailureReason.WrongCredentials(sourceWrong, destinationWrong);
         UseRequest(request, now);
-        Fail(FailureReason.WrongCredentials(sourceWrong, destinationWrong), pool, "mailbox user", now);
+        Fail(reason, pool, "mailbox user", now);
     }
 
     public void BeginPass(DateTimeOffset now)
@@ -197,13 +201,7 @@ public sealed class Mailbox
     {
         Require(MailboxAction.CompletePass);
         var pass = RunningPass ?? throw new InvalidOperationException("No pass is running.");
-        pass.End(PassOutcome.Completed, now);
-        SettleHeldLicense(pool, pass, "migration engine", now, $"Pass {pass.Number} completed");
-        if (License == MailboxLicenseState.Consumed)
-        {
-            PassesOnLicense++;
-            BytesOnLicense += pass.BytesCopied;
-        }
+        EndPass(pass, PassOutcome.Completed, pool, "migration engine", now, $"Pass {pass.Number} completed");
         MoveTo(MailboxStatus.Completed, "migration engine", now, $"Pass {pass.Number} completed: {pass.ItemsCopied} items, {pass.BytesCopied} bytes");
     }
 
@@ -212,9 +210,7 @@ public sealed class Mailbox
     {
         Require(MailboxAction.Fail);
         RevokeOutstandingRequests(now);
-        var pass = RunningPass;
-        pass?.End(PassOutcome.Failed, now);
-        SettleHeldLicense(pool, pass, actor, now, $"Failed: {reason.Text}");
+        EndPass(RunningPass, PassOutcome.Failed, pool, actor, now, $"Failed: {reason.Text}");
         Failure = reason;
         MoveTo(MailboxStatus.Failed, actor, now, reason.Text);
     }
@@ -232,6 +228,21 @@ public sealed class Mailbox
     private bool LicenseExhausted(LicensePolicy policy) =>
         License == MailboxLicenseState.Consumed
         && (PassesOnLicense >= policy.MaxPassesPerLicense || BytesOnLicense >= policy.MaxBytesPerLicense);
+
+    /// <summary>
+    /// Ends the running pass, if any, and settles the license: a pass that moved data consumes a held license,
+    /// and every pass that ends on a consumed license counts against what that license covers, however it ended.
+    /// </summary>
+    private void EndPass(MigrationPass? pass, PassOutcome outcome, LicensePool pool, string actor, DateTimeOffset now, string why)
+    {
+        pass?.End(outcome, now);
+        SettleHeldLicense(pool, pass, actor, now, why);
+        if (pass is not null && License == MailboxLicenseState.Consumed)
+        {
+            PassesOnLicense++;
+            BytesOnLicense += pass.BytesCopied;
+        }
+    }
 
     /// <summary>A held license becomes consumed once its pass moved data; otherwise it goes back to the pool.</summary>
     private void SettleHeldLicense(LicensePool pool, MigrationPass? pass, string actor, DateTimeOffset now, string why)

@@ -41,9 +41,7 @@ public sealed class MailboxCredentials
 
     internal void Set(string loginName, string protectedPassword)
     {
-        LoginName = Validation.LoginName(loginName);
-        if (LoginName.Length == 0)
-            throw new DomainValidationException("A login name is required.");
+        LoginName = Validation.RequiredLogin(loginName);
         ProtectedPassword = protectedPassword;
     }
 }
