@@ -1,0 +1,95 @@
+using AngleSharp.Dom;
+using AngleSharp.Html.Dom;
+using Microsoft.AspNetCore.Mvc.Testing;
+
+namespace MigrationPortal.Web.Tests.Infrastructure;
+
+/// <summary>Page objects for the admin area: every step goes through the real pages and forms.</summary>
+public sealed class AdminPages(HtmlClient client)
+{
+    public HtmlClient Client => client;
+
+    public static AdminPages Open(PortalFactory factory) =>
+        new(new HtmlClient(factory.CreateClient(new WebApplicationFactoryClientOptions { AllowAutoRedirect = true, HandleCookies = true })));
+
+    public async Task<IHtmlDocument> LoginAsync(string email = PortalFactory.AdminEmail, string password = PortalFactory.AdminPassword)
+    {
+        var page = await client.GetAsync("/Admin/Account/Login");
+        return await client.SubmitAsync(Form(page), "Log in", new Dictionary<string, string>
+        {
+            ["Input.Email"] = email,
+            ["Input.Password"] = password,
+        });
+    }
+
+    public async Task<int> CreateProjectAsync(string name = "Acme move", string sourceHost = "imap.source.test", string destinationHost = "imap.destination.test")
+    {
+        var page = await client.GetAsync("/Admin/Projects/Create");
+        await client.SubmitAsync(Form(page), "Create project", new Dictionary<string, string>
+        {
+            ["Input.Name"] = name,
+            ["Input.SourceHost"] = sourceHost,
+            ["Input.SourcePort"] = "993",
+            ["Input.SourceSecurity"] = "Tls",
+            ["Input.DestinationHost"] = destinationHost,
+            ["Input.DestinationPort"] = "993",
+            ["Input.DestinationSecurity"] = "Tls",
+            ["Input.MaxConcurrentMigrations"] = "5",
+        });
+        var path = client.LastResponse!.RequestMessage!.RequestUri!.AbsolutePath;
+        Assert.StartsWith("/Admin/Projects/Dashboard/", path);
+        return int.Parse(path.Split('/').Last());
+    }
+
+    /// <summary>Adds a mailbox; a null password means "I don't know the username or password" for that side.</summary>
+    public async Task<int> AddMailboxAsync(int projectId, string email, string? sourcePassword, string? destinationPassword)
+    {
+        var page = await client.GetAsync($"/Admin/Mailboxes/Create?projectId={projectId}");
+        var dashboard = await client.SubmitAsync(Form(page), "Add mailbox", new Dictionary<string, string>
+        {
+            ["Input.SourceEmail"] = email,
+            ["Input.SourceUnknown"] = (sourcePassword is null).ToString(),
+            ["Input.SourcePassword"] = sourcePassword ?? "",
+            ["Input.DestinationEmail"] = email,
+            ["Input.DestinationUnknown"] = (destinationPassword is null).ToString(),
+            ["Input.DestinationPassword"] = destinationPassword ?? "",
+            ["Input.NotifyEmail"] = email,
+        });
+        var row = dashboard.QuerySelectorAll("tr[data-mailbox-id]").LastOrDefault(r => r.TextContent.Contains(email))
+            ?? throw new InvalidOperationException("The mailbox was not added: " + Errors(dashboard));
+        return int.Parse(row.GetAttribute("data-mailbox-id")!);
+    }
+
+    public async Task<IHtmlDocument> AddLicensesAsync(int quantity)
+    {
+        var page = await client.GetAsync("/Admin/Licenses");
+        return await client.SubmitAsync(Form(page), "Add licenses", new Dictionary<string, string> { ["Input.Quantity"] = quantity.ToString() });
+    }
+
+    public Task<IHtmlDocument> DashboardAsync(int projectId) => client.GetAsync($"/Admin/Projects/Dashboard/{projectId}");
+
+    /// <summary>Checks the given rows on the dashboard and presses a toolbar (or dialog) button.</summary>
+    public async Task<IHtmlDocument> ActAsync(int projectId, string button, IEnumerable<int> mailboxIds, IReadOnlyDictionary<string, string>? fields = null)
+    {
+        var page = await DashboardAsync(projectId);
+        var form = (IHtmlFormElement)page.QuerySelector("form#mailboxes")!;
+        return await client.SubmitAsync(form, button, fields, mailboxIds.Select(id => id.ToString()));
+    }
+
+    public static IHtmlFormElement Form(IHtmlDocument page) =>
+        page.QuerySelector("main form") as IHtmlFormElement ?? throw new InvalidOperationException("No form on " + page.Url);
+
+    public static string StatusOf(IHtmlDocument dashboard, int mailboxId) =>
+        dashboard.QuerySelector($"tr[data-mailbox-id='{mailboxId}'] td.status summary")?.TextContent.Trim()
+        ?? dashboard.QuerySelector($"tr[data-mailbox-id='{mailboxId}'] td.status")?.TextContent.Trim()
+        ?? "(no such row)";
+
+    public static int LicensesAvailable(IHtmlDocument page) =>
+        int.Parse(page.QuerySelector("#licenses-available")!.TextContent.Trim());
+
+    public static string Report(IHtmlDocument dashboard) =>
+        dashboard.QuerySelector("#action-report")?.TextContent.Trim() ?? "";
+
+    public static string Errors(IHtmlDocument page) =>
+        string.Join(" ", page.QuerySelectorAll(".errors li, .error").Select(e => e.TextContent.Trim()).Where(t => t.Length > 0));
+}

@@ -1,0 +1,82 @@
+using AngleSharp;
+using AngleSharp.Html.Dom;
+
+namespace MigrationPortal.Web.Tests.Infrastructure;
+
+/// <summary>
+/// A small browser for integration tests: it keeps cookies, parses pages, and submits the pages' real forms
+/// (hidden antiforgery field, checkboxes and the pressed button's formaction included) as a browser would.
+/// </summary>
+public sealed class HtmlClient(HttpClient http) : IDisposable
+{
+    public HttpClient Http => http;
+
+    /// <summary>The last response, after redirects.</summary>
+    public HttpResponseMessage? LastResponse { get; private set; }
+
+    public async Task<IHtmlDocument> GetAsync(string url)
+    {
+        LastResponse = await http.GetAsync(url);
+        return await ParseAsync(LastResponse);
+    }
+
+    /// <summary>Fills the form (by field name: text goes to inputs, "true"/"false" to checkboxes) and presses the button.</summary>
+    public async Task<IHtmlDocument> SubmitAsync(IHtmlFormElement form, string buttonText, IReadOnlyDictionary<string, string>? fields = null, IEnumerable<string>? checkValues = null)
+    {
+        foreach (var (name, value) in fields ?? new Dictionary<string, string>())
+        {
+            var elements = form.Elements.Where(e => e.GetAttribute("name") == name).ToList();
+            if (elements.Count == 0) throw new InvalidOperationException($"The form has no field named {name}.");
+            foreach (var element in elements)
+            {
+                switch (element)
+                {
+                    case IHtmlInputElement { Type: "checkbox" } box:
+                        box.IsChecked = bool.Parse(value);
+                        break;
+                    case IHtmlInputElement input:
+                        input.Value = value;
+                        break;
+                    case IHtmlSelectElement select:
+                        select.Value = value;
+                        break;
+                    case IHtmlTextAreaElement area:
+                        area.Value = value;
+                        break;
+                }
+            }
+        }
+        foreach (var value in checkValues ?? [])
+        {
+            var box = form.Elements.OfType<IHtmlInputElement>().FirstOrDefault(i => i.Type == "checkbox" && i.Value == value)
+                ?? throw new InvalidOperationException($"The form has no checkbox with value {value}.");
+            box.IsChecked = true;
+        }
+
+        var button = form.Elements.OfType<IHtmlButtonElement>().FirstOrDefault(b => b.TextContent.Trim() == buttonText && b.Type == "submit")
+            ?? throw new InvalidOperationException($"The form has no submit button '{buttonText}'.");
+        var submission = form.GetSubmission(button) ?? throw new InvalidOperationException("The form cannot be submitted.");
+
+        var request = new HttpRequestMessage(new HttpMethod(submission.Method.ToString().ToUpperInvariant()), submission.Target.Href);
+        if (submission.Body is { } body)
+        {
+            var content = new StreamContent(body);
+            foreach (var header in submission.Headers)
+                content.Headers.TryAddWithoutValidation(header.Key, header.Value);
+            request.Content = content;
+        }
+        LastResponse = await http.SendAsync(request);
+        return await ParseAsync(LastResponse);
+    }
+
+    private static async Task<IHtmlDocument> ParseAsync(HttpResponseMessage response)
+    {
+        var html = await response.Content.ReadAsStringAsync();
+        // Opened at the response's address, so forms resolve their action against it as in a browser.
+        var address = response.RequestMessage?.RequestUri?.ToString() ?? "http://localhost/";
+        var document = await BrowsingContext.New(Configuration.Default).OpenAsync(r => r.Content(html).Address(address));
+        return (IHtmlDocument)document;
+    }
+
+    public void Dispose() => http.Dispose();
+}
