@@ -1,0 +1,25 @@
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.Extensions.DependencyInjection;
+using MigrationPortal.Web.Tests.Infrastructure;
+
+namespace MigrationPortal.BrowserTests.Infrastructure;
+
+/// <summary>The portal on a real loopback Kestrel port, so a real browser can reach it.</summary>
+public sealed class PortalServer : IAsyncLifetime
+{
+    public PortalFactory Factory { get; } = new();
+
+    public string BaseUrl { get; private set; } = "";
+
+    public Task InitializeAsync()
+    {
+        Factory.UseKestrel(0);
+        Factory.StartServer();
+        var addresses = Factory.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses;
+        BaseUrl = addresses.First().Replace("[::]", "127.0.0.1").Replace("localhost", "127.0.0.1");
+        return Task.CompletedTask;
+    }
+
+    public async Task DisposeAsync() => await Factory.DisposeAsync();
+}
