@@ -1,0 +1,23 @@
+#!/usr/bin/env bash
+# Runs every test of MigrationPortal. On Debian it first installs what the tests need when it is missing
+# (as root, or through sudo): Dovecot for the real IMAP servers, Chromium for the browser tests, and the
+# unprivileged user the private Dovecot instances keep mail as. Extra arguments go to `dotnet test`.
+set -euo pipefail
+cd "$(dirname "$0")"
+
+as_root() { if [[ $(id -u) -eq 0 ]]; then "$@"; else sudo "$@"; fi; }
+as_root bash tests/setup-machine.sh
+
+log=$(mktemp)
+trap 'rm -f "$log"' EXIT
+status=0
+dotnet test MigrationPortal.sln "$@" 2>&1 | tee "$log" || status=$?
+
+# One closing line for the whole suite, summed over the test assemblies.
+awk '/^(Passed|Failed)!/ {
+        for (i = 1; i <= NF; i++) {
+            if ($i == "Failed:") f += $(i+1); if ($i == "Passed:") p += $(i+1); if ($i == "Skipped:") s += $(i+1)
+        }
+    }
+    END { printf "Total: %d passed, %d failed, %d skipped\n", p, f, s }' "$log"
+exit $status

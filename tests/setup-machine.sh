@@ -1,0 +1,40 @@
+#!/usr/bin/env bash
+# Installs what the tests need on Debian, when it is missing, and nothing else. Idempotent; run as root.
+#   dovecot-imapd  real IMAP servers: the tests start private instances on loopback ports
+#                  (the packaged system service is kept from starting)
+#   chromium       Debian's browser, driven by Playwright in tests/MigrationPortal.BrowserTests
+#   user mpmail    the unprivileged user the private Dovecot instances keep mail as (Dovecot refuses root)
+set -euo pipefail
+
+MAIL_USER=mpmail
+PACKAGES=(dovecot-imapd chromium)
+
+if [[ $(id -u) -ne 0 ]]; then
+    echo "setup-machine.sh: run as root (it may apt-get install and useradd)" >&2
+    exit 1
+fi
+
+missing=()
+for p in "${PACKAGES[@]}"; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+done
+if [[ ${#missing[@]} -gt 0 ]]; then
+    echo "setup-machine.sh: installing ${missing[*]}"
+    # invoke-rc.d asks policy-rc.d; 101 means "do not start": no system-wide Dovecot is started.
+    created_policy=0
+    if [[ ! -e /usr/sbin/policy-rc.d ]]; then
+        printf '#!/bin/sh\nexit 101\n' > /usr/sbin/policy-rc.d
+        chmod 755 /usr/sbin/policy-rc.d
+        created_policy=1
+    fi
+    trap 'if [[ $created_policy -eq 1 ]]; then rm -f /usr/sbin/policy-rc.d; fi' EXIT
+    apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
+fi
+
+if ! id "$MAIL_USER" >/dev/null 2>&1; then
+    echo "setup-machine.sh: creating OS user $MAIL_USER"
+    useradd --no-create-home --shell /usr/sbin/nologin "$MAIL_USER"
+fi
+
+echo "setup-machine.sh: dovecot $(dovecot --version | cut -d' ' -f1), $(/usr/bin/chromium --version 2>/dev/null | head -1), mail user $MAIL_USER"
