@@ -13,6 +13,7 @@ namespace MigrationPortal.Web.Startup;
 internal sealed partial class DatabaseInitializer(
     IServiceProvider services,
     IOptions<AdminOptions> admin,
+    IConfiguration configuration,
     EmailDeliveryDescription emailDelivery,
     ILogger<DatabaseInitializer> logger) : IHostedService
 {
@@ -23,6 +24,8 @@ internal sealed partial class DatabaseInitializer(
         await db.Database.MigrateAsync(cancellationToken);
         LogDatabaseReady(logger, db.Database.ProviderName ?? "?", DescribeDatabase(db));
         LogEmailDelivery(logger, emailDelivery.Describe());
+        if (!Security.KeyRingCertificate.IsConfigured(configuration))
+            LogKeyRingUnencrypted(logger);
 
         await EnsureAdminAsync(scope.ServiceProvider, cancellationToken);
     }
@@ -61,6 +64,9 @@ internal sealed partial class DatabaseInitializer(
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Outgoing mail: {Delivery}")]
     private static partial void LogEmailDelivery(ILogger logger, string delivery);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "The DataProtection key ring is stored unencrypted in the database: anyone with a copy of the database can decrypt the stored mailbox passwords. Set DataProtection:CertificatePath (and DataProtection:CertificatePassword) to a .pfx certificate to encrypt it.")]
+    private static partial void LogKeyRingUnencrypted(ILogger logger);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Created the admin account {Email}")]
     private static partial void LogAdminCreated(ILogger logger, string email);

@@ -38,9 +38,11 @@ public static class PortalServices
         });
 
         services.AddPortalDatabase(configuration, builder.Environment.ContentRootPath);
-        services.AddDataProtection()
+        var dataProtection = services.AddDataProtection()
             .SetApplicationName("MigrationPortal")
             .PersistKeysToDbContext<PortalDbContext>();
+        if (KeyRingCertificate.Load(configuration) is { } certificate)
+            dataProtection.ProtectKeysWithCertificate(certificate);
         services.AddSingleton<IPasswordProtector, DataProtectionPasswordProtector>();
 
         services.AddIdentity<IdentityUser, IdentityRole>(options =>

@@ -17,11 +17,17 @@ public class PortalFactory : WebApplicationFactory<Program>
     public const string AdminPassword = "Test-Admin-Passw0rd!";
 
     private readonly string _dir = Path.Combine(Path.GetTempPath(), "migrationportal-tests", Guid.NewGuid().ToString("N"));
+    private readonly IReadOnlyDictionary<string, string?> _settings;
 
-    public PortalFactory()
+    /// <param name="settings">Configuration on top of the test defaults, e.g. an SMTP server or a clock.</param>
+    public PortalFactory(IReadOnlyDictionary<string, string?>? settings = null)
     {
+        _settings = settings ?? new Dictionary<string, string?>();
         Directory.CreateDirectory(_dir);
     }
+
+    /// <summary>A folder of this portal's own, removed with it.</summary>
+    public string WorkDirectory => _dir;
 
     public string DatabasePath => Path.Combine(_dir, "portal.db");
     public string PickupDirectory => Path.Combine(_dir, "mail");
@@ -40,6 +46,8 @@ public class PortalFactory : WebApplicationFactory<Program>
         builder.UseSetting("Smtp:Host", "");
         builder.UseSetting("Smtp:PickupDirectory", PickupDirectory);
         builder.UseSetting("Portal:PublicBaseUrl", "http://portal.test");
+        foreach (var (key, value) in _settings)
+            builder.UseSetting(key, value);
         builder.ConfigureLogging(logging =>
         {
             logging.SetMinimumLevel(LogLevel.Debug);
