@@ -1,0 +1,77 @@
+namespace MigrationPortal.Fixtures.Dovecot;
+
+// dovecot.conf for one private instance. Setting names are Dovecot 2.3's (Debian 12 ships 2.3.19);
+// 2.4 renamed several (disable_plaintext_auth became auth_allow_cleartext, mail_location became
+// mail_driver/mail_path, passdb args changed), so a 2.4 host needs a second template.
+internal static class DovecotConfig
+{
+    public static string Render(string instanceName, InstanceDirectory dir, int port, uint mailUid) => $$"""
+        # Private test instance written by MigrationPortal.Fixtures.Dovecot.DovecotServer; loopback only.
+        instance_name = {{instanceName}}
+        # DovecotServer checks for its own name in the greeting, not for any IMAP server on the port.
+        login_greeting = {{instanceName}} ready.
+        base_dir = {{dir.Run}}
+        state_dir = {{dir.State}}
+        log_path = {{dir.Log}}
+        listen = 127.0.0.1
+        protocols = imap
+        ssl = no
+        disable_plaintext_auth = no
+        auth_mechanisms = plain login
+        # A failed login is still answered after ~0.5 s: Dovecot checks its failure queue twice a second.
+        auth_failure_delay = 0
+        first_valid_uid = {{mailUid}}
+        default_internal_user = dovecot
+        default_login_user = dovenull
+        mail_location = maildir:~/Maildir
+        mail_privileged_group =
+        namespace inbox {
+          inbox = yes
+          separator = /
+          prefix =
+          mailbox Drafts {
+            special_use = \Drafts
+          }
+          mailbox Sent {
+            special_use = \Sent
+          }
+          mailbox Junk {
+            special_use = \Junk
+          }
+          mailbox Trash {
+            special_use = \Trash
+          }
+        }
+        # One passwd-file per user. Dovecot stats a passwd-file at most once per second, so a user appended
+        # to a shared file right after another login could stay unknown for up to a second; a file that did
+        # not exist at the previous lookup is always read.
+        passdb {
+          driver = passwd-file
+          args = scheme=PLAIN username_format=%u {{dir.Users}}/%u
+        }
+        userdb {
+          driver = passwd-file
+          args = username_format=%u {{dir.Users}}/%u
+        }
+        protocol imap {
+          mail_max_userip_connections = 100
+        }
+        service imap-login {
+          inet_listener imap {
+            address = 127.0.0.1
+            port = {{port}}
+          }
+          inet_listener imaps {
+            port = 0
+          }
+        }
+        # Without the penalty socket Dovecot does not add its growing per-IP delay (2, 4, 8, 15 s) after
+        # each failed login: every test connects from 127.0.0.1 and several of them fail on purpose.
+        service anvil {
+          unix_listener anvil-auth-penalty {
+            mode = 0
+          }
+        }
+
+        """;
+}

@@ -1,0 +1,411 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using System.Net;
+using System.Net.Sockets;
+using System.Text;
+using MailKit;
+using MailKit.Net.Imap;
+using MailKit.Security;
+using MimeKit;
+using Xunit;
+
+namespace MigrationPortal.Fixtures.Dovecot;
+
+/// <summary>
+/// A private Dovecot IMAP server: its own directory under /tmp/mp-dovecot, a free loopback port,
+/// plain-text IMAP (no TLS), one passwd-file per user, mail stored in maildirs as the OS user "mpmail".
+/// Use it as a class or collection fixture; any number of instances can run side by side.
+/// Needs root and Linux: the Dovecot master starts as root and drops to mpmail/dovenull/dovecot itself.
+/// </summary>
+public sealed class DovecotServer : IAsyncLifetime
+{
+    public const string MailOsUser = "mpmail";
+
+    private const string SetupHint =
+        "Run tests/setup-machine.sh as root: it installs dovecot-imapd and creates the 'mpmail' user.";
+
+    // Dovecot's auth_username_chars default: other logins are refused before the passdb is asked.
+    private const string LoginChars = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.-_@";
+
+    private static readonly TimeSpan StartTimeout = TimeSpan.FromSeconds(15);
+    private static readonly TimeSpan StopTimeout = TimeSpan.FromSeconds(10);
+    private static readonly ConcurrentDictionary<DovecotServer, Process> Running = new();
+    private static int _abandonedSwept;
+
+    private readonly SemaphoreSlim _processLock = new(1, 1);
+    private readonly StringBuilder _console = new();
+    private InstanceDirectory? _dir;
+    private Process? _master;
+    private string _dovecot = "";
+    private uint _mailUid;
+    private uint _mailGid;
+
+    static DovecotServer()
+    {
+        // Fixtures are disposed by xunit; this covers a test host that exits without disposing them.
+        // A host killed outright leaves its instances behind: the next run's RemoveAbandoned stops them.
+        AppDomain.CurrentDomain.ProcessExit += (_, _) =>
+        {
+            foreach (var master in Running.Values)
+                Libc.Signal(master.Id, Libc.SigTerm);
+        };
+    }
+
+    public string Host => "127.0.0.1";
+
+    public int Port { get; private set; }
+
+    private string InstanceName => _dir?.Name ?? throw new InvalidOperationException("The server is not initialised.");
+
+    public async Task InitializeAsync()
+    {
+        CheckPrerequisites();
+        if (Interlocked.Exchange(ref _abandonedSwept, 1) == 0)
+            InstanceDirectory.RemoveAbandoned();
+
+        _dir = InstanceDirectory.Create(_mailUid, _mailGid);
+        try
+        {
+            // The port is free when picked but not reserved: another process may take it before Dovecot binds.
+            for (var attempt = 1; ; attempt++)
+            {
+                Port = PickFreePort();
+                await File.WriteAllTextAsync(_dir.Config, DovecotConfig.Render(InstanceName, _dir, Port, _mailUid));
+                try
+                {
+                    await StartAsync();
+                    return;
+                }
+                catch (DovecotStartException) when (attempt < 3 && ReadLog().Contains("Address already in use"))
+                {
+                }
+            }
+        }
+        catch
+        {
+            await DisposeAsync();
+            throw;
+        }
+    }
+
+    public async Task DisposeAsync()
+    {
+        await StopAsync();
+        _dir?.Delete();
+    }
+
+    /// <summary>Starts the server (again) on the same port, with the same users and mail.</summary>
+    public async Task StartAsync()
+    {
+        var dir = _dir ?? throw new InvalidOperationException("Call InitializeAsync first.");
+        await _processLock.WaitAsync();
+        try
+        {
+            if (_master is not null)
+                throw new InvalidOperationException("Dovecot is already running.");
+            var start = new ProcessStartInfo(_dovecot)
+            {
+                RedirectStandardOutput = true,
+                RedirectStandardError = true,
+                UseShellExecute = false,
+            };
+            start.ArgumentList.Add("-F");
+            start.ArgumentList.Add("-c");
+            start.ArgumentList.Add(dir.Config);
+            var master = new Process { StartInfo = start };
+            master.OutputDataReceived += (_, e) => AppendConsole(e.Data);
+            master.ErrorDataReceived += (_, e) => AppendConsole(e.Data);
+            master.Start();
+            _master = master;
+            Running[this] = master;
+            master.BeginOutputReadLine();
+            master.BeginErrorReadLine();
+            try
+            {
+                await WaitUntilReadyAsync(master);
+            }
+            catch
+            {
+                await StopMasterAsync();
+                throw;
+            }
+        }
+        finally
+        {
+            _processLock.Release();
+        }
+    }
+
+    /// <summary>Stops the server and waits until all its processes are gone and the port refuses connections.</summary>
+    public async Task StopAsync()
+    {
+        await _processLock.WaitAsync();
+        try
+        {
+            await StopMasterAsync();
+        }
+        finally
+        {
+            _processLock.Release();
+        }
+    }
+
+    /// <summary>
+    /// Adds a user, known to Dovecot from the next login on. Each user has a passwd-file of its own that
+    /// stores the password as written: any Unicode text except ':' (the field separator), line breaks and
+    /// NUL; not empty (an empty field means "no password").
+    /// </summary>
+    public async Task AddUserAsync(string login, string password)
+    {
+        ArgumentNullException.ThrowIfNull(login);
+        ArgumentNullException.ThrowIfNull(password);
+        if (login.Length == 0 || login[0] == '.' || login.Any(c => !LoginChars.Contains(c)))
+            throw new ArgumentException($"Logins are limited to [{LoginChars}] and may not start with '.'.", nameof(login));
+        if (password.Length == 0 || password.IndexOfAny([':', '\n', '\r', '\0']) >= 0)
+            throw new ArgumentException("A passwd-file password cannot be empty or contain ':', a line break or NUL.", nameof(password));
+        if (!OperatingSystem.IsLinux())
+            throw new PlatformNotSupportedException();
+        var dir = _dir ?? throw new InvalidOperationException("Call InitializeAsync first.");
+
+        // Written aside then moved in, so Dovecot never reads half a line. No BOM: it would become part of the login.
+        var line = $"{login}:{{PLAIN}}{password}:{_mailUid}:{_mailGid}::{Path.Combine(dir.Mail, login)}::\n";
+        var temporary = Path.Combine(dir.Path, $"new-user-{Guid.NewGuid():N}");
+        await File.WriteAllTextAsync(temporary, line, new UTF8Encoding(encoderShouldEmitUTF8Identifier: false));
+        File.SetUnixFileMode(temporary,
+            UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.GroupRead | UnixFileMode.OtherRead);
+        try
+        {
+            File.Move(temporary, Path.Combine(dir.Users, login), overwrite: false);
+        }
+        catch (IOException) when (File.Exists(Path.Combine(dir.Users, login)))
+        {
+            File.Delete(temporary);
+            throw new InvalidOperationException($"User '{login}' already exists.");
+        }
+    }
+
+    /// <summary>Logs in as the user and appends the message to the folder ('/'-separated), creating folders as needed.</summary>
+    public async Task AppendMessageAsync(string login, string password, string folder, MimeMessage message)
+    {
+        ArgumentNullException.ThrowIfNull(folder);
+        ArgumentNullException.ThrowIfNull(message);
+        using var client = new ImapClient();
+        await client.ConnectAsync(Host, Port, SecureSocketOptions.None);
+        await client.AuthenticateAsync(login, password);
+        var target = await GetOrCreateFolderAsync(client, folder);
+        await target.AppendAsync(new AppendRequest(message));
+        await client.DisconnectAsync(quit: true);
+    }
+
+    /// <summary>What Dovecot printed while starting, then its log file: for assertion messages and failures.</summary>
+    public string ReadLog()
+    {
+        var text = new StringBuilder();
+        lock (_console)
+            text.Append(_console);
+        if (_dir is not null && File.Exists(_dir.Log))
+        {
+            using var stream = new FileStream(_dir.Log, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete);
+            using var reader = new StreamReader(stream);
+            text.Append(reader.ReadToEnd());
+        }
+        return text.ToString();
+    }
+
+    private void CheckPrerequisites()
+    {
+        if (!OperatingSystem.IsLinux())
+            throw new PlatformNotSupportedException("The Dovecot fixture runs on Linux only.");
+        _dovecot = FindExecutable("dovecot")
+            ?? throw new InvalidOperationException($"The dovecot binary was not found. {SetupHint}");
+        (_mailUid, _mailGid) = Libc.LookUpUser(MailOsUser)
+            ?? throw new InvalidOperationException($"The OS user '{MailOsUser}' does not exist. {SetupHint}");
+        if (!Libc.IsRoot)
+            throw new InvalidOperationException(
+                "The Dovecot fixture must run as root: the Dovecot master starts as root and switches to the " +
+                $"'{MailOsUser}', 'dovenull' and 'dovecot' users itself.");
+    }
+
+    private async Task WaitUntilReadyAsync(Process master)
+    {
+        using var timeout = new CancellationTokenSource(StartTimeout);
+        while (true)
+        {
+            if (master.HasExited)
+            {
+                await master.WaitForExitAsync(); // drains the redirected output into _console
+                throw StartFailure($"dovecot exited with code {master.ExitCode} before accepting connections");
+            }
+            if (await AnswersOurGreetingAsync(timeout.Token))
+                return;
+            try
+            {
+                await Task.Delay(25, timeout.Token);
+            }
+            catch (OperationCanceledException)
+            {
+                throw StartFailure($"dovecot did not answer the IMAP greeting within {StartTimeout.TotalSeconds:0} s");
+            }
+        }
+    }
+
+    // The greeting names this instance (login_greeting), so another server that took the port is not mistaken for ours.
+    private async Task<bool> AnswersOurGreetingAsync(CancellationToken ct)
+    {
+        using var probe = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        probe.CancelAfter(TimeSpan.FromSeconds(2));
+        try
+        {
+            using var tcp = new TcpClient();
+            await tcp.ConnectAsync(IPAddress.Loopback, Port, probe.Token);
+            using var reader = new StreamReader(tcp.GetStream(), Encoding.ASCII);
+            var greeting = await reader.ReadLineAsync(probe.Token);
+            return greeting is not null && greeting.StartsWith("* OK", StringComparison.Ordinal)
+                && greeting.Contains(InstanceName, StringComparison.Ordinal);
+        }
+        catch (Exception e) when (e is SocketException or IOException or OperationCanceledException)
+        {
+            return false;
+        }
+    }
+
+    private async Task StopMasterAsync()
+    {
+        if (_master is not { } master)
+            return;
+        _master = null;
+        try
+        {
+            if (!master.HasExited)
+            {
+                Libc.Signal(master.Id, Libc.SigTerm);
+                using var timeout = new CancellationTokenSource(StopTimeout);
+                try
+                {
+                    await master.WaitForExitAsync(timeout.Token);
+                }
+                catch (OperationCanceledException)
+                {
+                    master.Kill(entireProcessTree: true);
+                    await master.WaitForExitAsync();
+                }
+            }
+        }
+        finally
+        {
+            Running.TryRemove(this, out _);
+            master.Dispose();
+        }
+        await WaitUntilGoneAsync();
+    }
+
+    // The master exits before some of its children (imap-login holds the listening socket), and a
+    // test that stops the server expects the port to refuse connections at once.
+    private async Task WaitUntilGoneAsync()
+    {
+        var prefix = $"dovecot-{InstanceName}/";
+        for (var i = 0; i < 100; i++)
+        {
+            if (InstanceProcesses(prefix).Count == 0 && !await AcceptsConnectionsAsync())
+                return;
+            await Task.Delay(50);
+        }
+        foreach (var pid in InstanceProcesses(prefix))
+            Libc.Signal(pid, Libc.SigKill);
+        await Task.Delay(100);
+        if (await AcceptsConnectionsAsync())
+            throw new InvalidOperationException($"Dovecot was stopped but something still accepts connections on port {Port}.");
+    }
+
+    private async Task<bool> AcceptsConnectionsAsync()
+    {
+        try
+        {
+            using var tcp = new TcpClient();
+            await tcp.ConnectAsync(IPAddress.Loopback, Port);
+            return true;
+        }
+        catch (SocketException)
+        {
+            return false;
+        }
+    }
+
+    // Dovecot renames its children "dovecot-<instance_name>/<service>" in their command line.
+    private static List<int> InstanceProcesses(string prefix)
+    {
+        var pids = new List<int>();
+        foreach (var dir in Directory.EnumerateDirectories("/proc"))
+        {
+            if (!int.TryParse(Path.GetFileName(dir), out var pid))
+                continue;
+            try
+            {
+                if (File.ReadAllText(Path.Combine(dir, "cmdline")).StartsWith(prefix, StringComparison.Ordinal))
+                    pids.Add(pid);
+            }
+            catch (IOException)
+            {
+                // The process exited while we looked.
+            }
+        }
+        return pids;
+    }
+
+    private static async Task<IMailFolder> GetOrCreateFolderAsync(ImapClient client, string path)
+    {
+        if (path.Equals("INBOX", StringComparison.OrdinalIgnoreCase))
+            return client.Inbox;
+        var personal = client.PersonalNamespaces[0];
+        var folder = client.GetFolder(personal);
+        foreach (var name in path.Split(personal.DirectorySeparator))
+        {
+            var children = await folder.GetSubfoldersAsync();
+            folder = children.FirstOrDefault(child => child.Name == name)
+                ?? await folder.CreateAsync(name, isMessageFolder: true)
+                ?? throw new InvalidOperationException($"Dovecot did not create folder '{name}'.");
+        }
+        return folder;
+    }
+
+    private DovecotStartException StartFailure(string what)
+    {
+        var lines = ReadLog().Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        var tail = string.Join('\n', lines.TakeLast(20));
+        return new DovecotStartException($"{what} (port {Port}, {_dir?.Config}). Last log lines:\n{tail}");
+    }
+
+    private void AppendConsole(string? line)
+    {
+        if (line is null)
+            return;
+        lock (_console)
+            _console.Append(line).Append('\n');
+    }
+
+    private static int PickFreePort()
+    {
+        var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        try
+        {
+            return ((IPEndPoint)listener.LocalEndpoint).Port;
+        }
+        finally
+        {
+            listener.Stop();
+        }
+    }
+
+    private static string? FindExecutable(string name)
+    {
+        // /usr/sbin is often missing from a non-login PATH.
+        var path = Environment.GetEnvironmentVariable("PATH") ?? "";
+        return path.Split(':', StringSplitOptions.RemoveEmptyEntries)
+            .Concat(["/usr/sbin", "/usr/local/sbin"])
+            .Select(dir => Path.Combine(dir, name))
+            .FirstOrDefault(File.Exists);
+    }
+}
+
+public sealed class DovecotStartException(string message) : Exception(message);
