@@ -7,6 +7,7 @@ using MigrationPortal.Core.CredentialRequests;
 using MigrationPortal.Core.Licenses;
 using MigrationPortal.Core.Mailboxes;
 using MigrationPortal.Core.Projects;
+using MigrationPortal.Data.Outbox;
 
 namespace MigrationPortal.Data;
 
@@ -21,6 +22,7 @@ public sealed class PortalDbContext(DbContextOptions<PortalDbContext> options)
     public DbSet<CredentialRequest> CredentialRequests => Set<CredentialRequest>();
     public DbSet<LicensePool> LicensePools => Set<LicensePool>();
     public DbSet<LicenseMovement> LicenseMovements => Set<LicenseMovement>();
+    public DbSet<OutboxMessage> OutboxMessages => Set<OutboxMessage>();
     public DbSet<DataProtectionKey> DataProtectionKeys => Set<DataProtectionKey>();
 
     protected override void OnModelCreating(ModelBuilder builder)

@@ -7,6 +7,9 @@ public enum CredentialRequestState
     Pending = 0,
     Used = 1,
     Revoked = 2,
+
+    /// <summary>A submission claimed the link and its credentials are being checked; back to Pending if a server is unreachable.</summary>
+    Verifying = 3,
 }
 
 /// <summary>
@@ -17,6 +20,9 @@ public enum CredentialRequestState
 public sealed class CredentialRequest
 {
     public const int NonceBytes = 32;
+
+    /// <summary>How many submissions, and so IMAP logins, one link can cause.</summary>
+    public const int MaxVerificationAttempts = 5;
 
     private CredentialRequest() { NonceHash = []; }
 
@@ -42,6 +48,15 @@ public sealed class CredentialRequest
     public CredentialRequestState State { get; private set; }
     public DateTimeOffset? ClosedAt { get; private set; }
 
+    /// <summary>Submissions that claimed this link; capped at <see cref="MaxVerificationAttempts"/>.</summary>
+    public int Attempts { get; private set; }
+
+    /// <summary>While Verifying: when the claim lapses if its process died mid-check.</summary>
+    public DateTimeOffset? VerifyingUntil { get; private set; }
+
+    /// <summary>Still open: pending or being verified, neither used nor revoked.</summary>
+    public bool IsOutstanding => State is CredentialRequestState.Pending or CredentialRequestState.Verifying;
+
     /// <summary>Creates a request and hands back the nonce for the link; the nonce itself is never stored.</summary>
     internal static (CredentialRequest Request, byte[] Nonce) Issue(int mailboxId, bool asksSource, bool asksDestination, DateTimeOffset now, TimeSpan lifetime)
     {
@@ -51,23 +66,49 @@ public sealed class CredentialRequest
         return (new CredentialRequest(mailboxId, asksSource, asksDestination, now, lifetime, nonce), nonce);
     }
 
-    public bool IsUsable(DateTimeOffset now) => State == CredentialRequestState.Pending && now < ExpiresAt;
+    /// <summary>Whether opening the link shows the form: pending, not expired, attempts left.</summary>
+    public bool IsUsable(DateTimeOffset now) =>
+        now < ExpiresAt && Attempts < MaxVerificationAttempts
+        && (State == CredentialRequestState.Pending || (State == CredentialRequestState.Verifying && VerifyingUntil <= now));
+
+    /// <summary>
+    /// Claims the link for one submission. The database does the same as one conditional update, which is what
+    /// makes two concurrent submissions verify once; this method is that rule for code holding the entity.
+    /// </summary>
+    public bool TryBeginVerification(DateTimeOffset now, TimeSpan lease)
+    {
+        if (!IsUsable(now)) return false;
+        State = CredentialRequestState.Verifying;
+        VerifyingUntil = now + lease;
+        Attempts++;
+        return true;
+    }
+
+    /// <summary>A server could not be reached: the link stays valid for another try.</summary>
+    internal void ReleaseVerification()
+    {
+        if (State != CredentialRequestState.Verifying)
+            throw new InvalidOperationException("Only a request being verified can be released.");
+        State = CredentialRequestState.Pending;
+        VerifyingUntil = null;
+    }
 
     public bool Matches(ReadOnlySpan<byte> nonce) =>
         CryptographicOperations.FixedTimeEquals(SHA256.HashData(nonce), NonceHash);
 
     internal void Revoke(DateTimeOffset now)
     {
-        if (State != CredentialRequestState.Pending) return;
+        if (!IsOutstanding) return;
         State = CredentialRequestState.Revoked;
         ClosedAt = now;
     }
 
     internal void MarkUsed(DateTimeOffset now)
     {
-        if (State != CredentialRequestState.Pending)
-            throw new InvalidOperationException("Only a pending credential request can be used.");
+        if (!IsOutstanding)
+            throw new InvalidOperationException("Only an outstanding credential request can be used.");
         State = CredentialRequestState.Used;
+        VerifyingUntil = null;
         ClosedAt = now;
     }
 }

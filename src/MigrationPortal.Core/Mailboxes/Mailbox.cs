@@ -61,6 +61,9 @@ public sealed class Mailbox
     public DateTimeOffset CreatedAt { get; private set; }
     public DateTimeOffset? StatusChangedAt { get; private set; }
 
+    /// <summary>Why the user's last submission could not be checked (a server unreachable); the link stays valid.</summary>
+    public string? VerificationProblem { get; private set; }
+
     public MailboxLicenseState License { get; private set; }
     public int LicensesConsumed { get; private set; }
     public int PassesOnLicense { get; private set; }
@@ -261,9 +264,25 @@ public sealed class Mailbox
         }
     }
 
+    /// <summary>
+    /// A server could not be reached while checking the user's credentials: that is not a wrong password, so the
+    /// item keeps waiting, shows the server's answer, and the same link can be used again.
+    /// </summary>
+    public void RecordUnreachable(CredentialRequest request, FailureReason reason, DateTimeOffset now)
+    {
+        Require(MailboxAction.SubmitCredentials);
+        if (request.MailboxId != Id || request.State != CredentialRequestState.Verifying)
+            throw new MailboxTransitionException("This credential request is not being verified.");
+        request.ReleaseVerification();
+        VerificationProblem = reason.Text;
+        MoveTo(Status, "mailbox user", now, $"Credentials could not be checked: {reason.Text}");
+    }
+
     private void UseRequest(CredentialRequest request, DateTimeOffset now)
     {
-        if (request.MailboxId != Id || !request.IsUsable(now))
+        var valid = request.MailboxId == Id
+            && (request.State == CredentialRequestState.Verifying || request.IsUsable(now));
+        if (!valid)
             throw new MailboxTransitionException("This credential request is no longer valid.");
         request.MarkUsed(now);
     }
@@ -283,6 +302,7 @@ public sealed class Mailbox
 
     private void MoveTo(MailboxStatus to, string actor, DateTimeOffset now, string description)
     {
+        if (to != Status) VerificationProblem = null;
         _events.Add(new MailboxEvent(now, actor, Status, to, description));
         if (to != Status) StatusChangedAt = now;
         Status = to;

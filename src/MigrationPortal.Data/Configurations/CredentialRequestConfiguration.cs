@@ -13,5 +13,6 @@ internal sealed class CredentialRequestConfiguration : IEntityTypeConfiguration<
         builder.Property(r => r.NonceHash).HasMaxLength(32);
         builder.Property(r => r.State).HasConversion<string>().HasMaxLength(16);
         builder.HasIndex(r => new { r.MailboxId, r.State });
+        builder.Ignore(r => r.IsOutstanding);
     }
 }

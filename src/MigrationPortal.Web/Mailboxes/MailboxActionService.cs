@@ -3,6 +3,10 @@ using MigrationPortal.Core;
 using MigrationPortal.Core.Licenses;
 using MigrationPortal.Core.Mailboxes;
 using MigrationPortal.Data;
+using MigrationPortal.Data.Outbox;
+using MigrationPortal.Email;
+using MigrationPortal.Web.Access;
+using MigrationPortal.Web.Outbox;
 
 namespace MigrationPortal.Web.Mailboxes;
 
@@ -19,15 +23,36 @@ public sealed record BulkActionReport(string Action, int Applied, IReadOnlyList<
 public sealed partial class MailboxActionService(
     PortalDbContext db,
     MailboxRules rules,
+    CredentialLinks links,
+    OutboxQueue outbox,
     TimeProvider time,
     ILogger<MailboxActionService> logger)
 {
-    public Task<BulkActionReport> StartAsync(int projectId, IReadOnlyCollection<int> ids, string actor, CancellationToken ct) =>
-        ForEachAsync("Start", projectId, ids, ct, (mailbox, pool, now) =>
+    /// <summary>
+    /// Start; an item that needs the user's credentials gets its email queued in the same transaction as its
+    /// new status, so the two cannot come apart. The emails go out after the whole selection is saved.
+    /// </summary>
+    public async Task<BulkActionReport> StartAsync(int projectId, IReadOnlyCollection<int> ids, string actor, CancellationToken ct)
+    {
+        var projectName = await db.Projects.Where(p => p.Id == projectId).Select(p => p.Name).SingleOrDefaultAsync(ct) ?? "";
+        var report = await ForEachAsync("Start", projectId, ids, ct, (mailbox, pool, now) =>
         {
-            mailbox.Start(pool, rules, actor, now);
-            // The credential request is saved with the item; the email that carries its link is the outbox's job.
+            if (mailbox.Start(pool, rules, actor, now) is { } issued)
+                QueueCredentialEmail(mailbox, issued, projectName);
         });
+        outbox.Wake();
+        return report;
+    }
+
+    private void QueueCredentialEmail(Mailbox mailbox, IssuedCredentialRequest issued, string projectName)
+    {
+        var request = issued.Request;
+        var link = links.CreateLink(links.CreateToken(request.Id, issued.Nonce));
+        var message = CredentialRequestEmail.Compose(new CredentialRequestEmailContent(
+            mailbox.NotifyEmail, projectName, mailbox.Source.Email, mailbox.Destination.Email,
+            request.AsksSource, request.AsksDestination, link, request.ExpiresAt));
+        outbox.Add(db, mailbox.Id, message);
+    }
 
     public Task<BulkActionReport> StopAsync(int projectId, IReadOnlyCollection<int> ids, string actor, CancellationToken ct) =>
         ForEachAsync("Stop", projectId, ids, ct, (mailbox, pool, now) => mailbox.Stop(pool, actor, now));
@@ -68,7 +93,9 @@ public sealed partial class MailboxActionService(
             try
             {
                 var pool = await db.LicensePools.SingleAsync(p => p.Id == LicensePool.SingletonId, ct);
-                apply(mailbox, pool, time.GetUtcNow());
+                var now = time.GetUtcNow();
+                apply(mailbox, pool, now);
+                await CancelUnsentLinksAsync(mailbox, ct);
                 await db.SaveChangesAsync(ct);
                 applied++;
             }
@@ -83,6 +110,17 @@ public sealed partial class MailboxActionService(
         }
         db.ChangeTracker.Clear();
         return new BulkActionReport(action, applied, refused);
+    }
+
+    /// <summary>
+    /// Every toolbar action revokes the item's earlier link (Start replaces it), so an email still waiting to carry
+    /// that link is cancelled. A message queued by this same action is not in the database yet and is kept.
+    /// </summary>
+    private async Task CancelUnsentLinksAsync(Mailbox mailbox, CancellationToken ct)
+    {
+        var unsent = await db.OutboxMessages.Where(m => m.MailboxId == mailbox.Id && m.State == OutboxState.Pending).ToListAsync(ct);
+        foreach (var message in unsent)
+            message.Cancel("Not sent: the link it carried was revoked before delivery.");
     }
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Mailbox {MailboxId} deleted by {Actor}")]

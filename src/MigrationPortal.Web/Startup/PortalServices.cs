@@ -6,8 +6,11 @@ using MigrationPortal.Core.Licenses;
 using MigrationPortal.Core.Mailboxes;
 using MigrationPortal.Data;
 using MigrationPortal.Email;
+using MigrationPortal.Web.Access;
 using MigrationPortal.Web.Mailboxes;
+using MigrationPortal.Web.Outbox;
 using MigrationPortal.Web.Security;
+using MigrationPortal.Web.Worker;
 
 namespace MigrationPortal.Web.Startup;
 
@@ -78,6 +81,10 @@ public static class PortalServices
 
         services.AddPortalEmail(configuration, builder.Environment.ContentRootPath);
         services.AddScoped<MailboxActionService>();
+        services.AddSingleton<CredentialLinks>();
+        services.AddSingleton<OutboxSignal>();
+        services.AddSingleton<OutboxQueue>();
+        services.AddOutboxDelivery(configuration);
         return builder;
     }
 

@@ -1,0 +1,68 @@
+using System.Globalization;
+using System.Net;
+using MimeKit;
+
+namespace MigrationPortal.Email;
+
+/// <summary>What the credential request email says; everything in it is shown to the mailbox user.</summary>
+public sealed record CredentialRequestEmailContent(
+    string To,
+    string ProjectName,
+    string SourceEmail,
+    string DestinationEmail,
+    bool AsksSource,
+    bool AsksDestination,
+    Uri Link,
+    DateTimeOffset ValidUntil);
+
+/// <summary>The one email an end user ever sees: which credentials are needed, the one-time link, and until when it works.</summary>
+public static class CredentialRequestEmail
+{
+    public const string Subject = "ACTION REQUIRED: Information required for your migration";
+
+    public static MimeMessage Compose(CredentialRequestEmailContent content)
+    {
+        var asked = (content.AsksSource, content.AsksDestination) switch
+        {
+            (true, true) => "source and destination",
+            (true, false) => "source",
+            _ => "destination",
+        };
+        var until = content.ValidUntil.UtcDateTime.ToString("dddd d MMMM yyyy, HH:mm 'UTC'", CultureInfo.InvariantCulture);
+        var mailbox = content.SourceEmail == content.DestinationEmail
+            ? content.SourceEmail
+            : $"{content.SourceEmail} (moving to {content.DestinationEmail})";
+
+        var text = $"""
+            Hello,
+
+            Your mailbox {mailbox} is being migrated as part of "{content.ProjectName}".
+            To continue, we need the {asked} credentials (login name and password) of your mailbox.
+
+            Enter them on this secure page:
+            {content.Link}
+
+            The link works until {until}. Your administrator does not see what you type.
+            If you did not expect this email, ask your administrator before you use the link.
+            """;
+
+        string H(string value) => WebUtility.HtmlEncode(value);
+        var html = $"""
+            <!DOCTYPE html>
+            <html lang="en"><body style="font-family: system-ui, sans-serif; line-height: 1.5">
+            <p>Hello,</p>
+            <p>Your mailbox <strong>{H(mailbox)}</strong> is being migrated as part of <strong>{H(content.ProjectName)}</strong>.
+            To continue, we need the <strong>{asked}</strong> credentials (login name and password) of your mailbox.</p>
+            <p><a href="{H(content.Link.AbsoluteUri)}">Enter your {asked} credentials</a></p>
+            <p>The link works until {H(until)}. Your administrator does not see what you type.
+            If you did not expect this email, ask your administrator before you use the link.</p>
+            </body></html>
+            """;
+
+        var message = new MimeMessage();
+        message.To.Add(MailboxAddress.Parse(content.To));
+        message.Subject = Subject;
+        message.Body = new BodyBuilder { TextBody = text, HtmlBody = html }.ToMessageBody();
+        return message;
+    }
+}
