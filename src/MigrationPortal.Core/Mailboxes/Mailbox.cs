@@ -155,6 +155,24 @@ public sealed class Mailbox
         MoveTo(Status, actor, now, "Mailbox edited");
     }
 
+    /// <summary>
+    /// Verify Credentials: the stored credentials are checked against both servers by the caller; the item only
+    /// records what was found. No data moves, no license is used, and the status stays as it is.
+    /// </summary>
+    public void RecordCredentialCheck(string outcome, string actor, DateTimeOffset now)
+    {
+        EnsureCredentialsCanBeVerified();
+        MoveTo(Status, actor, now, $"Verify Credentials: {outcome}");
+    }
+
+    /// <summary>Whether Verify Credentials can run now (the same rule <see cref="RecordCredentialCheck"/> enforces).</summary>
+    public void EnsureCredentialsCanBeVerified()
+    {
+        Require(MailboxAction.VerifyCredentials);
+        if (NeedsCredentialsFromUser)
+            throw new MailboxTransitionException("Its credentials are not all known: Start it to ask the user for them.");
+    }
+
     // ----------------------------------------------------------------- the user's link and the engine
 
     /// <summary>The user's credentials were accepted by both servers: they are kept (as ciphertext) and the item is submitted.</summary>

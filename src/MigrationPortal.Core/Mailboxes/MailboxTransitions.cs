@@ -12,6 +12,7 @@ public enum MailboxAction
     RecordProgress,
     CompletePass,
     Fail,
+    VerifyCredentials,
 }
 
 /// <summary>The lifecycle in one table: which action is allowed from which status, and what to tell an admin otherwise.</summary>
@@ -32,6 +33,7 @@ public static class MailboxTransitions
         [MailboxAction.RecordProgress] = [MailboxStatus.Migrating],
         [MailboxAction.CompletePass] = [MailboxStatus.Migrating],
         [MailboxAction.Fail] = [MailboxStatus.WaitingForUser, MailboxStatus.Submitted, MailboxStatus.Migrating],
+        [MailboxAction.VerifyCredentials] = [.. Inactive, MailboxStatus.Submitted],
     };
 
     public static bool IsAllowed(MailboxStatus from, MailboxAction action) => AllowedFrom[action].Contains(from);
@@ -48,6 +50,7 @@ public static class MailboxTransitions
             MailboxAction.Delete or MailboxAction.ClearCredentials or MailboxAction.Edit =>
                 $"It is {status}: Stop it first.",
             MailboxAction.SubmitCredentials => $"It is {status}, so it is not waiting for credentials.",
+            MailboxAction.VerifyCredentials => $"It is {status}; verify its credentials when it is not being migrated or waiting for its user.",
             _ => $"It is {status}; {action} is not possible now.",
         };
     }
