@@ -33,7 +33,9 @@ public sealed class PortalDbContext(DbContextOptions<PortalDbContext> options)
 
     protected override void ConfigureConventions(ModelConfigurationBuilder configurationBuilder)
     {
-        // SQLite has no date type that sorts and compares in SQL; UTC ticks do (expiry and lease queries need it).
+        // SQLite has no date type that sorts and compares in SQL; the binary form (ticks with the offset in the low
+        // bits) does, because every value comes from TimeProvider.GetUtcNow() with offset zero. Expiry and lease
+        // queries rely on it.
         if (Database.IsSqlite())
         {
             configurationBuilder.Properties<DateTimeOffset>().HaveConversion<DateTimeOffsetToBinaryConverter>();

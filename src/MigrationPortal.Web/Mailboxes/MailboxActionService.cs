@@ -5,6 +5,7 @@ using MigrationPortal.Core.Mailboxes;
 using MigrationPortal.Data;
 using MigrationPortal.Data.Outbox;
 using MigrationPortal.Email;
+using MigrationPortal.Engine.Verification;
 using MigrationPortal.Web.Access;
 using MigrationPortal.Web.Outbox;
 
@@ -24,6 +25,8 @@ public sealed partial class MailboxActionService(
     PortalDbContext db,
     MailboxRules rules,
     CredentialLinks links,
+    IPasswordProtector passwords,
+    IImapCredentialVerifier verifier,
     OutboxQueue outbox,
     TimeProvider time,
     ILogger<MailboxActionService> logger)
@@ -42,6 +45,61 @@ public sealed partial class MailboxActionService(
         });
         outbox.Wake();
         return report;
+    }
+
+    /// <summary>
+    /// Verify Credentials: logs in to both servers with the stored credentials of each item. Moves no data, uses no
+    /// license, changes no status; an item counts as applied when both servers accept, otherwise the report says why.
+    /// </summary>
+    public async Task<BulkActionReport> VerifyCredentialsAsync(int projectId, IReadOnlyCollection<int> ids, string actor, CancellationToken ct)
+    {
+        var project = await db.Projects.AsNoTracking().SingleAsync(p => p.Id == projectId, ct);
+        var refused = new List<ItemRefusal>();
+        var applied = 0;
+        foreach (var id in ids.Distinct())
+        {
+            db.ChangeTracker.Clear();
+            var mailbox = await db.Mailboxes.SingleOrDefaultAsync(m => m.Id == id && m.ProjectId == projectId, ct);
+            if (mailbox is null)
+            {
+                refused.Add(new ItemRefusal(id, $"#{id}", "It no longer exists in this project."));
+                continue;
+            }
+            try
+            {
+                mailbox.EnsureCredentialsCanBeVerified();
+            }
+            catch (MailboxTransitionException e)
+            {
+                refused.Add(new ItemRefusal(id, mailbox.Label, e.Message));
+                continue;
+            }
+            var checks = await Task.WhenAll(
+                verifier.VerifyAsync(project.Source, mailbox.Source.LoginName, passwords.Unprotect(mailbox.Source.ProtectedPassword!), ct),
+                verifier.VerifyAsync(project.Destination, mailbox.Destination.LoginName, passwords.Unprotect(mailbox.Destination.ProtectedPassword!), ct));
+            var problems = new[] { Describe("Source", checks[0]), Describe("Destination", checks[1]) }.OfType<string>().ToList();
+            var outcome = problems.Count == 0 ? "both servers accepted the credentials" : string.Join("; ", problems);
+            mailbox.RecordCredentialCheck(outcome, actor, time.GetUtcNow());
+            try
+            {
+                await db.SaveChangesAsync(ct);
+            }
+            catch (DbUpdateConcurrencyException)
+            {
+                // The check stands; only its line in the history was lost to a concurrent change.
+            }
+            if (problems.Count == 0) applied++;
+            else refused.Add(new ItemRefusal(id, mailbox.Label, outcome));
+        }
+        db.ChangeTracker.Clear();
+        return new BulkActionReport("Verify Credentials", applied, refused);
+
+        static string? Describe(string side, CredentialCheckResult check) => check.Outcome switch
+        {
+            CredentialCheckOutcome.Accepted => null,
+            CredentialCheckOutcome.Rejected => $"{side} credentials are incorrect",
+            _ => $"{side} server unreachable: {check.ServerMessage}",
+        };
     }
 
     private void QueueCredentialEmail(Mailbox mailbox, IssuedCredentialRequest issued, string projectName)

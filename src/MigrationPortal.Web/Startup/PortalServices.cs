@@ -6,6 +6,7 @@ using MigrationPortal.Core.Licenses;
 using MigrationPortal.Core.Mailboxes;
 using MigrationPortal.Data;
 using MigrationPortal.Email;
+using MigrationPortal.Engine.Verification;
 using MigrationPortal.Web.Access;
 using MigrationPortal.Web.Mailboxes;
 using MigrationPortal.Web.Outbox;
@@ -19,6 +20,16 @@ public static class PortalServices
 {
     public const string AdminPolicy = "Admin";
     public const string AdminRole = "Admin";
+
+    private static readonly string[] TokenBearingLogCategories =
+    [
+        "Microsoft.AspNetCore.Hosting.Diagnostics",
+        "Microsoft.AspNetCore.HttpLogging",
+        "Microsoft.AspNetCore.Routing",
+        "Microsoft.AspNetCore.Mvc.RazorPages",
+        "Microsoft.AspNetCore.Mvc.Infrastructure",
+        "Microsoft.AspNetCore.Antiforgery",
+    ];
 
     public static WebApplicationBuilder AddPortal(this WebApplicationBuilder builder)
     {
@@ -39,6 +50,10 @@ public static class PortalServices
                 new LicensePolicy(licenses.MaxPassesPerLicense, licenses.MaxGigabytesPerLicense * 1024L * 1024 * 1024),
                 portal.CredentialLinkLifetime);
         });
+
+        // These categories write request paths and route values, and a credential link's path is its token.
+        foreach (var category in TokenBearingLogCategories)
+            builder.Logging.AddFilter(category, LogLevel.Warning);
 
         services.AddPortalDatabase(configuration, builder.Environment.ContentRootPath);
         var dataProtection = services.AddDataProtection()
@@ -82,6 +97,9 @@ public static class PortalServices
         services.AddPortalEmail(configuration, builder.Environment.ContentRootPath);
         services.AddScoped<MailboxActionService>();
         services.AddSingleton<CredentialLinks>();
+        services.AddScoped<CredentialAccessService>();
+        services.AddSingleton<IImapCredentialVerifier>(new ImapCredentialVerifier());
+        services.AddAccessRateLimits(configuration);
         services.AddSingleton<OutboxSignal>();
         services.AddSingleton<OutboxQueue>();
         services.AddOutboxDelivery(configuration);
@@ -96,9 +114,11 @@ public static class PortalServices
             app.UseHsts();
         }
         app.UseStaticFiles();
+        app.UseAccessBodyLimit();
         app.UseRouting();
         app.UseAuthentication();
         app.UseAuthorization();
+        app.UseRateLimiter();
         app.MapRazorPages();
         return app;
     }

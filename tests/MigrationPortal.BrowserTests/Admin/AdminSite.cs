@@ -25,13 +25,20 @@ public sealed class AdminSite(IPage page)
         await page.GetByRole(AriaRole.Status).Filter(new() { HasText = $"Added {quantity}" }).WaitForAsync();
     }
 
-    public async Task CreateProjectAsync(string name, string sourceHost, string destinationHost)
+    public Task CreateProjectAsync(string name, string sourceHost, string destinationHost) =>
+        CreateProjectAsync(name, (sourceHost, 993), (destinationHost, 993), "Tls");
+
+    public async Task CreateProjectAsync(string name, (string Host, int Port) source, (string Host, int Port) destination, string security = "None")
     {
         await page.GetByRole(AriaRole.Navigation).GetByRole(AriaRole.Link, new() { Name = "Projects" }).ClickAsync();
         await page.GetByRole(AriaRole.Link, new() { Name = "New project" }).ClickAsync();
         await page.GetByLabel("Project name").FillAsync(name);
-        await page.GetByLabel("Source IMAP host").FillAsync(sourceHost);
-        await page.GetByLabel("Destination IMAP host").FillAsync(destinationHost);
+        await page.GetByLabel("Source IMAP host").FillAsync(source.Host);
+        await page.GetByLabel("Source port").FillAsync(source.Port.ToString());
+        await page.GetByLabel("Source security").SelectOptionAsync(security);
+        await page.GetByLabel("Destination IMAP host").FillAsync(destination.Host);
+        await page.GetByLabel("Destination port").FillAsync(destination.Port.ToString());
+        await page.GetByLabel("Destination security").SelectOptionAsync(security);
         await page.GetByRole(AriaRole.Button, new() { Name = "Create project" }).ClickAsync();
         await page.GetByRole(AriaRole.Heading, new() { Name = name }).WaitForAsync();
     }

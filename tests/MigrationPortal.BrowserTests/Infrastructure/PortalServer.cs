@@ -8,7 +8,12 @@ namespace MigrationPortal.BrowserTests.Infrastructure;
 /// <summary>The portal on a real loopback Kestrel port, so a real browser can reach it.</summary>
 public sealed class PortalServer : IAsyncLifetime
 {
-    public PortalFactory Factory { get; } = new();
+    public PortalServer() => Factory = new PortalFactory();
+
+    /// <summary>For a test that needs its own portal with extra configuration (xunit fixtures use the other constructor).</summary>
+    internal PortalServer(IReadOnlyDictionary<string, string?> settings) => Factory = new PortalFactory(settings);
+
+    public PortalFactory Factory { get; }
 
     public string BaseUrl { get; private set; } = "";
 

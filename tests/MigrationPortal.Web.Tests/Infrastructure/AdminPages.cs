@@ -22,18 +22,21 @@ public sealed class AdminPages(HtmlClient client)
         });
     }
 
-    public async Task<int> CreateProjectAsync(string name = "Acme move", string sourceHost = "imap.source.test", string destinationHost = "imap.destination.test")
+    public Task<int> CreateProjectAsync(string name = "Acme move", string sourceHost = "imap.source.test", string destinationHost = "imap.destination.test") =>
+        CreateProjectAsync(name, (sourceHost, 993, "Tls"), (destinationHost, 993, "Tls"));
+
+    public async Task<int> CreateProjectAsync(string name, (string Host, int Port, string Security) source, (string Host, int Port, string Security) destination)
     {
         var page = await client.GetAsync("/Admin/Projects/Create");
         await client.SubmitAsync(Form(page), "Create project", new Dictionary<string, string>
         {
             ["Input.Name"] = name,
-            ["Input.SourceHost"] = sourceHost,
-            ["Input.SourcePort"] = "993",
-            ["Input.SourceSecurity"] = "Tls",
-            ["Input.DestinationHost"] = destinationHost,
-            ["Input.DestinationPort"] = "993",
-            ["Input.DestinationSecurity"] = "Tls",
+            ["Input.SourceHost"] = source.Host,
+            ["Input.SourcePort"] = source.Port.ToString(),
+            ["Input.SourceSecurity"] = source.Security,
+            ["Input.DestinationHost"] = destination.Host,
+            ["Input.DestinationPort"] = destination.Port.ToString(),
+            ["Input.DestinationSecurity"] = destination.Security,
             ["Input.MaxConcurrentMigrations"] = "5",
         });
         var path = client.LastResponse!.RequestMessage!.RequestUri!.AbsolutePath;
@@ -42,12 +45,15 @@ public sealed class AdminPages(HtmlClient client)
     }
 
     /// <summary>Adds a mailbox; a null password means "I don't know the username or password" for that side.</summary>
-    public async Task<int> AddMailboxAsync(int projectId, string email, string? sourcePassword, string? destinationPassword)
+    /// <param name="login">The login name for both sides, when the admin knows it (the email address otherwise).</param>
+    public async Task<int> AddMailboxAsync(int projectId, string email, string? sourcePassword, string? destinationPassword, string? login = null)
     {
         var page = await client.GetAsync($"/Admin/Mailboxes/Create?projectId={projectId}");
         var dashboard = await client.SubmitAsync(Form(page), "Add mailbox", new Dictionary<string, string>
         {
             ["Input.SourceEmail"] = email,
+            ["Input.SourceLogin"] = login ?? "",
+            ["Input.DestinationLogin"] = login ?? "",
             ["Input.SourceUnknown"] = (sourcePassword is null).ToString(),
             ["Input.SourcePassword"] = sourcePassword ?? "",
             ["Input.DestinationEmail"] = email,

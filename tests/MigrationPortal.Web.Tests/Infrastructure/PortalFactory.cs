@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.TestHost;
 using Microsoft.AspNetCore.Mvc.Testing;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
@@ -20,11 +21,15 @@ public class PortalFactory : WebApplicationFactory<Program>
     private readonly IReadOnlyDictionary<string, string?> _settings;
 
     /// <param name="settings">Configuration on top of the test defaults, e.g. an SMTP server or a clock.</param>
-    public PortalFactory(IReadOnlyDictionary<string, string?>? settings = null)
+    /// <param name="clock">Replaces the portal's clock, for expiry and leases.</param>
+    public PortalFactory(IReadOnlyDictionary<string, string?>? settings = null, TimeProvider? clock = null)
     {
         _settings = settings ?? new Dictionary<string, string?>();
+        _clock = clock;
         Directory.CreateDirectory(_dir);
     }
+
+    private readonly TimeProvider? _clock;
 
     /// <summary>A folder of this portal's own, removed with it.</summary>
     public string WorkDirectory => _dir;
@@ -48,6 +53,8 @@ public class PortalFactory : WebApplicationFactory<Program>
         builder.UseSetting("Portal:PublicBaseUrl", "http://portal.test");
         foreach (var (key, value) in _settings)
             builder.UseSetting(key, value);
+        if (_clock is not null)
+            builder.ConfigureTestServices(services => services.AddSingleton(_clock));
         builder.ConfigureLogging(logging =>
         {
             logging.SetMinimumLevel(LogLevel.Debug);

@@ -14,7 +14,8 @@ public sealed class DashboardModel(PortalDbContext db, MailboxActionService acti
 {
     private const string ReportKey = "ActionReport";
 
-    public sealed record Row(int Id, string SourceEmail, string DestinationEmail, MailboxStatus Status, string? Failure, string License, string LastPass);
+    /// <param name="Reason">Why it failed, or why the user's credentials could not be checked yet.</param>
+    public sealed record Row(int Id, string SourceEmail, string DestinationEmail, MailboxStatus Status, string? Reason, string License, string LastPass);
 
     [BindProperty(SupportsGet = true)]
     public int Id { get; set; }
@@ -39,7 +40,7 @@ public sealed class DashboardModel(PortalDbContext db, MailboxActionService acti
         var lastPasses = await db.MigrationPasses.AsNoTracking()
             .Where(p => db.Mailboxes.Any(m => m.Id == p.MailboxId && m.ProjectId == Id && m.PassCount == p.Number))
             .ToDictionaryAsync(p => p.MailboxId, ct);
-        Rows = mailboxes.Select(m => new Row(m.Id, m.Source.Email, m.Destination.Email, m.Status, m.Failure?.Text,
+        Rows = mailboxes.Select(m => new Row(m.Id, m.Source.Email, m.Destination.Email, m.Status, m.Failure?.Text ?? m.VerificationProblem,
             DescribeLicense(m), lastPasses.TryGetValue(m.Id, out var pass) ? DescribePass(pass) : "—")).ToList();
 
         if (TempData[ReportKey] is string json)
@@ -55,6 +56,9 @@ public sealed class DashboardModel(PortalDbContext db, MailboxActionService acti
 
     public Task<IActionResult> OnPostClearCredentialsAsync(int[] selected, bool clearSource, bool clearDestination, CancellationToken ct) =>
         Act(selected, () => actions.ClearCredentialsAsync(Id, selected, clearSource, clearDestination, Actor, ct));
+
+    public Task<IActionResult> OnPostVerifyCredentialsAsync(int[] selected, CancellationToken ct) =>
+        Act(selected, () => actions.VerifyCredentialsAsync(Id, selected, Actor, ct));
 
     public Task<IActionResult> OnPostDeleteAsync(int[] selected, CancellationToken ct) =>
         Act(selected, () => actions.DeleteAsync(Id, selected, Actor, ct));

@@ -1,0 +1,166 @@
+using Microsoft.EntityFrameworkCore;
+using MigrationPortal.Core;
+using MigrationPortal.Core.CredentialRequests;
+using MigrationPortal.Core.Licenses;
+using MigrationPortal.Core.Mailboxes;
+using MigrationPortal.Data;
+using MigrationPortal.Engine.Verification;
+
+namespace MigrationPortal.Web.Access;
+
+/// <summary>What the secure form shows: the project, the mailbox, and only the credentials that are missing.</summary>
+public sealed record AccessForm(
+    string ProjectName,
+    string SourceEmail,
+    string DestinationEmail,
+    bool AsksSource,
+    bool AsksDestination,
+    string SourceLogin,
+    string DestinationLogin,
+    DateTimeOffset ExpiresAt);
+
+public enum SubmissionOutcome
+{
+    /// <summary>The link is tampered, expired, used, revoked or its item is gone: the neutral page.</summary>
+    LinkInvalid,
+    Accepted,
+    Rejected,
+    Unreachable,
+}
+
+public sealed record SubmissionResult(SubmissionOutcome Outcome, bool SourceRejected = false, bool DestinationRejected = false, string? Problem = null)
+{
+    public static SubmissionResult Invalid { get; } = new(SubmissionOutcome.LinkInvalid);
+}
+
+/// <summary>The submitted credentials; a side the link does not ask for is ignored.</summary>
+public sealed record SubmittedCredentials(string? SourceLogin, string? SourcePassword, string? DestinationLogin, string? DestinationPassword);
+
+/// <summary>
+/// The secure link's two moves. Opening it only reads. Submitting it claims the request with one conditional
+/// update (so concurrent submissions verify once), checks both sides against the real IMAP servers, and moves
+/// the item on: Submitted when both accept, Failed naming the wrong side, or still waiting when a server is
+/// unreachable (the link then stays valid).
+/// </summary>
+public sealed partial class CredentialAccessService(
+    PortalDbContext db,
+    CredentialLinks links,
+    IPasswordProtector passwords,
+    IImapCredentialVerifier verifier,
+    TimeProvider time,
+    ILogger<CredentialAccessService> logger)
+{
+    /// <summary>Long enough for both IMAP checks; a claim left by a crashed process lapses after it.</summary>
+    public static readonly TimeSpan VerificationLease = TimeSpan.FromMinutes(2);
+
+    public async Task<AccessForm?> OpenAsync(string? token, CancellationToken ct)
+    {
+        var request = await FindUsableAsync(token, ct);
+        if (request is null) return null;
+        var item = await db.Mailboxes.AsNoTracking()
+            .Where(m => m.Id == request.MailboxId && m.Status == MailboxStatus.WaitingForUser)
+            .Join(db.Projects, m => m.ProjectId, p => p.Id, (m, p) => new { Mailbox = m, ProjectName = p.Name })
+            .SingleOrDefaultAsync(ct);
+        if (item is null) return null;
+        var m = item.Mailbox;
+        return new AccessForm(item.ProjectName, m.Source.Email, m.Destination.Email, request.AsksSource, request.AsksDestination,
+            m.Source.LoginName, m.Destination.LoginName, request.ExpiresAt);
+    }
+
+    public async Task<SubmissionResult> SubmitAsync(string? token, SubmittedCredentials submitted, CancellationToken ct)
+    {
+        var found = await FindUsableAsync(token, ct);
+        if (found is null || !await TryClaimAsync(found.Id, ct))
+            return SubmissionResult.Invalid;
+        // Once claimed, finish even if the browser goes away, so the link is not left half-used until the lease lapses.
+        ct = CancellationToken.None;
+
+        var mailbox = await db.Mailboxes.WithLifecycleState().SingleOrDefaultAsync(m => m.Id == found.MailboxId, ct);
+        var request = mailbox?.CredentialRequests.SingleOrDefault(r => r.Id == found.Id);
+        if (mailbox is null || request is null || mailbox.Status != MailboxStatus.WaitingForUser)
+            return SubmissionResult.Invalid;
+        var project = await db.Projects.AsNoTracking().SingleAsync(p => p.Id == mailbox.ProjectId, ct);
+
+        var source = request.AsksSource
+            ? (Login: submitted.SourceLogin!, Password: submitted.SourcePassword!)
+            : (Login: mailbox.Source.LoginName, Password: passwords.Unprotect(mailbox.Source.ProtectedPassword!));
+        var destination = request.AsksDestination
+            ? (Login: submitted.DestinationLogin!, Password: submitted.DestinationPassword!)
+            : (Login: mailbox.Destination.LoginName, Password: passwords.Unprotect(mailbox.Destination.ProtectedPassword!));
+
+        var checks = await Task.WhenAll(
+            verifier.VerifyAsync(project.Source, source.Login, source.Password, ct),
+            verifier.VerifyAsync(project.Destination, destination.Login, destination.Password, ct));
+        var (sourceCheck, destinationCheck) = (checks[0], checks[1]);
+
+        var now = time.GetUtcNow();
+        SubmissionResult result;
+        var sourceRejected = sourceCheck.Outcome == CredentialCheckOutcome.Rejected;
+        var destinationRejected = destinationCheck.Outcome == CredentialCheckOutcome.Rejected;
+        if (sourceRejected || destinationRejected)
+        {
+            var pool = await db.LicensePools.SingleAsync(p => p.Id == LicensePool.SingletonId, ct);
+            mailbox.RejectCredentials(request, sourceRejected, destinationRejected, pool, now);
+            result = new SubmissionResult(SubmissionOutcome.Rejected, sourceRejected, destinationRejected);
+        }
+        else if (sourceCheck.Outcome == CredentialCheckOutcome.Unreachable || destinationCheck.Outcome == CredentialCheckOutcome.Unreachable)
+        {
+            var reason = sourceCheck.Outcome == CredentialCheckOutcome.Unreachable
+                ? FailureReason.SourceUnreachable(sourceCheck.ServerMessage ?? "no answer")
+                : FailureReason.DestinationUnreachable(destinationCheck.ServerMessage ?? "no answer");
+            mailbox.RecordUnreachable(request, reason, now);
+            result = new SubmissionResult(SubmissionOutcome.Unreachable, Problem: reason.Text);
+        }
+        else
+        {
+            mailbox.AcceptCredentials(request,
+                request.AsksSource ? (source.Login, passwords.Protect(source.Password)) : null,
+                request.AsksDestination ? (destination.Login, passwords.Protect(destination.Password)) : null,
+                now);
+            result = new SubmissionResult(SubmissionOutcome.Accepted);
+        }
+
+        try
+        {
+            await db.SaveChangesAsync(ct);
+        }
+        catch (DbUpdateConcurrencyException)
+        {
+            // The admin stopped or changed the item while its servers were being asked: their action wins.
+            LogOvertaken(logger, mailbox.Id);
+            return SubmissionResult.Invalid;
+        }
+        LogSubmitted(logger, mailbox.Id, result.Outcome);
+        return result;
+    }
+
+    /// <summary>The request the token names, if its nonce matches and it is still open; never changes anything.</summary>
+    private async Task<CredentialRequest?> FindUsableAsync(string? token, CancellationToken ct)
+    {
+        if (!links.TryRead(token, out var id, out var nonce)) return null;
+        var request = await db.CredentialRequests.AsNoTracking().SingleOrDefaultAsync(r => r.Id == id, ct);
+        return request is not null && request.Matches(nonce) && request.IsUsable(time.GetUtcNow()) ? request : null;
+    }
+
+    /// <summary>The one conditional update that lets exactly one submission through.</summary>
+    private async Task<bool> TryClaimAsync(Guid id, CancellationToken ct)
+    {
+        var now = time.GetUtcNow();
+        var lease = now + VerificationLease;
+        var claimed = await db.CredentialRequests
+            .Where(r => r.Id == id && r.ExpiresAt > now && r.Attempts < CredentialRequest.MaxVerificationAttempts
+                && (r.State == CredentialRequestState.Pending
+                    || (r.State == CredentialRequestState.Verifying && r.VerifyingUntil <= now)))
+            .ExecuteUpdateAsync(s => s
+                .SetProperty(r => r.State, CredentialRequestState.Verifying)
+                .SetProperty(r => r.VerifyingUntil, lease)
+                .SetProperty(r => r.Attempts, r => r.Attempts + 1), ct);
+        return claimed == 1;
+    }
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Credentials submitted for mailbox {MailboxId}: {Outcome}")]
+    private static partial void LogSubmitted(ILogger logger, int mailboxId, SubmissionOutcome outcome);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Credentials for mailbox {MailboxId} were checked, but an admin changed the item meanwhile")]
+    private static partial void LogOvertaken(ILogger logger, int mailboxId);
+}

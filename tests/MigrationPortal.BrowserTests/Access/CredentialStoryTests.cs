@@ -1,0 +1,105 @@
+using System.Text.RegularExpressions;
+using Microsoft.Playwright;
+using MigrationPortal.BrowserTests.Admin;
+using MigrationPortal.BrowserTests.Infrastructure;
+using MigrationPortal.Web.Tests.Access;
+using MigrationPortal.Web.Tests.Infrastructure;
+using static Microsoft.Playwright.Assertions;
+
+namespace MigrationPortal.BrowserTests.Access;
+
+/// <summary>The seed's whole story in a real browser, with real Dovecot servers and a real SMTP server.</summary>
+public sealed partial class CredentialStoryTests(BrowserFixture browser, MailServers servers)
+    : IClassFixture<BrowserFixture>, IClassFixture<MailServers>
+{
+    [Fact]
+    public async Task WrongSourcePassword_FailsThenClearAndStartSendsANewLinkThatWorks()
+    {
+        const string email = "story@example.org";
+        const string sourcePassword = "Söurce pass 42";
+        await servers.Source.AddUserAsync(email, sourcePassword);
+        await servers.Destination.AddUserAsync(email, "Dest-Passw0rd");
+        var portal = new PortalServer(new Dictionary<string, string?>
+        {
+            ["Smtp:Host"] = servers.Smtp.Host,
+            ["Smtp:Port"] = servers.Smtp.Port.ToString(),
+            ["Portal:PublicBaseUrl"] = "https://migrate.example.test",
+            ["Outbox:PollInterval"] = "00:00:00.500",
+        });
+        await portal.InitializeAsync();
+        try
+        {
+            await browser.RunAsync(nameof(WrongSourcePassword_FailsThenClearAndStartSendsANewLinkThatWorks), portal.BaseUrl, async page =>
+            {
+                var admin = new AdminSite(page);
+                await admin.LoginAsync(PortalFactory.AdminEmail, PortalFactory.AdminPassword);
+                await admin.AddLicensesAsync(2);
+                await admin.CreateProjectAsync("Story move", (servers.Source.Host, servers.Source.Port), (servers.Destination.Host, servers.Destination.Port));
+                await admin.AddMailboxAsync(email, sourcePassword: null, destinationPassword: "Dest-Passw0rd");
+
+                await admin.CheckAsync(email);
+                await admin.PressAsync("Start");
+                await Expect(admin.StatusOf(email)).ToHaveTextAsync(AdminSite.Exactly("Waiting for User"));
+                var firstLink = await NextLinkAsync(email, 0);
+
+                // The user, in a browser of their own, types a wrong source password.
+                var user = await page.Context.Browser!.NewPageAsync(new() { BaseURL = portal.BaseUrl });
+                await user.GotoAsync(firstLink);
+                await Expect(user.GetByText("Story move")).ToBeVisibleAsync();
+                await user.GetByLabel("Source login name").FillAsync(email);
+                await user.GetByLabel("Source password").FillAsync("wrong password");
+                await user.GetByRole(AriaRole.Button, new() { Name = "Submit" }).ClickAsync();
+                await Expect(user.GetByRole(AriaRole.Alert)).ToContainTextAsync("Your source credentials were not accepted");
+
+                // The admin sees why it failed.
+                await page.ReloadAsync();
+                await Expect(admin.StatusOf(email)).ToContainTextAsync("Failed");
+                await admin.StatusOf(email).GetByText("Failed").ClickAsync();
+                await Expect(admin.StatusOf(email)).ToContainTextAsync("Source credentials are incorrect");
+
+                // Stop (there is nothing running, and the dashboard says so), clear the source credentials, start again.
+                await admin.CheckAsync(email);
+                await admin.PressAsync("Stop");
+                await Expect(page.GetByRole(AriaRole.Status)).ToContainTextAsync("nothing to stop");
+                await admin.CheckAsync(email);
+                await admin.PressAsync("Clear Credentials");
+                var dialog = page.GetByRole(AriaRole.Dialog, new() { Name = "Clear Credentials" });
+                await dialog.GetByLabel("Clear Source Credentials").CheckAsync();
+                await dialog.GetByRole(AriaRole.Button, new() { Name = "Clear Credentials" }).ClickAsync();
+                await admin.CheckAsync(email);
+                await admin.PressAsync("Start");
+                await Expect(admin.StatusOf(email)).ToHaveTextAsync(AdminSite.Exactly("Waiting for User"));
+                var secondLink = await NextLinkAsync(email, 1);
+                Assert.NotEqual(firstLink, secondLink);
+
+                // The old link is dead; the new one with the right password moves the item on.
+                await user.GotoAsync(firstLink);
+                await Expect(user.GetByText("This link is no longer valid. Ask your administrator to send a new one.")).ToBeVisibleAsync();
+                await user.GotoAsync(secondLink);
+                await user.GetByLabel("Source login name").FillAsync(email);
+                await user.GetByLabel("Source password").FillAsync(sourcePassword);
+                await user.GetByRole(AriaRole.Button, new() { Name = "Submit" }).ClickAsync();
+                await Expect(user.GetByRole(AriaRole.Status)).ToHaveTextAsync("Thank you — your migration has started.");
+
+                await page.ReloadAsync();
+                await Expect(admin.StatusOf(email)).ToHaveTextAsync(AdminSite.Exactly("Submitted"));
+                await user.CloseAsync();
+            });
+        }
+        finally
+        {
+            await portal.DisposeAsync();
+        }
+    }
+
+    /// <summary>The path of the link in the n-th email to this address (the portal under test is not at its public address).</summary>
+    private async Task<string> NextLinkAsync(string email, int index)
+    {
+        await servers.Smtp.WaitForMessageAsync(m => servers.Smtp.Messages.Count(x => x.EnvelopeRecipients.Contains(email)) > index, TimeSpan.FromSeconds(20));
+        var message = servers.Smtp.Messages.Where(x => x.EnvelopeRecipients.Contains(email)).ElementAt(index).Message;
+        return new Uri(LinkPattern().Match(message.TextBody ?? "").Value).PathAndQuery;
+    }
+
+    [GeneratedRegex(@"https?://\S+/access/[A-Za-z0-9_-]+")]
+    private static partial Regex LinkPattern();
+}

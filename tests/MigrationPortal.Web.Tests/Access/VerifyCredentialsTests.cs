@@ -1,0 +1,28 @@
+using Microsoft.EntityFrameworkCore;
+using MigrationPortal.Web.Tests.Infrastructure;
+
+namespace MigrationPortal.Web.Tests.Access;
+
+public sealed class VerifyCredentialsTests(MailServers servers) : IClassFixture<MailServers>
+{
+    [Fact]
+    public async Task VerifyCredentials_KnownItems_ReportsEachSideWithoutStatusOrLicenseChange()
+    {
+        await using var s = await AccessScenario.CreateAsync(servers);
+        var good = await s.Admin.AddMailboxAsync(s.ProjectId, s.Email, s.SourcePassword, s.DestinationPassword);
+        var wrongSource = await s.Admin.AddMailboxAsync(s.ProjectId, s.Email, "not-it", s.DestinationPassword);
+        var before = await s.Admin.DashboardAsync(s.ProjectId);
+
+        var dashboard = await s.Admin.ActAsync(s.ProjectId, "Verify Credentials", [good, wrongSource, s.MailboxId]);
+
+        var report = AdminPages.Report(dashboard);
+        Assert.Contains("Verify Credentials: applied to 1 mailbox", report);
+        Assert.Contains("Source credentials are incorrect", report);
+        Assert.Contains("Start it to ask the user", report);
+        Assert.Equal("Not Started", AdminPages.StatusOf(dashboard, good));
+        Assert.Equal("Not Started", AdminPages.StatusOf(dashboard, wrongSource));
+        Assert.Equal(AdminPages.LicensesAvailable(before), AdminPages.LicensesAvailable(dashboard));
+        var history = await s.Portal.WithDbAsync(db => db.MailboxEvents.Where(e => e.MailboxId == good).Select(e => e.Description).ToListAsync());
+        Assert.Contains("Verify Credentials: both servers accepted the credentials", history);
+    }
+}
