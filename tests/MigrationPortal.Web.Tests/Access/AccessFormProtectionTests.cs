@@ -119,6 +119,25 @@ public sealed class AccessFormProtectionTests(MailServers servers) : IClassFixtu
     }
 
     [Fact]
+    public async Task Submit_OneClientAcrossManyLinks_Answers429PastTheClientLimit()
+    {
+        await using var s = await AccessScenario.CreateAsync(servers, settings: new Dictionary<string, string?>
+        {
+            ["Access:PerClientPermitLimit"] = "2",
+        });
+        var first = await s.StartAndReadLinkAsync();
+        var other = await s.Admin.AddMailboxAsync(s.ProjectId, "other." + s.Email, null, s.DestinationPassword);
+        await s.Admin.ActAsync(s.ProjectId, "Start", [other]);
+
+        await s.SubmitAsync(first, sourcePassword: "");
+        await s.SubmitAsync(first, sourcePassword: "");
+        var third = await s.User.Http.PostAsync("/access/" + "some-other-token", new FormUrlEncodedContent(new Dictionary<string, string>()));
+
+        Assert.Equal(HttpStatusCode.TooManyRequests, third.StatusCode);
+        Assert.NotNull(third.Headers.RetryAfter);
+    }
+
+    [Fact]
     public async Task Submit_WrongPasswordsUpToTheAttemptCap_StopAskingTheImapServer()
     {
         await using var s = await AccessScenario.CreateAsync(servers);
