@@ -55,9 +55,11 @@ public sealed class AccessFormProtectionTests(MailServers servers) : IClassFixtu
         var link = await s.StartAndReadLinkAsync();
 
         var tooLong = await s.SubmitAsync(link, sourcePassword: new string('x', 1025));
+        var muchTooLong = await s.SubmitAsync(link, sourcePassword: new string('x', 10_000));
         var control = await s.SubmitAsync(link, sourceLogin: "ada\u0007@example.org");
 
         Assert.Contains("The password is too long.", tooLong.Body!.TextContent);
+        Assert.Contains("The password is too long.", muchTooLong.Body!.TextContent);
         Assert.Contains("characters that are not allowed", control.Body!.TextContent);
         var request = await s.Portal.WithDbAsync(db => db.CredentialRequests.AsNoTracking().SingleAsync(r => r.MailboxId == s.MailboxId));
         Assert.Equal(0, request.Attempts);

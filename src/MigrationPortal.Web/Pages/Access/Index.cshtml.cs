@@ -13,7 +13,7 @@ namespace MigrationPortal.Web.Pages.Access;
 [AllowAnonymous]
 [SecureAccessHeaders]
 [RequestSizeLimit(AccessRateLimits.MaxBodyBytes)]
-[RequestFormLimits(ValueLengthLimit = 4096, ValueCountLimit = 16)]
+[RequestFormLimits(ValueCountLimit = 16)]
 public sealed class IndexModel(CredentialAccessService access) : PageModel
 {
     public const int InvalidStatusCode = StatusCodes.Status410Gone;
