@@ -82,32 +82,26 @@ public sealed partial class CredentialAccessService(
         var project = await db.Projects.AsNoTracking().SingleAsync(p => p.Id == mailbox.ProjectId, ct);
 
         var source = request.AsksSource
-            ? (Login: submitted.SourceLogin!, Password: submitted.SourcePassword!)
-            : (Login: mailbox.Source.LoginName, Password: passwords.Unprotect(mailbox.Source.ProtectedPassword!));
+            ? new SideCredentials(submitted.SourceLogin!, submitted.SourcePassword!)
+            : new SideCredentials(mailbox.Source.LoginName, passwords.Unprotect(mailbox.Source.ProtectedPassword!));
         var destination = request.AsksDestination
-            ? (Login: submitted.DestinationLogin!, Password: submitted.DestinationPassword!)
-            : (Login: mailbox.Destination.LoginName, Password: passwords.Unprotect(mailbox.Destination.ProtectedPassword!));
-
-        var checks = await Task.WhenAll(
-            verifier.VerifyAsync(project.Source, source.Login, source.Password, ct),
-            verifier.VerifyAsync(project.Destination, destination.Login, destination.Password, ct));
-        var (sourceCheck, destinationCheck) = (checks[0], checks[1]);
+            ? new SideCredentials(submitted.DestinationLogin!, submitted.DestinationPassword!)
+            : new SideCredentials(mailbox.Destination.LoginName, passwords.Unprotect(mailbox.Destination.ProtectedPassword!));
+        var check = await verifier.CheckBothAsync(project.Source, source, project.Destination, destination, ct);
 
         var now = time.GetUtcNow();
         SubmissionResult result;
-        var sourceRejected = sourceCheck.Outcome == CredentialCheckOutcome.Rejected;
-        var destinationRejected = destinationCheck.Outcome == CredentialCheckOutcome.Rejected;
-        if (sourceRejected || destinationRejected)
+        if (check.AnyRejected)
         {
             var pool = await db.LicensePools.SingleAsync(p => p.Id == LicensePool.SingletonId, ct);
-            mailbox.RejectCredentials(request, sourceRejected, destinationRejected, pool, now);
-            result = new SubmissionResult(SubmissionOutcome.Rejected, sourceRejected, destinationRejected);
+            mailbox.RejectCredentials(request, check.SourceRejected, check.DestinationRejected, pool, now);
+            result = new SubmissionResult(SubmissionOutcome.Rejected, check.SourceRejected, check.DestinationRejected);
         }
-        else if (sourceCheck.Outcome == CredentialCheckOutcome.Unreachable || destinationCheck.Outcome == CredentialCheckOutcome.Unreachable)
+        else if (check.AnyUnreachable)
         {
-            var reason = sourceCheck.Outcome == CredentialCheckOutcome.Unreachable
-                ? FailureReason.SourceUnreachable(sourceCheck.ServerMessage ?? "no answer")
-                : FailureReason.DestinationUnreachable(destinationCheck.ServerMessage ?? "no answer");
+            var reason = check.Source.Outcome == CredentialCheckOutcome.Unreachable
+                ? FailureReason.SourceUnreachable(check.Source.ServerMessage ?? "no answer")
+                : FailureReason.DestinationUnreachable(check.Destination.ServerMessage ?? "no answer");
             mailbox.RecordUnreachable(request, reason, now);
             result = new SubmissionResult(SubmissionOutcome.Unreachable, Problem: reason.Text);
         }

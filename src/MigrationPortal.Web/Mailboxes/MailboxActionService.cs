@@ -74,10 +74,10 @@ public sealed partial class MailboxActionService(
                 refused.Add(new ItemRefusal(id, mailbox.Label, e.Message));
                 continue;
             }
-            var checks = await Task.WhenAll(
-                verifier.VerifyAsync(project.Source, mailbox.Source.LoginName, passwords.Unprotect(mailbox.Source.ProtectedPassword!), ct),
-                verifier.VerifyAsync(project.Destination, mailbox.Destination.LoginName, passwords.Unprotect(mailbox.Destination.ProtectedPassword!), ct));
-            var problems = new[] { Describe("Source", checks[0]), Describe("Destination", checks[1]) }.OfType<string>().ToList();
+            var check = await verifier.CheckBothAsync(
+                project.Source, new SideCredentials(mailbox.Source.LoginName, passwords.Unprotect(mailbox.Source.ProtectedPassword!)),
+                project.Destination, new SideCredentials(mailbox.Destination.LoginName, passwords.Unprotect(mailbox.Destination.ProtectedPassword!)), ct);
+            var problems = new[] { Describe("Source", check.Source), Describe("Destination", check.Destination) }.OfType<string>().ToList();
             var outcome = problems.Count == 0 ? "both servers accepted the credentials" : string.Join("; ", problems);
             mailbox.RecordCredentialCheck(outcome, actor, time.GetUtcNow());
             try
