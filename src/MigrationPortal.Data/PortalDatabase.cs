@@ -2,6 +2,8 @@ using Microsoft.Data.Sqlite;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
+using MigrationPortal.Data.Concurrency;
+using MigrationPortal.Data.Mailboxes;
 
 namespace MigrationPortal.Data;
 
@@ -22,7 +24,9 @@ public static class PortalDatabase
     {
         // Read when the first context is made, not now, so settings a test host adds later still count.
         services.AddDbContext<PortalDbContext>(options =>
-            Configure(options, ReadProvider(configuration), configuration.GetConnectionString("Portal"), contentRootPath));
+            Configure(options, ReadProvider(configuration), configuration.GetConnectionString("Portal"), contentRootPath, ReadBusyTimeout(configuration)));
+        services.AddSingleton(_ => new DatabaseWriteGate(ReadProvider(configuration), ReadBusyTimeout(configuration)));
+        services.AddScoped<MailboxUnitOfWork>();
         return services;
     }
 
@@ -35,14 +39,32 @@ public static class PortalDatabase
             : throw new InvalidOperationException($"Database:Provider '{value}' is not supported; use Sqlite or Postgres.");
     }
 
-    public static void Configure(DbContextOptionsBuilder options, DatabaseProvider provider, string? connectionString, string contentRootPath)
+    /// <summary>
+    /// How long a write waits for another writer to let go of the database before the action says it is busy
+    /// (<c>Database:BusyTimeout</c>, default 10 s).
+    /// </summary>
+    public static TimeSpan ReadBusyTimeout(IConfiguration configuration)
     {
+        var value = configuration["Database:BusyTimeout"];
+        if (string.IsNullOrWhiteSpace(value)) return DefaultBusyTimeout;
+        return TimeSpan.TryParse(value, System.Globalization.CultureInfo.InvariantCulture, out var timeout)
+            && timeout >= TimeSpan.FromMilliseconds(100) && timeout <= TimeSpan.FromMinutes(5)
+            ? timeout
+            : throw new InvalidOperationException($"Database:BusyTimeout '{value}' is not a time between 00:00:00.1 and 00:05:00.");
+    }
+
+    public static readonly TimeSpan DefaultBusyTimeout = TimeSpan.FromSeconds(10);
+
+    public static void Configure(DbContextOptionsBuilder options, DatabaseProvider provider, string? connectionString, string contentRootPath,
+        TimeSpan? busyTimeout = null)
+    {
+        var timeout = busyTimeout ?? DefaultBusyTimeout;
         switch (provider)
         {
             case DatabaseProvider.Sqlite:
-                options.UseSqlite(SqliteConnectionString(connectionString, contentRootPath),
+                options.UseSqlite(SqliteConnectionString(connectionString, contentRootPath, timeout),
                         sqlite => sqlite.MigrationsAssembly(SqliteMigrationsAssembly))
-                    .AddInterceptors(SqlitePragmas.Instance);
+                    .AddInterceptors(SqlitePragmas.For(timeout));
                 break;
             case DatabaseProvider.Postgres:
                 if (string.IsNullOrWhiteSpace(connectionString))
@@ -53,7 +75,7 @@ public static class PortalDatabase
     }
 
     /// <summary>A relative SQLite file is placed under the content root, and its folder is created.</summary>
-    public static string SqliteConnectionString(string? connectionString, string contentRootPath)
+    public static string SqliteConnectionString(string? connectionString, string contentRootPath, TimeSpan? busyTimeout = null)
     {
         var builder = new SqliteConnectionStringBuilder(string.IsNullOrWhiteSpace(connectionString) ? DefaultSqliteConnection : connectionString);
         if (builder.DataSource != ":memory:" && builder.Mode != SqliteOpenMode.Memory)
@@ -62,8 +84,10 @@ public static class PortalDatabase
             Directory.CreateDirectory(Path.GetDirectoryName(path)!);
             builder.DataSource = path;
         }
-        // Microsoft.Data.Sqlite retries a busy database until the command timeout; keep that generous.
-        if (builder.DefaultTimeout < 30) builder.DefaultTimeout = 30;
+        // Microsoft.Data.Sqlite retries a busy database until the command timeout, on top of sqlite's own busy_timeout;
+        // with the old 30 s a locked database answered after 30 s whatever the busy timeout said. Both are the busy
+        // timeout now, so a blocked write gives up after it (SQLite has no other use for a command timeout).
+        builder.DefaultTimeout = Math.Max(1, (int)Math.Ceiling((busyTimeout ?? DefaultBusyTimeout).TotalSeconds));
         builder.Pooling = true;
         return builder.ToString();
     }

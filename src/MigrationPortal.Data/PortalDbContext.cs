@@ -7,6 +7,7 @@ using MigrationPortal.Core.CredentialRequests;
 using MigrationPortal.Core.Licenses;
 using MigrationPortal.Core.Mailboxes;
 using MigrationPortal.Core.Projects;
+using MigrationPortal.Data.ActionReports;
 using MigrationPortal.Data.Outbox;
 
 namespace MigrationPortal.Data;
@@ -23,6 +24,8 @@ public sealed class PortalDbContext(DbContextOptions<PortalDbContext> options)
     public DbSet<LicensePool> LicensePools => Set<LicensePool>();
     public DbSet<LicenseMovement> LicenseMovements => Set<LicenseMovement>();
     public DbSet<OutboxMessage> OutboxMessages => Set<OutboxMessage>();
+    public DbSet<ActionReport> ActionReports => Set<ActionReport>();
+    public DbSet<ActionReportItem> ActionReportItems => Set<ActionReportItem>();
     public DbSet<DataProtectionKey> DataProtectionKeys => Set<DataProtectionKey>();
 
     protected override void OnModelCreating(ModelBuilder builder)

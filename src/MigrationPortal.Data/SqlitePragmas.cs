@@ -9,21 +9,27 @@ namespace MigrationPortal.Data;
 /// </summary>
 internal sealed class SqlitePragmas : DbConnectionInterceptor
 {
-    public static readonly SqlitePragmas Instance = new();
+    private static readonly System.Collections.Concurrent.ConcurrentDictionary<TimeSpan, SqlitePragmas> ByTimeout = new();
 
-    private const string Pragmas = "PRAGMA journal_mode = WAL; PRAGMA busy_timeout = 10000; PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON;";
+    private readonly string _pragmas;
+
+    private SqlitePragmas(TimeSpan busyTimeout) =>
+        _pragmas = $"PRAGMA journal_mode = WAL; PRAGMA busy_timeout = {(int)busyTimeout.TotalMilliseconds}; PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON;";
+
+    /// <summary>One instance per timeout: EF Core builds a service provider per distinct set of interceptors.</summary>
+    public static SqlitePragmas For(TimeSpan busyTimeout) => ByTimeout.GetOrAdd(busyTimeout, t => new SqlitePragmas(t));
 
     public override void ConnectionOpened(DbConnection connection, ConnectionEndEventData eventData)
     {
         using var command = connection.CreateCommand();
-        command.CommandText = Pragmas;
+        command.CommandText = _pragmas;
         command.ExecuteNonQuery();
     }
 
     public override async Task ConnectionOpenedAsync(DbConnection connection, ConnectionEndEventData eventData, CancellationToken cancellationToken = default)
     {
         await using var command = connection.CreateCommand();
-        command.CommandText = Pragmas;
+        command.CommandText = _pragmas;
         await command.ExecuteNonQueryAsync(cancellationToken);
     }
 }

@@ -1,3 +1,4 @@
+using System.Linq.Expressions;
 using System.Security.Cryptography;
 
 namespace MigrationPortal.Core.CredentialRequests;
@@ -66,31 +67,47 @@ public sealed class CredentialRequest
         return (new CredentialRequest(mailboxId, asksSource, asksDestination, now, lifetime, nonce), nonce);
     }
 
-    /// <summary>Whether opening the link shows the form: pending, not expired, attempts left.</summary>
-    public bool IsUsable(DateTimeOffset now) =>
-        now < ExpiresAt && Attempts < MaxVerificationAttempts
-        && (State == CredentialRequestState.Pending || (State == CredentialRequestState.Verifying && VerifyingUntil <= now));
-
     /// <summary>
-    /// Claims the link for one submission. The database does the same as one conditional update, which is what
-    /// makes two concurrent submissions verify once; this method is that rule for code holding the entity.
+    /// The link rule, written once: pending (or claimed by a submission whose claim lapsed), not expired, attempts
+    /// left. The database runs it as the claim's WHERE clause (<see cref="UsableAt"/>), which is what lets exactly one
+    /// of two concurrent submissions through; <see cref="IsUsable"/> is the same expression compiled.
     /// </summary>
-    public bool TryBeginVerification(DateTimeOffset now, TimeSpan lease)
+    public static readonly Expression<Func<CredentialRequest, DateTimeOffset, bool>> Usable = (r, now) =>
+        now < r.ExpiresAt && r.Attempts < MaxVerificationAttempts
+        && (r.State == CredentialRequestState.Pending || (r.State == CredentialRequestState.Verifying && r.VerifyingUntil <= now));
+
+    private static readonly Func<CredentialRequest, DateTimeOffset, bool> UsableCompiled = Usable.Compile();
+
+    /// <summary>Whether opening the link shows the form.</summary>
+    public bool IsUsable(DateTimeOffset now) => UsableCompiled(this, now);
+
+    /// <summary><see cref="Usable"/> at one moment, for a query.</summary>
+    public static Expression<Func<CredentialRequest, bool>> UsableAt(DateTimeOffset now)
     {
-        if (!IsUsable(now)) return false;
-        State = CredentialRequestState.Verifying;
-        VerifyingUntil = now + lease;
-        Attempts++;
-        return true;
+        var request = Usable.Parameters[0];
+        // A captured variable (not a constant), so the query is parameterised and its plan cached.
+        var moment = new { Now = now };
+        var body = new ReplaceParameter(Usable.Parameters[1],
+            Expression.Property(Expression.Constant(moment), nameof(moment.Now))).Visit(Usable.Body);
+        return Expression.Lambda<Func<CredentialRequest, bool>>(body, request);
     }
 
-    /// <summary>A server could not be reached: the link stays valid for another try.</summary>
-    internal void ReleaseVerification()
+    private sealed class ReplaceParameter(ParameterExpression from, Expression to) : ExpressionVisitor
+    {
+        protected override Expression VisitParameter(ParameterExpression node) => node == from ? to : base.VisitParameter(node);
+    }
+
+    /// <summary>
+    /// A server could not be reached: the link stays valid for another try, and an attempt that never reached the
+    /// server the user typed for gives its attempt back (the cap is on guesses a server sees, not on outages).
+    /// </summary>
+    internal void ReleaseVerification(bool refundAttempt)
     {
         if (State != CredentialRequestState.Verifying)
             throw new InvalidOperationException("Only a request being verified can be released.");
         State = CredentialRequestState.Pending;
         VerifyingUntil = null;
+        if (refundAttempt && Attempts > 0) Attempts--;
     }
 
     public bool Matches(ReadOnlySpan<byte> nonce) =>

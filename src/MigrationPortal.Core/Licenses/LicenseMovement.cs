@@ -13,10 +13,11 @@ public sealed class LicenseMovement
 {
     private LicenseMovement() { Actor = ""; Reason = ""; }
 
-    internal LicenseMovement(LicenseMovementKind kind, int quantity, int? mailboxId, string? mailboxLabel, string actor,
+    internal LicenseMovement(LicenseMovementKind kind, int quantity, int change, int? mailboxId, string? mailboxLabel, string actor,
         DateTimeOffset at, string reason, int availableAfter)
     {
         Kind = kind;
+        Change = change;
         Quantity = quantity;
         MailboxId = mailboxId;
         MailboxLabel = mailboxLabel;
@@ -37,4 +38,9 @@ public sealed class LicenseMovement
     public DateTimeOffset At { get; private set; }
     public string Reason { get; private set; }
     public int AvailableAfter { get; private set; }
+
+    /// <summary>What this movement did to the available count (+n added or returned, -1 held, 0 consumed); not stored.</summary>
+    public int Change { get; private set; }
+
+    internal void SetAvailableAfter(int available) => AvailableAfter = available;
 }

@@ -77,7 +77,11 @@ public sealed class Mailbox
     public IReadOnlyCollection<MailboxEvent> Events => _events;
     public IReadOnlyCollection<MigrationPass> Passes => _passes;
 
-    public string Label => Source.Email == Destination.Email ? Source.Email : $"{Source.Email} → {Destination.Email}";
+    public string Label => LabelFor(Source.Email, Destination.Email);
+
+    /// <summary>How a mailbox is named to admins: its address, or both when they differ.</summary>
+    public static string LabelFor(string sourceEmail, string destinationEmail) =>
+        sourceEmail == destinationEmail ? sourceEmail : $"{sourceEmail} → {destinationEmail}";
 
     public bool NeedsCredentialsFromUser => !Source.IsKnown || !Destination.IsKnown;
 
@@ -286,12 +290,13 @@ public sealed class Mailbox
     /// A server could not be reached while checking the user's credentials: that is not a wrong password, so the
     /// item keeps waiting, shows the server's answer, and the same link can be used again.
     /// </summary>
-    public void RecordUnreachable(CredentialRequest request, FailureReason reason, DateTimeOffset now)
+    /// <param name="reachedTypedServer">Whether a server the user typed credentials for was reached; if not, the attempt is not counted.</param>
+    public void RecordUnreachable(CredentialRequest request, FailureReason reason, bool reachedTypedServer, DateTimeOffset now)
     {
         Require(MailboxAction.SubmitCredentials);
         if (request.MailboxId != Id || request.State != CredentialRequestState.Verifying)
             throw new MailboxTransitionException("This credential request is not being verified.");
-        request.ReleaseVerification();
+        request.ReleaseVerification(refundAttempt: !reachedTypedServer);
         VerificationProblem = reason.Text;
         MoveTo(Status, "mailbox user", now, $"Credentials could not be checked: {reason.Text}");
     }

@@ -11,10 +11,11 @@ internal sealed class LicensePoolConfiguration : IEntityTypeConfiguration<Licens
     {
         builder.ToTable("LicensePools");
         builder.Property(p => p.Id).ValueGeneratedNever();
-        builder.Property(p => p.Version).IsConcurrencyToken();
+        // Not versioned: the available count only ever changes by one conditional update (LicensePoolStore).
+        builder.Ignore(p => p.PendingChange);
         builder.HasMany(p => p.Movements).WithOne().HasForeignKey("PoolId").OnDelete(DeleteBehavior.Restrict);
         // The account's one pool exists from the first migration on, empty.
-        builder.HasData(new { Id = LicensePool.SingletonId, Available = 0, Version = 0 });
+        builder.HasData(new { Id = LicensePool.SingletonId, Available = 0 });
     }
 }
 
@@ -30,5 +31,6 @@ internal sealed class LicenseMovementConfiguration : IEntityTypeConfiguration<Li
         // The ledger outlives a deleted mailbox: the link is cut, the label stays.
         builder.HasOne<Mailbox>().WithMany().HasForeignKey(m => m.MailboxId).OnDelete(DeleteBehavior.SetNull);
         builder.HasIndex(m => m.At);
+        builder.Ignore(m => m.Change);
     }
 }

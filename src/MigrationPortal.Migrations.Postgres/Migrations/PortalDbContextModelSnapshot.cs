@@ -345,10 +345,6 @@ namespace MigrationPortal.Migrations.Postgres.Migrations
                     b.Property<int>("Available")
                         .HasColumnType("integer");
 
-                    b.Property<int>("Version")
-                        .IsConcurrencyToken()
-                        .HasColumnType("integer");
-
                     b.HasKey("Id");
 
                     b.ToTable("LicensePools", (string)null);
@@ -357,8 +353,7 @@ namespace MigrationPortal.Migrations.Postgres.Migrations
                         new
                         {
                             Id = 1,
-                            Available = 0,
-                            Version = 0
+                            Available = 0
                         });
                 });
 
@@ -609,6 +604,80 @@ namespace MigrationPortal.Migrations.Postgres.Migrations
                     b.ToTable("Projects", (string)null);
                 });
 
+            modelBuilder.Entity("MigrationPortal.Data.ActionReports.ActionReport", b =>
+                {
+                    b.Property<Guid>("Id")
+                        .HasColumnType("uuid");
+
+                    b.Property<string>("Action")
+                        .IsRequired()
+                        .HasMaxLength(64)
+                        .HasColumnType("character varying(64)");
+
+                    b.Property<string>("Actor")
+                        .IsRequired()
+                        .HasMaxLength(256)
+                        .HasColumnType("character varying(256)");
+
+                    b.Property<DateTimeOffset>("CreatedAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<int>("ProjectId")
+                        .HasColumnType("integer");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("ProjectId", "CreatedAt");
+
+                    b.ToTable("ActionReports", (string)null);
+                });
+
+            modelBuilder.Entity("MigrationPortal.Data.ActionReports.ActionReportItem", b =>
+                {
+                    b.Property<long>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("bigint");
+
+                    NpgsqlPropertyBuilderExtensions.UseIdentityByDefaultColumn(b.Property<long>("Id"));
+
+                    b.Property<DateTimeOffset?>("ClaimedUntil")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<DateTimeOffset?>("FinishedAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<string>("Label")
+                        .IsRequired()
+                        .HasMaxLength(600)
+                        .HasColumnType("character varying(600)");
+
+                    b.Property<int>("MailboxId")
+                        .HasColumnType("integer");
+
+                    b.Property<int>("Position")
+                        .HasColumnType("integer");
+
+                    b.Property<string>("Reason")
+                        .HasMaxLength(1000)
+                        .HasColumnType("character varying(1000)");
+
+                    b.Property<Guid>("ReportId")
+                        .HasColumnType("uuid");
+
+                    b.Property<string>("State")
+                        .IsRequired()
+                        .HasMaxLength(16)
+                        .HasColumnType("character varying(16)");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("ReportId", "Position");
+
+                    b.HasIndex("State", "ClaimedUntil");
+
+                    b.ToTable("ActionReportItems", (string)null);
+                });
+
             modelBuilder.Entity("MigrationPortal.Data.Outbox.OutboxMessage", b =>
                 {
                     b.Property<long>("Id")
@@ -766,6 +835,24 @@ namespace MigrationPortal.Migrations.Postgres.Migrations
                         .IsRequired();
                 });
 
+            modelBuilder.Entity("MigrationPortal.Data.ActionReports.ActionReport", b =>
+                {
+                    b.HasOne("MigrationPortal.Core.Projects.MigrationProject", null)
+                        .WithMany()
+                        .HasForeignKey("ProjectId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+                });
+
+            modelBuilder.Entity("MigrationPortal.Data.ActionReports.ActionReportItem", b =>
+                {
+                    b.HasOne("MigrationPortal.Data.ActionReports.ActionReport", null)
+                        .WithMany("Items")
+                        .HasForeignKey("ReportId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+                });
+
             modelBuilder.Entity("MigrationPortal.Data.Outbox.OutboxMessage", b =>
                 {
                     b.HasOne("MigrationPortal.Core.Mailboxes.Mailbox", null)
@@ -786,6 +873,11 @@ namespace MigrationPortal.Migrations.Postgres.Migrations
                     b.Navigation("Events");
 
                     b.Navigation("Passes");
+                });
+
+            modelBuilder.Entity("MigrationPortal.Data.ActionReports.ActionReport", b =>
+                {
+                    b.Navigation("Items");
                 });
 #pragma warning restore 612, 618
         }

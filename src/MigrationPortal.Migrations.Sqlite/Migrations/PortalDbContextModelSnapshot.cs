@@ -332,10 +332,6 @@ namespace MigrationPortal.Migrations.Sqlite.Migrations
                     b.Property<int>("Available")
                         .HasColumnType("INTEGER");
 
-                    b.Property<int>("Version")
-                        .IsConcurrencyToken()
-                        .HasColumnType("INTEGER");
-
                     b.HasKey("Id");
 
                     b.ToTable("LicensePools", (string)null);
@@ -344,8 +340,7 @@ namespace MigrationPortal.Migrations.Sqlite.Migrations
                         new
                         {
                             Id = 1,
-                            Available = 0,
-                            Version = 0
+                            Available = 0
                         });
                 });
 
@@ -588,6 +583,78 @@ namespace MigrationPortal.Migrations.Sqlite.Migrations
                     b.ToTable("Projects", (string)null);
                 });
 
+            modelBuilder.Entity("MigrationPortal.Data.ActionReports.ActionReport", b =>
+                {
+                    b.Property<Guid>("Id")
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("Action")
+                        .IsRequired()
+                        .HasMaxLength(64)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("Actor")
+                        .IsRequired()
+                        .HasMaxLength(256)
+                        .HasColumnType("TEXT");
+
+                    b.Property<long>("CreatedAt")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<int>("ProjectId")
+                        .HasColumnType("INTEGER");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("ProjectId", "CreatedAt");
+
+                    b.ToTable("ActionReports", (string)null);
+                });
+
+            modelBuilder.Entity("MigrationPortal.Data.ActionReports.ActionReportItem", b =>
+                {
+                    b.Property<long>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("INTEGER");
+
+                    b.Property<long?>("ClaimedUntil")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<long?>("FinishedAt")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("Label")
+                        .IsRequired()
+                        .HasMaxLength(600)
+                        .HasColumnType("TEXT");
+
+                    b.Property<int>("MailboxId")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<int>("Position")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("Reason")
+                        .HasMaxLength(1000)
+                        .HasColumnType("TEXT");
+
+                    b.Property<Guid>("ReportId")
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("State")
+                        .IsRequired()
+                        .HasMaxLength(16)
+                        .HasColumnType("TEXT");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("ReportId", "Position");
+
+                    b.HasIndex("State", "ClaimedUntil");
+
+                    b.ToTable("ActionReportItems", (string)null);
+                });
+
             modelBuilder.Entity("MigrationPortal.Data.Outbox.OutboxMessage", b =>
                 {
                     b.Property<long>("Id")
@@ -743,6 +810,24 @@ namespace MigrationPortal.Migrations.Sqlite.Migrations
                         .IsRequired();
                 });
 
+            modelBuilder.Entity("MigrationPortal.Data.ActionReports.ActionReport", b =>
+                {
+                    b.HasOne("MigrationPortal.Core.Projects.MigrationProject", null)
+                        .WithMany()
+                        .HasForeignKey("ProjectId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+                });
+
+            modelBuilder.Entity("MigrationPortal.Data.ActionReports.ActionReportItem", b =>
+                {
+                    b.HasOne("MigrationPortal.Data.ActionReports.ActionReport", null)
+                        .WithMany("Items")
+                        .HasForeignKey("ReportId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+                });
+
             modelBuilder.Entity("MigrationPortal.Data.Outbox.OutboxMessage", b =>
                 {
                     b.HasOne("MigrationPortal.Core.Mailboxes.Mailbox", null)
@@ -763,6 +848,11 @@ namespace MigrationPortal.Migrations.Sqlite.Migrations
                     b.Navigation("Events");
 
                     b.Navigation("Passes");
+                });
+
+            modelBuilder.Entity("MigrationPortal.Data.ActionReports.ActionReport", b =>
+                {
+                    b.Navigation("Items");
                 });
 #pragma warning restore 612, 618
         }

@@ -1,9 +1,11 @@
 using Microsoft.EntityFrameworkCore;
 using MigrationPortal.Core;
 using MigrationPortal.Core.CredentialRequests;
-using MigrationPortal.Core.Licenses;
 using MigrationPortal.Core.Mailboxes;
 using MigrationPortal.Data;
+using MigrationPortal.Data.Concurrency;
+using MigrationPortal.Data.CredentialRequests;
+using MigrationPortal.Data.Mailboxes;
 using MigrationPortal.Engine.Verification;
 
 namespace MigrationPortal.Web.Access;
@@ -47,6 +49,8 @@ public sealed partial class CredentialAccessService(
     CredentialLinks links,
     IPasswordProtector passwords,
     IImapCredentialVerifier verifier,
+    MailboxUnitOfWork unitOfWork,
+    DatabaseWriteGate gate,
     TimeProvider time,
     ILogger<CredentialAccessService> logger)
 {
@@ -67,6 +71,10 @@ public sealed partial class CredentialAccessService(
             m.Source.LoginName, m.Destination.LoginName, request.ExpiresAt);
     }
 
+    /// <summary>What the user is told when a server could not be reached; the detail (host, socket error) is the admin's.</summary>
+    public const string UnreachableText =
+        "Your credentials could not be checked right now because a mail server did not answer. Nothing was used up: try again later with the same link.";
+
     public async Task<SubmissionResult> SubmitAsync(string? token, SubmittedCredentials submitted, CancellationToken ct)
     {
         var found = await FindUsableAsync(token, ct);
@@ -75,58 +83,64 @@ public sealed partial class CredentialAccessService(
         // Once claimed, finish even if the browser goes away, so the link is not left half-used until the lease lapses.
         ct = CancellationToken.None;
 
-        var mailbox = await db.Mailboxes.WithLifecycleState().SingleOrDefaultAsync(m => m.Id == found.MailboxId, ct);
-        var request = mailbox?.CredentialRequests.SingleOrDefault(r => r.Id == found.Id);
-        if (mailbox is null || request is null || mailbox.Status != MailboxStatus.WaitingForUser)
+        var mailbox = await db.Mailboxes.AsNoTracking().SingleOrDefaultAsync(m => m.Id == found.MailboxId, ct);
+        if (mailbox is null || mailbox.Status != MailboxStatus.WaitingForUser)
             return SubmissionResult.Invalid;
         var project = await db.Projects.AsNoTracking().SingleAsync(p => p.Id == mailbox.ProjectId, ct);
 
-        var source = request.AsksSource
+        var source = found.AsksSource
             ? new SideCredentials(submitted.SourceLogin!, submitted.SourcePassword!)
             : new SideCredentials(mailbox.Source.LoginName, passwords.Unprotect(mailbox.Source.ProtectedPassword!));
-        var destination = request.AsksDestination
+        var destination = found.AsksDestination
             ? new SideCredentials(submitted.DestinationLogin!, submitted.DestinationPassword!)
             : new SideCredentials(mailbox.Destination.LoginName, passwords.Unprotect(mailbox.Destination.ProtectedPassword!));
+        // The servers are asked outside any transaction; the answer is then applied to the mailbox as it is by then.
         var check = await verifier.CheckBothAsync(project.Source, source, project.Destination, destination, ct);
 
-        var now = time.GetUtcNow();
-        SubmissionResult result;
-        if (check.AnyRejected)
+        SubmissionResult? result = null;
+        var outcome = await unitOfWork.RunAsync(mailbox.Id, null, (work, _) =>
         {
-            var pool = await db.LicensePools.SingleAsync(p => p.Id == LicensePool.SingletonId, ct);
-            mailbox.RejectCredentials(request, check.SourceRejected, check.DestinationRejected, pool, now);
-            result = new SubmissionResult(SubmissionOutcome.Rejected, check.SourceRejected, check.DestinationRejected);
-        }
-        else if (check.AnyUnreachable)
-        {
-            var reason = check.Source.Outcome == CredentialCheckOutcome.Unreachable
-                ? FailureReason.SourceUnreachable(check.Source.ServerMessage ?? "no answer")
-                : FailureReason.DestinationUnreachable(check.Destination.ServerMessage ?? "no answer");
-            mailbox.RecordUnreachable(request, reason, now);
-            result = new SubmissionResult(SubmissionOutcome.Unreachable, Problem: reason.Text);
-        }
-        else
-        {
-            mailbox.AcceptCredentials(request,
-                request.AsksSource ? (source.Login, passwords.Protect(source.Password)) : null,
-                request.AsksDestination ? (destination.Login, passwords.Protect(destination.Password)) : null,
-                now);
-            result = new SubmissionResult(SubmissionOutcome.Accepted);
-        }
+            var m = work.Mailbox;
+            var request = m.CredentialRequests.SingleOrDefault(r => r.Id == found.Id)
+                ?? throw new MailboxTransitionException("This credential request is no longer valid.");
+            if (check.AnyRejected)
+            {
+                m.RejectCredentials(request, check.SourceRejected, check.DestinationRejected, work.Licenses, work.Now);
+                result = new SubmissionResult(SubmissionOutcome.Rejected, check.SourceRejected, check.DestinationRejected);
+            }
+            else if (check.AnyUnreachable)
+            {
+                var reason = check.Source.Outcome == CredentialCheckOutcome.Unreachable
+                    ? FailureReason.SourceUnreachable(check.Source.ServerMessage ?? "no answer")
+                    : FailureReason.DestinationUnreachable(check.Destination.ServerMessage ?? "no answer");
+                m.RecordUnreachable(request, reason, ReachedTypedServer(found, check), work.Now);
+                result = new SubmissionResult(SubmissionOutcome.Unreachable, Problem: UnreachableText);
+            }
+            else
+            {
+                m.AcceptCredentials(request,
+                    found.AsksSource ? (source.Login, passwords.Protect(source.Password)) : null,
+                    found.AsksDestination ? (destination.Login, passwords.Protect(destination.Password)) : null,
+                    work.Now);
+                result = new SubmissionResult(SubmissionOutcome.Accepted);
+            }
+            return Task.CompletedTask;
+        }, ct);
 
-        try
+        if (!outcome.Applied || result is null)
         {
-            await db.SaveChangesAsync(ct);
-        }
-        catch (DbUpdateConcurrencyException)
-        {
-            // The admin stopped or changed the item while its servers were being asked: their action wins.
-            LogOvertaken(logger, mailbox.Id);
+            // The admin stopped, changed or deleted the item while its servers were being asked: their action wins.
+            LogOvertaken(logger, mailbox.Id, outcome.Kind);
             return SubmissionResult.Invalid;
         }
         LogSubmitted(logger, mailbox.Id, result.Outcome);
         return result;
     }
+
+    /// <summary>Whether a server the user typed credentials for answered; an outage there costs the link no attempt.</summary>
+    private static bool ReachedTypedServer(CredentialRequest request, MailboxCredentialCheck check) =>
+        (request.AsksSource && check.Source.Outcome != CredentialCheckOutcome.Unreachable)
+        || (request.AsksDestination && check.Destination.Outcome != CredentialCheckOutcome.Unreachable);
 
     /// <summary>The request the token names, if its nonce matches and it is still open; never changes anything.</summary>
     private async Task<CredentialRequest?> FindUsableAsync(string? token, CancellationToken ct)
@@ -136,25 +150,15 @@ public sealed partial class CredentialAccessService(
         return request is not null && request.Matches(nonce) && request.IsUsable(time.GetUtcNow()) ? request : null;
     }
 
-    /// <summary>The one conditional update that lets exactly one submission through.</summary>
     private async Task<bool> TryClaimAsync(Guid id, CancellationToken ct)
     {
-        var now = time.GetUtcNow();
-        var lease = now + VerificationLease;
-        var claimed = await db.CredentialRequests
-            .Where(r => r.Id == id && r.ExpiresAt > now && r.Attempts < CredentialRequest.MaxVerificationAttempts
-                && (r.State == CredentialRequestState.Pending
-                    || (r.State == CredentialRequestState.Verifying && r.VerifyingUntil <= now)))
-            .ExecuteUpdateAsync(s => s
-                .SetProperty(r => r.State, CredentialRequestState.Verifying)
-                .SetProperty(r => r.VerifyingUntil, lease)
-                .SetProperty(r => r.Attempts, r => r.Attempts + 1), ct);
-        return claimed == 1;
+        using (await gate.EnterAsync(ct))
+            return await CredentialRequestClaims.TryClaimAsync(db, id, time.GetUtcNow(), VerificationLease, ct);
     }
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Credentials submitted for mailbox {MailboxId}: {Outcome}")]
     private static partial void LogSubmitted(ILogger logger, int mailboxId, SubmissionOutcome outcome);
 
-    [LoggerMessage(Level = LogLevel.Information, Message = "Credentials for mailbox {MailboxId} were checked, but an admin changed the item meanwhile")]
-    private static partial void LogOvertaken(ILogger logger, int mailboxId);
+    [LoggerMessage(Level = LogLevel.Information, Message = "Credentials for mailbox {MailboxId} were checked, but the item could not take the answer ({Outcome}): an admin changed it meanwhile")]
+    private static partial void LogOvertaken(ILogger logger, int mailboxId, MailboxOutcomeKind outcome);
 }

@@ -38,16 +38,4 @@ public sealed class OutboxQueue(IDataProtectionProvider provider, OutboxSignal s
 }
 
 /// <summary>Lets a request that queued mail wake the sender at once instead of at its next poll.</summary>
-public sealed class OutboxSignal
-{
-    private readonly SemaphoreSlim _signal = new(0, 1);
-
-    public void Notify()
-    {
-        try { _signal.Release(); }
-        catch (SemaphoreFullException) { }
-    }
-
-    /// <returns>True when woken, false when the interval passed.</returns>
-    public Task<bool> WaitAsync(TimeSpan interval, CancellationToken ct) => _signal.WaitAsync(interval, ct);
-}
+public sealed class OutboxSignal : Worker.WakeSignal;

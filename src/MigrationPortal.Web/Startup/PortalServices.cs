@@ -96,6 +96,10 @@ public static class PortalServices
 
         services.AddPortalEmail(configuration, builder.Environment.ContentRootPath);
         services.AddScoped<MailboxActionService>();
+        services.AddScoped<ActionReportStore>();
+        services.AddSingleton<CredentialCheckSignal>();
+        services.AddOptions<CredentialCheckOptions>().Bind(configuration.GetSection(CredentialCheckOptions.Section)).ValidateDataAnnotations().ValidateOnStart();
+        services.AddHostedService<CredentialCheckService>();
         services.AddSingleton<CredentialLinks>();
         services.AddScoped<CredentialAccessService>();
         services.AddSingleton<IImapCredentialVerifier>(new ImapCredentialVerifier());

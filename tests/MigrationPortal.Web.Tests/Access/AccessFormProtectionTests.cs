@@ -140,18 +140,50 @@ public sealed class AccessFormProtectionTests(MailServers servers) : IClassFixtu
     }
 
     [Fact]
-    public async Task Submit_WrongPasswordsUpToTheAttemptCap_StopAskingTheImapServer()
+    public async Task Submit_TypedServerUnreachable_AttemptsDoNotUseUpTheLinkAndTheUserIsNotShownServerDetails()
     {
         await using var s = await AccessScenario.CreateAsync(servers);
         var link = await s.StartAndReadLinkAsync();
-        // A wrong source password fails the item at once; with the source unreachable the link stays pending,
-        // which is how an attacker could keep trying: each try counts, and the cap ends it.
         var request = await s.Portal.WithDbAsync(db => db.CredentialRequests.AsNoTracking().SingleAsync(r => r.MailboxId == s.MailboxId));
         await servers.Source.StopAsync();
         try
         {
+            // More tries than the cap: none reached the server the user typed for, so none counts.
+            for (var i = 0; i < CredentialRequest.MaxVerificationAttempts + 2; i++)
+            {
+                var text = (await s.SubmitAsync(link, sourcePassword: s.SourcePassword)).Body!.TextContent;
+                Assert.Contains("try again later", text);
+                Assert.DoesNotContain("127.0.0.1", text);
+                Assert.DoesNotContain("refused", text, StringComparison.OrdinalIgnoreCase);
+            }
+            var after = await s.Portal.WithDbAsync(db => db.CredentialRequests.AsNoTracking().SingleAsync(r => r.Id == request.Id));
+            Assert.Equal(0, after.Attempts);
+            // The admin still sees the detail on the dashboard.
+            var dashboard = await s.Admin.DashboardAsync(s.ProjectId);
+            Assert.Contains("127.0.0.1", dashboard.QuerySelector($"tr[data-mailbox-id='{s.MailboxId}'] .reason")!.TextContent);
+        }
+        finally
+        {
+            await servers.Source.StartAsync();
+        }
+
+        var accepted = await s.SubmitAsync(link, sourcePassword: s.SourcePassword);
+        Assert.Contains("Thank you", accepted.Body!.TextContent);
+        Assert.Equal(MigrationPortal.Core.Mailboxes.MailboxStatus.Submitted, (await s.MailboxAsync()).Status);
+    }
+
+    [Fact]
+    public async Task Submit_TypedServerReachedOtherUnreachable_EachTryCountsUpToTheCap()
+    {
+        await using var s = await AccessScenario.CreateAsync(servers);
+        var link = await s.StartAndReadLinkAsync();
+        var request = await s.Portal.WithDbAsync(db => db.CredentialRequests.AsNoTracking().SingleAsync(r => r.MailboxId == s.MailboxId));
+        // The source (typed by the user) answers each time, so each try is a login it saw: the cap ends them.
+        await servers.Destination.StopAsync();
+        try
+        {
             for (var i = 0; i < CredentialRequest.MaxVerificationAttempts; i++)
-                Assert.Contains("try again later", (await s.SubmitAsync(link)).Body!.TextContent);
+                Assert.Contains("try again later", (await s.SubmitAsync(link, sourcePassword: s.SourcePassword)).Body!.TextContent);
 
             var page = await s.OpenAsync(link);
 
@@ -161,7 +193,7 @@ public sealed class AccessFormProtectionTests(MailServers servers) : IClassFixtu
         }
         finally
         {
-            await servers.Source.StartAsync();
+            await servers.Destination.StartAsync();
         }
     }
 }

@@ -13,7 +13,8 @@ public sealed class VerifyCredentialsTests(MailServers servers) : IClassFixture<
         var wrongSource = await s.Admin.AddMailboxAsync(s.ProjectId, s.Email, "not-it", s.DestinationPassword);
         var before = await s.Admin.DashboardAsync(s.ProjectId);
 
-        var dashboard = await s.Admin.ActAsync(s.ProjectId, "Verify Credentials", [good, wrongSource, s.MailboxId]);
+        var queued = await s.Admin.ActAsync(s.ProjectId, "Verify Credentials", [good, wrongSource, s.MailboxId]);
+        var dashboard = await s.Admin.WaitForReportAsync(queued);
 
         var report = AdminPages.Report(dashboard);
         Assert.Contains("Verify Credentials: applied to 1 mailbox", report);

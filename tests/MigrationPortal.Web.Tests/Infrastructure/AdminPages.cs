@@ -82,6 +82,23 @@ public sealed class AdminPages(HtmlClient client)
         return await client.SubmitAsync(form, button, fields, mailboxIds.Select(id => id.ToString()));
     }
 
+    /// <summary>
+    /// Reloads the dashboard an action redirected to until its report has no item left waiting for the background
+    /// (Verify Credentials), as the page's own refresh would.
+    /// </summary>
+    public async Task<IHtmlDocument> WaitForReportAsync(IHtmlDocument dashboard, TimeSpan? timeout = null)
+    {
+        var address = client.LastResponse!.RequestMessage!.RequestUri!.PathAndQuery;
+        var deadline = DateTime.UtcNow + (timeout ?? TimeSpan.FromSeconds(60));
+        while (dashboard.QuerySelector("#report-waiting") is not null)
+        {
+            if (DateTime.UtcNow > deadline) throw new TimeoutException("The report still has items waiting: " + Report(dashboard));
+            await Task.Delay(100);
+            dashboard = await client.GetAsync(address);
+        }
+        return dashboard;
+    }
+
     public static IHtmlFormElement Form(IHtmlDocument page) =>
         page.QuerySelector("main form") as IHtmlFormElement ?? throw new InvalidOperationException("No form on " + page.Url);
 

@@ -6,10 +6,12 @@ using MigrationPortal.Core;
 using MigrationPortal.Core.Licenses;
 using MigrationPortal.Core.Mailboxes;
 using MigrationPortal.Data;
+using MigrationPortal.Data.Concurrency;
+using MigrationPortal.Data.Licenses;
 
 namespace MigrationPortal.Web.Areas.Admin.Pages.Licenses;
 
-public sealed class IndexModel(PortalDbContext db, MailboxRules rules, TimeProvider time) : PageModel
+public sealed class IndexModel(PortalDbContext db, DatabaseWriteGate gate, MailboxRules rules, TimeProvider time) : PageModel
 {
     public const int ShownMovements = 500;
 
@@ -43,9 +45,15 @@ public sealed class IndexModel(PortalDbContext db, MailboxRules rules, TimeProvi
         }
         try
         {
-            var pool = await db.LicensePools.SingleAsync(p => p.Id == LicensePool.SingletonId, ct);
+            var pool = await LicensePoolStore.LoadAsync(db, ct);
             pool.Add(Input.Quantity, User.Identity?.Name ?? "admin", time.GetUtcNow(), Input.Note);
-            await db.SaveChangesAsync(ct);
+            using (await gate.EnterAsync(ct))
+            {
+                await using var transaction = await db.Database.BeginTransactionAsync(ct);
+                await LicensePoolStore.ApplyAsync(db, pool, ct);
+                await db.SaveChangesAsync(ct);
+                await transaction.CommitAsync(ct);
+            }
             Message = $"Added {Input.Quantity} {(Input.Quantity == 1 ? "license" : "licenses")}; {pool.Available} available.";
             return RedirectToPage();
         }
@@ -53,9 +61,9 @@ public sealed class IndexModel(PortalDbContext db, MailboxRules rules, TimeProvi
         {
             ModelState.AddModelError(string.Empty, e.Message);
         }
-        catch (DbUpdateConcurrencyException)
+        catch (Exception e) when (DatabaseErrors.IsBusy(e))
         {
-            ModelState.AddModelError(string.Empty, "Licenses moved while you were adding them. Try again.");
+            ModelState.AddModelError(string.Empty, "The database is busy; no licenses were added. Try again in a moment.");
         }
         await LoadAsync(ct);
         return Page();
@@ -64,7 +72,7 @@ public sealed class IndexModel(PortalDbContext db, MailboxRules rules, TimeProvi
     private async Task LoadAsync(CancellationToken ct)
     {
         db.ChangeTracker.Clear();
-        Available = await db.LicensePools.Where(p => p.Id == LicensePool.SingletonId).Select(p => p.Available).SingleAsync(ct);
+        Available = await LicensePoolStore.AvailableAsync(db, ct);
         Movements = await db.LicenseMovements.AsNoTracking().OrderByDescending(m => m.Id).Take(ShownMovements).ToListAsync(ct);
     }
 }

@@ -4,10 +4,11 @@ using Microsoft.EntityFrameworkCore;
 using MigrationPortal.Core;
 using MigrationPortal.Core.Mailboxes;
 using MigrationPortal.Data;
+using MigrationPortal.Data.Mailboxes;
 
 namespace MigrationPortal.Web.Areas.Admin.Pages.Mailboxes;
 
-public sealed class EditModel(PortalDbContext db, IPasswordProtector protector, TimeProvider time) : PageModel
+public sealed class EditModel(PortalDbContext db, MailboxUnitOfWork unitOfWork, IPasswordProtector protector) : PageModel
 {
     [BindProperty(SupportsGet = true)]
     public int Id { get; set; }
@@ -25,25 +26,24 @@ public sealed class EditModel(PortalDbContext db, IPasswordProtector protector, 
 
     public async Task<IActionResult> OnPostAsync(CancellationToken ct)
     {
-        var mailbox = await db.Mailboxes.WithLifecycleState().SingleOrDefaultAsync(m => m.Id == Id, ct);
-        if (mailbox is null) return NotFound();
+        if (!await db.Mailboxes.AnyAsync(m => m.Id == Id, ct)) return NotFound();
         if (!ModelState.IsValid) return Page();
-        try
+        var outcome = await unitOfWork.RunAsync(Id, null, (work, _) =>
         {
+            var mailbox = work.Mailbox;
             mailbox.Edit(Input.Source(protector, mailbox.Source), Input.Destination(protector, mailbox.Destination),
-                Input.NotifyEmail, User.Identity?.Name ?? "admin", time.GetUtcNow());
-            await db.SaveChangesAsync(ct);
-            return RedirectToPage("Details", new { id = Id });
-        }
-        catch (Exception e) when (e is DomainValidationException or MailboxTransitionException)
+                Input.NotifyEmail, User.Identity?.Name ?? "admin", work.Now);
+            return Task.CompletedTask;
+        }, ct);
+        switch (outcome.Kind)
         {
-            ModelState.AddModelError(string.Empty, e.Message);
-            return Page();
-        }
-        catch (DbUpdateConcurrencyException)
-        {
-            ModelState.AddModelError(string.Empty, "The mailbox changed while you were editing it. Reload the page and try again.");
-            return Page();
+            case MailboxOutcomeKind.Applied:
+                return RedirectToPage("Details", new { id = Id });
+            case MailboxOutcomeKind.Gone:
+                return NotFound();
+            default:
+                ModelState.AddModelError(string.Empty, outcome.Reason ?? MailboxOutcome.FailedText);
+                return Page();
         }
     }
 }

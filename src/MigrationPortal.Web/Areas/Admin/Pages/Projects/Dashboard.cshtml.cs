@@ -1,18 +1,27 @@
-using System.Text.Json;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.AspNetCore.Mvc.RazorPages;
 using Microsoft.EntityFrameworkCore;
-using MigrationPortal.Core.Licenses;
 using MigrationPortal.Core.Mailboxes;
 using MigrationPortal.Data;
+using MigrationPortal.Data.Concurrency;
+using MigrationPortal.Data.Licenses;
+using MigrationPortal.Data.Mailboxes;
 using MigrationPortal.Web.Mailboxes;
+using MigrationPortal.Web.Worker;
 
 namespace MigrationPortal.Web.Areas.Admin.Pages.Projects;
 
 /// <summary>The project's mailboxes and the toolbar acting on the checked ones.</summary>
-public sealed class DashboardModel(PortalDbContext db, MailboxActionService actions) : PageModel
+// A selection is one form value per checked mailbox; the default cap (1,024 values) would refuse a large one.
+[RequestFormLimits(ValueCountLimit = MaxSelection + 16)]
+public sealed class DashboardModel(
+    PortalDbContext db,
+    MailboxActionService actions,
+    ActionReportStore reports,
+    CredentialCheckSignal credentialChecks,
+    TimeProvider time) : PageModel
 {
-    private const string ReportKey = "ActionReport";
+    public const int MaxSelection = 20_000;
 
     /// <param name="Reason">Why it failed, or why the user's credentials could not be checked yet.</param>
     public sealed record Row(int Id, string SourceEmail, string DestinationEmail, MailboxStatus Status, string? Reason, string License, string LastPass);
@@ -20,21 +29,101 @@ public sealed class DashboardModel(PortalDbContext db, MailboxActionService acti
     [BindProperty(SupportsGet = true)]
     public int Id { get; set; }
 
+    /// <summary>The report of the action just done, named in the address the action redirected to.</summary>
+    [BindProperty(SupportsGet = true, Name = "report")]
+    public Guid? ReportId { get; set; }
+
     public string ProjectName { get; private set; } = "";
     public string Source { get; private set; } = "";
     public string Destination { get; private set; } = "";
     public int LicensesAvailable { get; private set; }
     public IReadOnlyList<Row> Rows { get; private set; } = [];
-    public BulkActionReport? Report { get; private set; }
+    public ReportSummary? Report { get; private set; }
 
     public async Task<IActionResult> OnGetAsync(CancellationToken ct)
     {
+        if (!await LoadAsync(ct)) return NotFound();
+        if (ReportId is { } reportId)
+            Report = await reports.SummaryAsync(Id, reportId, ct);
+        return Page();
+    }
+
+    public Task<IActionResult> OnPostStartAsync(int[] selected, CancellationToken ct) =>
+        Act(selected, () => actions.StartAsync(Id, selected, Actor, ct), ct);
+
+    public Task<IActionResult> OnPostStopAsync(int[] selected, CancellationToken ct) =>
+        Act(selected, () => actions.StopAsync(Id, selected, Actor, ct), ct);
+
+    public Task<IActionResult> OnPostClearCredentialsAsync(int[] selected, bool clearSource, bool clearDestination, CancellationToken ct) =>
+        Act(selected, () => actions.ClearCredentialsAsync(Id, selected, clearSource, clearDestination, Actor, ct), ct);
+
+    public Task<IActionResult> OnPostDeleteAsync(int[] selected, CancellationToken ct) =>
+        Act(selected, () => actions.DeleteAsync(Id, selected, Actor, ct), ct);
+
+    /// <summary>
+    /// Verify Credentials logs in to two servers per mailbox, which on a large selection takes minutes: the items are
+    /// queued on the report and checked in the background; the dashboard shows the results as they come.
+    /// </summary>
+    public async Task<IActionResult> OnPostVerifyCredentialsAsync(int[] selected, CancellationToken ct)
+    {
+        if (Refuse(selected) is { } refused) return await Show(refused, ct);
+        var (candidates, refusedNow) = await actions.TriageAsync(Id, selected, MailboxAction.VerifyCredentials, ct);
+        var report = new BulkActionReport(MailboxActionService.VerifyCredentials, refusedNow);
+        try
+        {
+            var id = await reports.SaveAsync(Id, report, Actor, ct, waiting: candidates);
+            credentialChecks.Notify();
+            return RedirectToPage(new { id = Id, report = id });
+        }
+        catch (Exception e) when (DatabaseErrors.IsBusy(e))
+        {
+            var busy = candidates.Select(c => new MailboxOutcome(c.Id, c.Label, MailboxOutcomeKind.Busy, MailboxOutcome.BusyText));
+            return await Show(report with { Items = [.. refusedNow, .. busy] }, ct);
+        }
+    }
+
+    private string Actor => User.Identity?.Name ?? "admin";
+
+    private async Task<IActionResult> Act(int[] selected, Func<Task<BulkActionReport>> action, CancellationToken ct)
+    {
+        if (Refuse(selected) is { } refused) return await Show(refused, ct);
+        var report = await action();
+        try
+        {
+            var id = await reports.SaveAsync(Id, report, Actor, ct);
+            return RedirectToPage(new { id = Id, report = id });
+        }
+        catch (Exception e) when (DatabaseErrors.IsBusy(e))
+        {
+            // What was applied stays applied; the admin still sees it, on this response instead of after a redirect.
+            return await Show(report, ct);
+        }
+    }
+
+    private static BulkActionReport? Refuse(int[] selected) => selected.Length switch
+    {
+        0 => new BulkActionReport("Nothing done", [new MailboxOutcome(0, "(none)", MailboxOutcomeKind.Refused, "Check at least one mailbox first.")]),
+        > MaxSelection => new BulkActionReport("Nothing done",
+            [new MailboxOutcome(0, "(selection)", MailboxOutcomeKind.Refused, $"Select at most {MaxSelection:N0} mailboxes at a time.")]),
+        _ => null,
+    };
+
+    private async Task<IActionResult> Show(BulkActionReport report, CancellationToken ct)
+    {
+        if (!await LoadAsync(ct)) return NotFound();
+        Report = ActionReportStore.Summarise(report, time.GetUtcNow());
+        return Page();
+    }
+
+    private async Task<bool> LoadAsync(CancellationToken ct)
+    {
+        db.ChangeTracker.Clear();
         var project = await db.Projects.AsNoTracking().SingleOrDefaultAsync(p => p.Id == Id, ct);
-        if (project is null) return NotFound();
+        if (project is null) return false;
         ProjectName = project.Name;
         Source = project.Source.ToString();
         Destination = project.Destination.ToString();
-        LicensesAvailable = await db.LicensePools.Where(p => p.Id == LicensePool.SingletonId).Select(p => p.Available).SingleAsync(ct);
+        LicensesAvailable = await LicensePoolStore.AvailableAsync(db, ct);
 
         var mailboxes = await db.Mailboxes.AsNoTracking().Where(m => m.ProjectId == Id).OrderBy(m => m.Id).ToListAsync(ct);
         var lastPasses = await db.MigrationPasses.AsNoTracking()
@@ -42,42 +131,13 @@ public sealed class DashboardModel(PortalDbContext db, MailboxActionService acti
             .ToDictionaryAsync(p => p.MailboxId, ct);
         Rows = mailboxes.Select(m => new Row(m.Id, m.Source.Email, m.Destination.Email, m.Status, m.Failure?.Text ?? m.VerificationProblem,
             DescribeLicense(m), lastPasses.TryGetValue(m.Id, out var pass) ? DescribePass(pass) : "—")).ToList();
-
-        if (TempData[ReportKey] is string json)
-            Report = JsonSerializer.Deserialize<BulkActionReport>(json);
-        return Page();
-    }
-
-    public Task<IActionResult> OnPostStartAsync(int[] selected, CancellationToken ct) =>
-        Act(selected, () => actions.StartAsync(Id, selected, Actor, ct));
-
-    public Task<IActionResult> OnPostStopAsync(int[] selected, CancellationToken ct) =>
-        Act(selected, () => actions.StopAsync(Id, selected, Actor, ct));
-
-    public Task<IActionResult> OnPostClearCredentialsAsync(int[] selected, bool clearSource, bool clearDestination, CancellationToken ct) =>
-        Act(selected, () => actions.ClearCredentialsAsync(Id, selected, clearSource, clearDestination, Actor, ct));
-
-    public Task<IActionResult> OnPostVerifyCredentialsAsync(int[] selected, CancellationToken ct) =>
-        Act(selected, () => actions.VerifyCredentialsAsync(Id, selected, Actor, ct));
-
-    public Task<IActionResult> OnPostDeleteAsync(int[] selected, CancellationToken ct) =>
-        Act(selected, () => actions.DeleteAsync(Id, selected, Actor, ct));
-
-    private string Actor => User.Identity?.Name ?? "admin";
-
-    private async Task<IActionResult> Act(int[] selected, Func<Task<BulkActionReport>> action)
-    {
-        var report = selected.Length == 0
-            ? new BulkActionReport("Nothing done", 0, [new ItemRefusal(0, "(none)", "Check at least one mailbox first.")])
-            : await action();
-        TempData[ReportKey] = JsonSerializer.Serialize(report);
-        return RedirectToPage(new { id = Id });
+        return true;
     }
 
     private static string DescribeLicense(Mailbox m) => m.License switch
     {
-        MailboxLicenseState.Held => "Held",
-        MailboxLicenseState.Consumed => $"Consumed ({m.PassesOnLicense} passes)",
+        Core.Licenses.MailboxLicenseState.Held => "Held",
+        Core.Licenses.MailboxLicenseState.Consumed => $"Consumed ({m.PassesOnLicense} passes)",
         _ => m.LicensesConsumed > 0 ? $"{m.LicensesConsumed} used" : "None",
     };
 

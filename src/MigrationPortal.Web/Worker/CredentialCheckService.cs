@@ -1,0 +1,166 @@
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Options;
+using MigrationPortal.Core;
+using MigrationPortal.Core.Mailboxes;
+using MigrationPortal.Data;
+using MigrationPortal.Data.ActionReports;
+using MigrationPortal.Data.Concurrency;
+using MigrationPortal.Data.Mailboxes;
+using MigrationPortal.Engine.Verification;
+
+namespace MigrationPortal.Web.Worker;
+
+/// <summary>The <c>CredentialChecks</c> section: how the background Verify Credentials runs.</summary>
+public sealed class CredentialCheckOptions
+{
+    public const string Section = "CredentialChecks";
+
+    /// <summary>Mailboxes checked at the same time (each check logs in to two servers).</summary>
+    [System.ComponentModel.DataAnnotations.Range(1, 64)]
+    public int Concurrency { get; set; } = 4;
+
+    public TimeSpan PollInterval { get; set; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>How long a claimed item is this process's; a process that died leaves it to be checked again after.</summary>
+    public TimeSpan Lease { get; set; } = TimeSpan.FromMinutes(2);
+}
+
+/// <summary>
+/// Works through the mailboxes that Verify Credentials queued on a report: each is claimed (a conditional update with
+/// a lease, so a crash leaves it to be checked again and two instances do not check it twice), its stored credentials
+/// are tried on both servers, the outcome is recorded on the mailbox through the unit of work, and the report item
+/// says what was found. The dashboard shows the report as items finish.
+/// </summary>
+public sealed partial class CredentialCheckService(
+    IServiceScopeFactory scopes,
+    CredentialCheckSignal signal,
+    TimeProvider time,
+    IOptions<CredentialCheckOptions> options,
+    ILogger<CredentialCheckService> logger) : BackgroundService
+{
+    private readonly CredentialCheckOptions _options = options.Value;
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        while (!stoppingToken.IsCancellationRequested)
+        {
+            var more = false;
+            try
+            {
+                more = await CheckBatchAsync(stoppingToken);
+            }
+            catch (Exception e) when (!stoppingToken.IsCancellationRequested)
+            {
+                // A busy or unreachable database: claimed items keep their lease and come back when it ends.
+                LogBatchFailed(logger, e);
+            }
+            if (!more)
+                await signal.WaitAsync(_options.PollInterval, stoppingToken);
+        }
+    }
+
+    private async Task<bool> CheckBatchAsync(CancellationToken ct)
+    {
+        List<long> ids;
+        await using (var scope = scopes.CreateAsyncScope())
+        {
+            var db = scope.ServiceProvider.GetRequiredService<PortalDbContext>();
+            var batch = _options.Concurrency * 4;
+            ids = await Due(db.ActionReportItems, time.GetUtcNow()).OrderBy(i => i.Id).Select(i => i.Id).Take(batch).ToListAsync(ct);
+        }
+        await Parallel.ForEachAsync(ids, new ParallelOptions { MaxDegreeOfParallelism = _options.Concurrency, CancellationToken = ct },
+            async (id, token) =>
+            {
+                try
+                {
+                    await CheckAsync(id, token);
+                }
+                catch (Exception e) when (!token.IsCancellationRequested)
+                {
+                    LogItemFailed(logger, e, id);
+                }
+            });
+        return ids.Count > 0;
+    }
+
+    private async Task CheckAsync(long itemId, CancellationToken ct)
+    {
+        await using var scope = scopes.CreateAsyncScope();
+        var services = scope.ServiceProvider;
+        var db = services.GetRequiredService<PortalDbContext>();
+        var gate = services.GetRequiredService<DatabaseWriteGate>();
+
+        var now = time.GetUtcNow();
+        var lease = TruncateToMilliseconds(now + _options.Lease);
+        int claimed;
+        using (await gate.EnterAsync(ct))
+            claimed = await Due(db.ActionReportItems.Where(i => i.Id == itemId), now)
+                .ExecuteUpdateAsync(s => s.SetProperty(i => i.State, ActionItemState.Running).SetProperty(i => i.ClaimedUntil, lease), ct);
+        if (claimed != 1) return;
+
+        var item = await db.ActionReportItems.AsNoTracking().SingleAsync(i => i.Id == itemId, ct);
+        var actor = await db.ActionReports.Where(r => r.Id == item.ReportId).Select(r => r.Actor).SingleAsync(ct);
+        var (applied, reason) = await VerifyAsync(services, item.MailboxId, actor, ct);
+
+        item.Finish(applied, reason, time.GetUtcNow());
+        using (await gate.EnterAsync(CancellationToken.None))
+            await db.ActionReportItems.Where(i => i.Id == itemId && i.State == ActionItemState.Running && i.ClaimedUntil == lease)
+                .ExecuteUpdateAsync(s => s
+                    .SetProperty(i => i.State, item.State)
+                    .SetProperty(i => i.Reason, item.Reason)
+                    .SetProperty(i => i.ClaimedUntil, (DateTimeOffset?)null)
+                    .SetProperty(i => i.FinishedAt, item.FinishedAt), CancellationToken.None);
+    }
+
+    /// <returns>Whether both servers accepted, and otherwise why not, in the words the report shows.</returns>
+    private static async Task<(bool Applied, string? Reason)> VerifyAsync(IServiceProvider services, int mailboxId, string actor, CancellationToken ct)
+    {
+        var db = services.GetRequiredService<PortalDbContext>();
+        var mailbox = await db.Mailboxes.AsNoTracking().SingleOrDefaultAsync(m => m.Id == mailboxId, ct);
+        if (mailbox is null) return (false, MailboxOutcome.DeletedMeanwhileText);
+        try
+        {
+            mailbox.EnsureCredentialsCanBeVerified();
+        }
+        catch (MailboxTransitionException e)
+        {
+            return (false, e.Message);
+        }
+        var project = await db.Projects.AsNoTracking().SingleAsync(p => p.Id == mailbox.ProjectId, ct);
+        var passwords = services.GetRequiredService<IPasswordProtector>();
+        var check = await services.GetRequiredService<IImapCredentialVerifier>().CheckBothAsync(
+            project.Source, new SideCredentials(mailbox.Source.LoginName, passwords.Unprotect(mailbox.Source.ProtectedPassword!)),
+            project.Destination, new SideCredentials(mailbox.Destination.LoginName, passwords.Unprotect(mailbox.Destination.ProtectedPassword!)), ct);
+
+        var problems = new[] { Describe("Source", check.Source), Describe("Destination", check.Destination) }.OfType<string>().ToList();
+        var outcomeText = problems.Count == 0 ? "both servers accepted the credentials" : string.Join("; ", problems);
+        var recorded = await services.GetRequiredService<MailboxUnitOfWork>().RunAsync(mailboxId, null, (work, _) =>
+        {
+            work.Mailbox.RecordCredentialCheck(outcomeText, actor, work.Now);
+            return Task.CompletedTask;
+        }, ct);
+
+        // The servers' answer stands even if the mailbox changed meanwhile; only its line in the history is then missing.
+        if (recorded.Kind == MailboxOutcomeKind.Gone) return (false, MailboxOutcome.DeletedMeanwhileText);
+        return problems.Count == 0 ? (true, null) : (false, outcomeText);
+    }
+
+    private static string? Describe(string side, CredentialCheckResult check) => check.Outcome switch
+    {
+        CredentialCheckOutcome.Accepted => null,
+        CredentialCheckOutcome.Rejected => $"{side} credentials are incorrect",
+        _ => $"{side} server unreachable: {check.ServerMessage}",
+    };
+
+    private static IQueryable<ActionReportItem> Due(IQueryable<ActionReportItem> items, DateTimeOffset now) =>
+        items.Where(i => i.State == ActionItemState.Pending || (i.State == ActionItemState.Running && i.ClaimedUntil < now));
+
+    private static DateTimeOffset TruncateToMilliseconds(DateTimeOffset value) =>
+        new(value.Ticks - value.Ticks % TimeSpan.TicksPerMillisecond, value.Offset);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Credential check of report item {ItemId} failed; it is tried again when its lease ends")]
+    private static partial void LogItemFailed(ILogger logger, Exception exception, long itemId);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Credential checks failed; trying again after the poll interval")]
+    private static partial void LogBatchFailed(ILogger logger, Exception exception);
+}
