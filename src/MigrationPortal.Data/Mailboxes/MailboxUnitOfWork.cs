@@ -84,6 +84,7 @@ public sealed partial class MailboxUnitOfWork(PortalDbContext db, DatabaseWriteG
                     using (await gate.EnterAsync(ct))
                     {
                         await using var transaction = await db.Database.BeginTransactionAsync(ct);
+                        await FenceAsync(mailbox, ct);
                         await LicensePoolStore.ApplyAsync(db, pool, ct);
                         await db.SaveChangesAsync(ct);
                         await transaction.CommitAsync(ct);
@@ -119,6 +120,20 @@ public sealed partial class MailboxUnitOfWork(PortalDbContext db, DatabaseWriteG
         {
             db.ChangeTracker.Clear();
         }
+    }
+
+    /// <summary>
+    /// First statement of the transaction: the mailbox row is still the version that was loaded (and, on PostgreSQL,
+    /// locked until commit). Otherwise the change is stale: a Delete or another action got there first, and the rows
+    /// this change adds (events, links, ledger lines) would point at a mailbox that is gone or has moved on.
+    /// </summary>
+    private async Task FenceAsync(Mailbox mailbox, CancellationToken ct)
+    {
+        var loaded = db.Entry(mailbox).Property(m => m.Version).OriginalValue;
+        var current = await db.Mailboxes.Where(m => m.Id == mailbox.Id && m.Version == loaded)
+            .ExecuteUpdateAsync(s => s.SetProperty(m => m.Version, m => m.Version), ct);
+        if (current == 0)
+            throw new DbUpdateConcurrencyException($"Mailbox {mailbox.Id} changed or was deleted since it was loaded.");
     }
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Mailbox {MailboxId} not changed: the database stayed busy past the busy timeout")]

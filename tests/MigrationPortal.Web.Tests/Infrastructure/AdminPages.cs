@@ -1,5 +1,6 @@
 using AngleSharp.Dom;
 using AngleSharp.Html.Dom;
+using System.Net;
 using Microsoft.AspNetCore.Mvc.Testing;
 
 namespace MigrationPortal.Web.Tests.Infrastructure;
@@ -97,6 +98,17 @@ public sealed class AdminPages(HtmlClient client)
             dashboard = await client.GetAsync(address);
         }
         return dashboard;
+    }
+
+    /// <summary>Presses a toolbar button on a dashboard loaded earlier, as a second admin with the page open would.</summary>
+    public async Task<(HttpStatusCode Status, IHtmlDocument Page)> SubmitOnAsync(IHtmlDocument dashboard, string button, IEnumerable<int> mailboxIds,
+        IReadOnlyDictionary<string, string>? fields = null)
+    {
+        // A copy per press: AngleSharp's form keeps the boxes checked by an earlier press.
+        var page = await HtmlClient.CopyAsync(dashboard);
+        var form = (IHtmlFormElement)page.QuerySelector("form#mailboxes")!;
+        var result = await client.SubmitAsync(form, button, fields, mailboxIds.Select(id => id.ToString()));
+        return (client.LastResponse!.StatusCode, result);
     }
 
     public static IHtmlFormElement Form(IHtmlDocument page) =>

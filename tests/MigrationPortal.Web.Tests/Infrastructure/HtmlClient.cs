@@ -73,10 +73,14 @@ public sealed class HtmlClient(HttpClient http) : IDisposable
     {
         var html = await response.Content.ReadAsStringAsync();
         // Opened at the response's address, so forms resolve their action against it as in a browser.
-        var address = response.RequestMessage?.RequestUri?.ToString() ?? "http://localhost/";
-        var document = await BrowsingContext.New(Configuration.Default).OpenAsync(r => r.Content(html).Address(address));
-        return (IHtmlDocument)document;
+        return await OpenAsync(html, response.RequestMessage?.RequestUri?.ToString() ?? "http://localhost/");
     }
+
+    /// <summary>The same page afresh, as a second tab would hold it (no boxes checked by an earlier press).</summary>
+    public static Task<IHtmlDocument> CopyAsync(IHtmlDocument page) => OpenAsync(page.DocumentElement.OuterHtml, page.Url);
+
+    private static async Task<IHtmlDocument> OpenAsync(string html, string address) =>
+        (IHtmlDocument)await BrowsingContext.New(Configuration.Default).OpenAsync(r => r.Content(html).Address(address));
 
     public void Dispose() => http.Dispose();
 }
