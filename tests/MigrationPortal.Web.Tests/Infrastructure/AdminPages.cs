@@ -10,6 +10,9 @@ public sealed class AdminPages(HtmlClient client)
 {
     public HtmlClient Client => client;
 
+    /// <summary>Another tab of the same signed-in browser: shares the cookies, has its own last response.</summary>
+    public static AdminPages Open(PortalFactory factory, HttpClient signedIn) => new(new HtmlClient(signedIn, ownsClient: false));
+
     public static AdminPages Open(PortalFactory factory) =>
         new(new HtmlClient(factory.CreateClient(new WebApplicationFactoryClientOptions { AllowAutoRedirect = true, HandleCookies = true })));
 

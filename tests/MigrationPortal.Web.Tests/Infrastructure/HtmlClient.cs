@@ -7,7 +7,7 @@ namespace MigrationPortal.Web.Tests.Infrastructure;
 /// A small browser for integration tests: it keeps cookies, parses pages, and submits the pages' real forms
 /// (hidden antiforgery field, checkboxes and the pressed button's formaction included) as a browser would.
 /// </summary>
-public sealed class HtmlClient(HttpClient http) : IDisposable
+public sealed class HtmlClient(HttpClient http, bool ownsClient = true) : IDisposable
 {
     public HttpClient Http => http;
 
@@ -87,5 +87,8 @@ public sealed class HtmlClient(HttpClient http) : IDisposable
     private static async Task<IHtmlDocument> OpenAsync(string html, string address) =>
         (IHtmlDocument)await BrowsingContext.New(Configuration.Default).OpenAsync(r => r.Content(html).Address(address));
 
-    public void Dispose() => http.Dispose();
+    public void Dispose()
+    {
+        if (ownsClient) http.Dispose();
+    }
 }
