@@ -169,12 +169,14 @@ public sealed class Mailbox
         MoveTo(Status, actor, now, $"Verify Credentials: {outcome}");
     }
 
+    public const string CredentialsNotKnownMessage = "Its credentials are not all known: Start it to ask the user for them.";
+
     /// <summary>Whether Verify Credentials can run now (the same rule <see cref="RecordCredentialCheck"/> enforces).</summary>
     public void EnsureCredentialsCanBeVerified()
     {
         Require(MailboxAction.VerifyCredentials);
         if (NeedsCredentialsFromUser)
-            throw new MailboxTransitionException("Its credentials are not all known: Start it to ask the user for them.");
+            throw new MailboxTransitionException(CredentialsNotKnownMessage);
     }
 
     // ----------------------------------------------------------------- the user's link and the engine

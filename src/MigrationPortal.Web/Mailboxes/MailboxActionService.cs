@@ -93,15 +93,19 @@ public sealed partial class MailboxActionService(
         int projectId, IReadOnlyCollection<int> ids, MailboxAction action, CancellationToken ct)
     {
         var wanted = ids.Distinct().ToList();
-        var found = new Dictionary<int, (MailboxStatus Status, string Label)>();
+        var found = new Dictionary<int, (MailboxStatus Status, string Label, bool CredentialsKnown)>();
         foreach (var chunk in wanted.Chunk(500))
         {
             var rows = await db.Mailboxes.AsNoTracking()
                 .Where(m => m.ProjectId == projectId && chunk.Contains(m.Id))
-                .Select(m => new { m.Id, m.Status, SourceEmail = m.Source.Email, DestinationEmail = m.Destination.Email })
+                .Select(m => new
+                {
+                    m.Id, m.Status, SourceEmail = m.Source.Email, DestinationEmail = m.Destination.Email,
+                    Known = m.Source.ProtectedPassword != null && m.Destination.ProtectedPassword != null,
+                })
                 .ToListAsync(ct);
             foreach (var row in rows)
-                found[row.Id] = (row.Status, Mailbox.LabelFor(row.SourceEmail, row.DestinationEmail));
+                found[row.Id] = (row.Status, Mailbox.LabelFor(row.SourceEmail, row.DestinationEmail), row.Known);
         }
 
         var candidates = new List<(int, string)>();
@@ -112,6 +116,8 @@ public sealed partial class MailboxActionService(
                 refused.Add(new MailboxOutcome(id, $"#{id}", MailboxOutcomeKind.Gone, MailboxOutcome.NotFoundText));
             else if (!MailboxTransitions.IsAllowed(item.Status, action))
                 refused.Add(new MailboxOutcome(id, item.Label, MailboxOutcomeKind.Refused, MailboxTransitions.RefusalMessage(item.Status, action)));
+            else if (action == MailboxAction.VerifyCredentials && !item.CredentialsKnown)
+                refused.Add(new MailboxOutcome(id, item.Label, MailboxOutcomeKind.Refused, Mailbox.CredentialsNotKnownMessage));
             else
                 candidates.Add((id, item.Label));
         }
