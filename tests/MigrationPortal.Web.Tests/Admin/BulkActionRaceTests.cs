@@ -111,4 +111,32 @@ public sealed class BulkActionRaceTests
         Assert.Equal(ledger.Count, ledger.Distinct().Count());
         Assert.Equal(Enumerable.Range(0, ledger.Count).OrderBy(x => x), ledger.OrderBy(x => x));
     }
+
+    [Fact]
+    public async Task ClearCredentials_TwoAdminsOnTheSameMailboxAtOnce_BothApplyAfterARetry()
+    {
+        await using var portal = new PortalFactory();
+        var (one, two) = (AdminPages.Open(portal), AdminPages.Open(portal));
+        await one.LoginAsync();
+        await two.LoginAsync();
+        var project = await PortalSeed.ProjectAsync(portal);
+
+        for (var trial = 0; trial < Trials; trial++)
+        {
+            var mailbox = (await PortalSeed.MailboxesAsync(portal, project, 1, prefix: $"c{trial}-"))[0];
+            var formOne = await one.DashboardAsync(project);
+            var formTwo = await two.DashboardAsync(project);
+
+            // Both load the same version; whoever saves second meets a changed row and must apply again, not give up.
+            var results = await Task.WhenAll(
+                one.SubmitOnAsync(formOne, "Clear Credentials", [mailbox], new Dictionary<string, string> { ["clearSource"] = "true" }),
+                two.SubmitOnAsync(formTwo, "Clear Credentials", [mailbox], new Dictionary<string, string> { ["clearDestination"] = "true" }));
+
+            foreach (var result in results)
+                Assert.Contains("Clear Credentials: applied to 1 mailbox.", AdminPages.Report(result.Page));
+            var stored = await portal.WithDbAsync(db => db.Mailboxes.AsNoTracking().SingleAsync(m => m.Id == mailbox));
+            Assert.Null(stored.Source.ProtectedPassword);
+            Assert.Null(stored.Destination.ProtectedPassword);
+        }
+    }
 }
