@@ -91,7 +91,7 @@ public static class PortalServices
         {
             options.Conventions.AuthorizeAreaFolder("Admin", "/", AdminPolicy);
             options.Conventions.AllowAnonymousToAreaPage("Admin", "/Account/Login");
-        });
+        }).AddMvcOptions(options => options.Filters.Add(new MissingHandlerFilter()));
         services.AddAntiforgery(options => options.Cookie.Name = "MigrationPortal.Antiforgery");
 
         services.AddPortalEmail(configuration, builder.Environment.ContentRootPath);
@@ -113,6 +113,7 @@ public static class PortalServices
             app.UseExceptionHandler("/Error");
             app.UseHsts();
         }
+        app.UseAllowedHttpMethods();
         app.UseStaticFiles();
         app.UseAccessBodyLimit();
         app.UseRouting();
