@@ -8,6 +8,7 @@ using MigrationPortal.Data;
 using MigrationPortal.Email;
 using MigrationPortal.Engine.Verification;
 using MigrationPortal.Web.Access;
+using MigrationPortal.Web.Forms;
 using MigrationPortal.Web.Mailboxes;
 using MigrationPortal.Web.Outbox;
 using MigrationPortal.Web.Security;
@@ -91,7 +92,11 @@ public static class PortalServices
         {
             options.Conventions.AuthorizeAreaFolder("Admin", "/", AdminPolicy);
             options.Conventions.AllowAnonymousToAreaPage("Admin", "/Account/Login");
-        }).AddMvcOptions(options => options.Filters.Add(new MissingHandlerFilter()));
+        }).AddMvcOptions(options =>
+        {
+            options.Filters.Add(new MissingHandlerFilter());
+            options.ModelBinderProviders.Insert(0, new CheckboxBinderProvider());
+        });
         services.AddAntiforgery(options => options.Cookie.Name = "MigrationPortal.Antiforgery");
 
         services.AddPortalEmail(configuration, builder.Environment.ContentRootPath);
