@@ -119,6 +119,8 @@ public static class PortalServices
             app.UseHsts();
         }
         app.UseAllowedHttpMethods();
+        // Only fills responses that have no body: the access page's own neutral 410 page is left as it is.
+        app.UseStatusCodePagesWithReExecute("/Error/{0}");
         app.UseStaticFiles();
         app.UseAccessBodyLimit();
         app.UseRouting();
