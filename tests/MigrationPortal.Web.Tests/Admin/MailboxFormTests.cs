@@ -55,6 +55,62 @@ public sealed class MailboxFormTests
         Assert.NotNull(after.Destination.ProtectedPassword);
     }
 
+    [Fact]
+    public async Task Add_SameAddressesAgainInAnotherCase_RefusedWithAMessageAndNothingSaved()
+    {
+        await using var portal = new PortalFactory();
+        var admin = AdminPages.Open(portal);
+        await admin.LoginAsync();
+        var project = await admin.CreateProjectAsync();
+        await admin.AddMailboxAsync(project, "ada@example.org", "Src-Passw0rd", "Dst-Passw0rd");
+
+        var page = await SubmitAddAsync(admin, project, "Ada@Example.ORG ", "ADA@example.org");
+
+        Assert.Contains("This project already has a mailbox from ada@example.org to ada@example.org.", AdminPages.Errors(page));
+        Assert.Equal(1, await portal.WithDbAsync(db => db.Mailboxes.CountAsync()));
+        // The same addresses in another project, or another destination, are a different mailbox.
+        var other = await admin.CreateProjectAsync("Second move");
+        await admin.AddMailboxAsync(other, "ada@example.org", "Src-Passw0rd", "Dst-Passw0rd");
+        await SubmitAddAsync(admin, project, "ada@example.org", "ada@new.example.org");
+        Assert.Equal(3, await portal.WithDbAsync(db => db.Mailboxes.CountAsync()));
+    }
+
+    [Fact]
+    public async Task Edit_IntoADuplicateOfAnotherMailbox_RefusedWithAMessageAndNothingChanged()
+    {
+        await using var portal = new PortalFactory();
+        var admin = AdminPages.Open(portal);
+        await admin.LoginAsync();
+        var project = await admin.CreateProjectAsync();
+        await admin.AddMailboxAsync(project, "ada@example.org", "Src-Passw0rd", "Dst-Passw0rd");
+        var bob = await admin.AddMailboxAsync(project, "bob@example.org", "Src-Passw0rd", "Dst-Passw0rd");
+
+        var edit = await admin.Client.GetAsync($"/Admin/Mailboxes/Edit/{bob}");
+        var page = await admin.Client.SubmitAsync(AdminPages.Form(edit), "Save", new Dictionary<string, string>
+        {
+            ["Input.SourceEmail"] = "ADA@example.org",
+            ["Input.DestinationEmail"] = "ada@EXAMPLE.org",
+        });
+
+        Assert.Contains("This project already has a mailbox from ada@example.org to ada@example.org.", AdminPages.Errors(page));
+        var after = await portal.WithDbAsync(db => db.Mailboxes.AsNoTracking().SingleAsync(m => m.Id == bob));
+        Assert.Equal("bob@example.org", after.Source.Email);
+        Assert.Equal("bob@example.org", after.Destination.Email);
+    }
+
+    private static async Task<IHtmlDocument> SubmitAddAsync(AdminPages admin, int project, string source, string destination)
+    {
+        var form = AdminPages.Form(await admin.Client.GetAsync($"/Admin/Mailboxes/Create?projectId={project}"));
+        return await admin.Client.SubmitAsync(form, "Add mailbox", new Dictionary<string, string>
+        {
+            ["Input.SourceEmail"] = source,
+            ["Input.SourcePassword"] = "Src-Passw0rd",
+            ["Input.DestinationEmail"] = destination,
+            ["Input.DestinationPassword"] = "Dst-Passw0rd",
+            ["Input.NotifyEmail"] = "ada@example.org",
+        });
+    }
+
     /// <summary>Gives a checkbox a value of the tester's choosing and checks it, as a hand-made request would.</summary>
     private static void Tamper(IHtmlFormElement form, string name, string value)
     {

@@ -4,6 +4,7 @@ using Microsoft.EntityFrameworkCore;
 using MigrationPortal.Core;
 using MigrationPortal.Core.Mailboxes;
 using MigrationPortal.Data;
+using MigrationPortal.Web.Mailboxes;
 
 namespace MigrationPortal.Web.Areas.Admin.Pages.Mailboxes;
 
@@ -28,6 +29,11 @@ public sealed class EditModel(PortalDbContext db, IPasswordProtector protector, 
         var mailbox = await db.Mailboxes.WithLifecycleState().SingleOrDefaultAsync(m => m.Id == Id, ct);
         if (mailbox is null) return NotFound();
         if (!ModelState.IsValid) return Page();
+        if (await MailboxDuplicates.FindAsync(db, mailbox.ProjectId, Input.SourceEmail, Input.DestinationEmail, exceptMailboxId: Id, ct) is { } duplicate)
+        {
+            ModelState.AddModelError(string.Empty, duplicate);
+            return Page();
+        }
         try
         {
             mailbox.Edit(Input.Source(protector, mailbox.Source), Input.Destination(protector, mailbox.Destination),
