@@ -41,6 +41,7 @@ public static class PortalServices
         services.AddHostedService<DatabaseInitializer>();
         services.AddSingleton(TimeProvider.System);
         services.AddOptions<PortalOptions>().Bind(configuration.GetSection(PortalOptions.Section)).ValidateDataAnnotations().ValidateOnStart();
+        services.AddHostedService<PublicBaseUrlCheck>();
         services.AddOptions<LicenseOptions>().Bind(configuration.GetSection(LicenseOptions.Section)).ValidateDataAnnotations().ValidateOnStart();
         services.Configure<AdminOptions>(configuration.GetSection(AdminOptions.Section));
         services.AddSingleton(sp =>
