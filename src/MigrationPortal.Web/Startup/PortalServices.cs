@@ -1,5 +1,6 @@
 using Microsoft.AspNetCore.DataProtection;
 using Microsoft.AspNetCore.Identity;
+using Microsoft.AspNetCore.Mvc;
 using Microsoft.Extensions.Options;
 using MigrationPortal.Core;
 using MigrationPortal.Core.Licenses;
@@ -83,6 +84,7 @@ public static class PortalServices
             cookie.Cookie.Name = "MigrationPortal.Admin";
             cookie.Cookie.HttpOnly = true;
             cookie.Cookie.SameSite = SameSiteMode.Strict;
+            cookie.Cookie.SecurePolicy = CookieSecurePolicy.SameAsRequest;
             cookie.SlidingExpiration = true;
             cookie.ExpireTimeSpan = TimeSpan.FromHours(8);
         });
@@ -98,7 +100,13 @@ public static class PortalServices
             options.Filters.Add(new MissingHandlerFilter());
             options.ModelBinderProviders.Insert(0, new CheckboxBinderProvider());
         });
-        services.AddAntiforgery(options => options.Cookie.Name = "MigrationPortal.Antiforgery");
+        // Secure whenever the request is HTTPS (behind a TLS proxy, with forwarded headers enabled); plain HTTP still works for a local try.
+        services.AddAntiforgery(options =>
+        {
+            options.Cookie.Name = "MigrationPortal.Antiforgery";
+            options.Cookie.SecurePolicy = CookieSecurePolicy.SameAsRequest;
+        });
+        services.Configure<CookieTempDataProviderOptions>(options => options.Cookie.SecurePolicy = CookieSecurePolicy.SameAsRequest);
 
         services.AddPortalEmail(configuration, builder.Environment.ContentRootPath);
         services.AddScoped<MailboxActionService>();
@@ -119,6 +127,7 @@ public static class PortalServices
             app.UseExceptionHandler("/Error");
             app.UseHsts();
         }
+        app.UseSecurityHeaders();
         app.UseAllowedHttpMethods();
         // Only fills responses that have no body: the access page's own neutral 410 page is left as it is.
         app.UseStatusCodePagesWithReExecute("/Error/{0}");
