@@ -32,11 +32,17 @@ public sealed class ErrorModel : PageModel
         (StatusCodes.Status410Gone, true) => new("No longer available", "What was at this address has been removed."),
         (StatusCodes.Status410Gone, false) => new("No longer available", "This link is no longer valid. Ask your administrator to send a new one."),
         (StatusCodes.Status413PayloadTooLarge, _) => new("Too much data", "What was sent is larger than this page accepts."),
-        (StatusCodes.Status429TooManyRequests, _) => new("Too many attempts", "Wait a few minutes, then try again."),
+        (StatusCodes.Status429TooManyRequests, _) => new("Too many attempts", $"Wait {WaitText}, then try again."),
         (< 500, _) => new("Request not accepted", $"The request could not be completed (status {Code})."),
         (_, true) => new("Something went wrong", "The request could not be completed. Try again; the portal's log has the details if it keeps happening."),
         _ => new("Something went wrong", "The request could not be completed. Try again later, and tell your administrator if it keeps happening."),
     };
+
+    /// <summary>The Retry-After a rate limiter set, in words.</summary>
+    private string WaitText =>
+        int.TryParse(Response.Headers.RetryAfter, out var seconds) && seconds > 0
+            ? seconds <= 60 ? "a minute" : $"about {(int)Math.Ceiling(seconds / 60.0)} minutes"
+            : "a few minutes";
 
     private PathString OriginalPath =>
         HttpContext.Features.Get<IStatusCodeReExecuteFeature>()?.OriginalPath

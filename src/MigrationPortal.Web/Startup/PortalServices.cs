@@ -44,7 +44,7 @@ public static class PortalServices
         services.AddOptions<PortalOptions>().Bind(configuration.GetSection(PortalOptions.Section)).ValidateDataAnnotations().ValidateOnStart();
         services.AddHostedService<PublicBaseUrlCheck>();
         services.AddOptions<LicenseOptions>().Bind(configuration.GetSection(LicenseOptions.Section)).ValidateDataAnnotations().ValidateOnStart();
-        services.Configure<AdminOptions>(configuration.GetSection(AdminOptions.Section));
+        services.AddOptions<AdminOptions>().Bind(configuration.GetSection(AdminOptions.Section)).ValidateDataAnnotations().ValidateOnStart();
         services.AddSingleton(sp =>
         {
             var portal = sp.GetRequiredService<IOptions<PortalOptions>>().Value;
@@ -114,6 +114,7 @@ public static class PortalServices
         services.AddScoped<CredentialAccessService>();
         services.AddSingleton<IImapCredentialVerifier>(new ImapCredentialVerifier());
         services.AddAccessRateLimits(configuration);
+        services.AddSignInRateLimit();
         services.AddSingleton<OutboxSignal>();
         services.AddSingleton<OutboxQueue>();
         services.AddOutboxDelivery(configuration);
