@@ -108,6 +108,7 @@ public static class PortalServices
         });
         services.Configure<CookieTempDataProviderOptions>(options => options.Cookie.SecurePolicy = CookieSecurePolicy.SameAsRequest);
 
+        services.AddStaticAssetCompression();
         services.AddPortalEmail(configuration, builder.Environment.ContentRootPath);
         services.AddScoped<MailboxActionService>();
         services.AddSingleton<CredentialLinks>();
@@ -132,7 +133,7 @@ public static class PortalServices
         app.UseAllowedHttpMethods();
         // Only fills responses that have no body: the access page's own neutral 410 page is left as it is.
         app.UseStatusCodePagesWithReExecute("/Error/{0}");
-        app.UseStaticFiles();
+        app.UsePortalStaticFiles();
         app.UseAccessBodyLimit();
         app.UseRouting();
         app.UseAuthentication();
