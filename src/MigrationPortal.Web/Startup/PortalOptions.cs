@@ -28,10 +28,17 @@ public sealed class LicenseOptions
     public int MaxGigabytesPerLicense { get; set; } = 50;
 }
 
-/// <summary>The <c>Admin</c> section: the first admin account, created at start-up when missing.</summary>
+/// <summary>The <c>Admin</c> section: the first admin account, created at start-up when missing, and how often anyone may try to sign in.</summary>
 public sealed class AdminOptions
 {
     public const string Section = "Admin";
     public string? Email { get; set; }
     public string? Password { get; set; }
+
+    /// <summary>Sign-in POSTs allowed per client address per <see cref="SignInWindow"/>; below the lockout's 5 failures.</summary>
+    [Range(1, 10_000)]
+    public int SignInPermitLimit { get; set; } = 4;
+
+    [Range(typeof(TimeSpan), "00:00:01", "1.00:00:00")]
+    public TimeSpan SignInWindow { get; set; } = TimeSpan.FromMinutes(15);
 }

@@ -1,5 +1,6 @@
 using Microsoft.AspNetCore.DataProtection;
 using Microsoft.AspNetCore.Identity;
+using Microsoft.AspNetCore.Mvc;
 using Microsoft.Extensions.Options;
 using MigrationPortal.Core;
 using MigrationPortal.Core.Licenses;
@@ -8,6 +9,7 @@ using MigrationPortal.Data;
 using MigrationPortal.Email;
 using MigrationPortal.Engine.Verification;
 using MigrationPortal.Web.Access;
+using MigrationPortal.Web.Forms;
 using MigrationPortal.Web.Mailboxes;
 using MigrationPortal.Web.Outbox;
 using MigrationPortal.Web.Security;
@@ -40,8 +42,9 @@ public static class PortalServices
         services.AddHostedService<DatabaseInitializer>();
         services.AddSingleton(TimeProvider.System);
         services.AddOptions<PortalOptions>().Bind(configuration.GetSection(PortalOptions.Section)).ValidateDataAnnotations().ValidateOnStart();
+        services.AddHostedService<PublicBaseUrlCheck>();
         services.AddOptions<LicenseOptions>().Bind(configuration.GetSection(LicenseOptions.Section)).ValidateDataAnnotations().ValidateOnStart();
-        services.Configure<AdminOptions>(configuration.GetSection(AdminOptions.Section));
+        services.AddOptions<AdminOptions>().Bind(configuration.GetSection(AdminOptions.Section)).ValidateDataAnnotations().ValidateOnStart();
         services.AddSingleton(sp =>
         {
             var portal = sp.GetRequiredService<IOptions<PortalOptions>>().Value;
@@ -81,6 +84,7 @@ public static class PortalServices
             cookie.Cookie.Name = "MigrationPortal.Admin";
             cookie.Cookie.HttpOnly = true;
             cookie.Cookie.SameSite = SameSiteMode.Strict;
+            cookie.Cookie.SecurePolicy = CookieSecurePolicy.SameAsRequest;
             cookie.SlidingExpiration = true;
             cookie.ExpireTimeSpan = TimeSpan.FromHours(8);
         });
@@ -91,9 +95,20 @@ public static class PortalServices
         {
             options.Conventions.AuthorizeAreaFolder("Admin", "/", AdminPolicy);
             options.Conventions.AllowAnonymousToAreaPage("Admin", "/Account/Login");
+        }).AddMvcOptions(options =>
+        {
+            options.Filters.Add(new MissingHandlerFilter());
+            options.ModelBinderProviders.Insert(0, new CheckboxBinderProvider());
         });
-        services.AddAntiforgery(options => options.Cookie.Name = "MigrationPortal.Antiforgery");
+        // Secure whenever the request is HTTPS (behind a TLS proxy, with forwarded headers enabled); plain HTTP still works for a local try.
+        services.AddAntiforgery(options =>
+        {
+            options.Cookie.Name = "MigrationPortal.Antiforgery";
+            options.Cookie.SecurePolicy = CookieSecurePolicy.SameAsRequest;
+        });
+        services.Configure<CookieTempDataProviderOptions>(options => options.Cookie.SecurePolicy = CookieSecurePolicy.SameAsRequest);
 
+        services.AddStaticAssetCompression();
         services.AddPortalEmail(configuration, builder.Environment.ContentRootPath);
         services.AddScoped<MailboxActionService>();
         services.AddScoped<ActionReportStore>();
@@ -104,6 +119,7 @@ public static class PortalServices
         services.AddScoped<CredentialAccessService>();
         services.AddSingleton<IImapCredentialVerifier>(new ImapCredentialVerifier());
         services.AddAccessRateLimits(configuration);
+        services.AddSignInRateLimit();
         services.AddSingleton<OutboxSignal>();
         services.AddSingleton<OutboxQueue>();
         services.AddOutboxDelivery(configuration);
@@ -117,7 +133,11 @@ public static class PortalServices
             app.UseExceptionHandler("/Error");
             app.UseHsts();
         }
-        app.UseStaticFiles();
+        app.UseSecurityHeaders();
+        app.UseAllowedHttpMethods();
+        // Only fills responses that have no body: the access page's own neutral 410 page is left as it is.
+        app.UseStatusCodePagesWithReExecute("/Error/{0}");
+        app.UsePortalStaticFiles();
         app.UseAccessBodyLimit();
         app.UseRouting();
         app.UseAuthentication();

@@ -9,8 +9,9 @@ public sealed class VerifyCredentialsTests(MailServers servers) : IClassFixture<
     public async Task VerifyCredentials_KnownItems_ReportsEachSideWithoutStatusOrLicenseChange()
     {
         await using var s = await AccessScenario.CreateAsync(servers);
-        var good = await s.Admin.AddMailboxAsync(s.ProjectId, s.Email, s.SourcePassword, s.DestinationPassword);
-        var wrongSource = await s.Admin.AddMailboxAsync(s.ProjectId, s.Email, "not-it", s.DestinationPassword);
+        // Other addresses on the same accounts: a project holds each address pair once.
+        var good = await s.Admin.AddMailboxAsync(s.ProjectId, "good." + s.Email, s.SourcePassword, s.DestinationPassword, login: s.Email);
+        var wrongSource = await s.Admin.AddMailboxAsync(s.ProjectId, "wrong." + s.Email, "not-it", s.DestinationPassword, login: s.Email);
         var before = await s.Admin.DashboardAsync(s.ProjectId);
 
         var queued = await s.Admin.ActAsync(s.ProjectId, "Verify Credentials", [good, wrongSource, s.MailboxId]);

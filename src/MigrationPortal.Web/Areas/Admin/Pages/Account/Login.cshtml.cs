@@ -2,10 +2,18 @@ using System.ComponentModel.DataAnnotations;
 using Microsoft.AspNetCore.Identity;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.AspNetCore.Mvc.RazorPages;
+using Microsoft.AspNetCore.RateLimiting;
+using Microsoft.Extensions.Options;
+using MigrationPortal.Web.Security;
 
 namespace MigrationPortal.Web.Areas.Admin.Pages.Account;
 
-public sealed class LoginModel(SignInManager<IdentityUser> signIn) : PageModel
+/// <summary>
+/// Sign-in, limited per client address (<see cref="SignInRateLimit"/>). A failure reads the same whether the account
+/// does not exist, the password is wrong or the account is locked, so the page tells a stranger nothing about who is an admin.
+/// </summary>
+[EnableRateLimiting(SignInRateLimit.Policy)]
+public sealed class LoginModel(SignInManager<IdentityUser> signIn, IOptions<IdentityOptions> identity) : PageModel
 {
     [BindProperty]
     public InputModel Input { get; set; } = new();
@@ -32,9 +40,10 @@ public sealed class LoginModel(SignInManager<IdentityUser> signIn) : PageModel
         if (result.Succeeded)
             return LocalRedirect(Url.IsLocalUrl(ReturnUrl) ? ReturnUrl : "/Admin");
 
-        ModelState.AddModelError(string.Empty, result.IsLockedOut
-            ? "This account is locked after too many failed attempts. Try again in 15 minutes."
-            : "The email or password is incorrect.");
+        var lockout = identity.Value.Lockout;
+        ModelState.AddModelError(string.Empty,
+            $"The email or password is incorrect. After {lockout.MaxFailedAccessAttempts} failed attempts an account is locked " +
+            $"for {lockout.DefaultLockoutTimeSpan.TotalMinutes:0} minutes.");
         return Page();
     }
 }

@@ -4,6 +4,7 @@ using Microsoft.EntityFrameworkCore;
 using MigrationPortal.Core;
 using MigrationPortal.Core.Mailboxes;
 using MigrationPortal.Data;
+using MigrationPortal.Web.Mailboxes;
 
 namespace MigrationPortal.Web.Areas.Admin.Pages.Mailboxes;
 
@@ -24,6 +25,11 @@ public sealed class CreateModel(PortalDbContext db, IPasswordProtector protector
     {
         if (!await LoadProjectAsync(ct)) return NotFound();
         if (!ModelState.IsValid) return Page();
+        if (await MailboxDuplicates.FindAsync(db, ProjectId, Input.SourceEmail, Input.DestinationEmail, exceptMailboxId: null, ct) is { } duplicate)
+        {
+            ModelState.AddModelError(string.Empty, duplicate);
+            return Page();
+        }
         try
         {
             var mailbox = new Mailbox(ProjectId, Input.Source(protector, null), Input.Destination(protector, null),

@@ -5,6 +5,7 @@ using MigrationPortal.Core;
 using MigrationPortal.Core.Mailboxes;
 using MigrationPortal.Data;
 using MigrationPortal.Data.Mailboxes;
+using MigrationPortal.Web.Mailboxes;
 
 namespace MigrationPortal.Web.Areas.Admin.Pages.Mailboxes;
 
@@ -26,8 +27,14 @@ public sealed class EditModel(PortalDbContext db, MailboxUnitOfWork unitOfWork, 
 
     public async Task<IActionResult> OnPostAsync(CancellationToken ct)
     {
-        if (!await db.Mailboxes.AnyAsync(m => m.Id == Id, ct)) return NotFound();
+        var projectId = await db.Mailboxes.Where(m => m.Id == Id).Select(m => (int?)m.ProjectId).SingleOrDefaultAsync(ct);
+        if (projectId is null) return NotFound();
         if (!ModelState.IsValid) return Page();
+        if (await MailboxDuplicates.FindAsync(db, projectId.Value, Input.SourceEmail, Input.DestinationEmail, exceptMailboxId: Id, ct) is { } duplicate)
+        {
+            ModelState.AddModelError(string.Empty, duplicate);
+            return Page();
+        }
         var outcome = await unitOfWork.RunAsync(Id, null, (work, _) =>
         {
             var mailbox = work.Mailbox;
