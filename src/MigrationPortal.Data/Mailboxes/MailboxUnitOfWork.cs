@@ -35,7 +35,7 @@ public sealed record MailboxOutcome(int MailboxId, string Label, MailboxOutcomeK
 
     public const string NotFoundText = "It no longer exists in this project.";
     public const string DeletedMeanwhileText = "It was deleted meanwhile.";
-    public const string BusyText = "The database is busy; nothing was changed for this mailbox. Try again in a moment.";
+    public const string BusyText = "The database was busy (locked by another writer): nothing was changed. Try again in a moment.";
     public const string ConflictText = "It kept changing while this action ran; nothing was changed. Refresh the page and try again.";
     public const string FailedText = "It could not be saved; nothing was changed. The portal's log has the details.";
 }

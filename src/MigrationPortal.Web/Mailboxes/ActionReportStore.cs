@@ -26,6 +26,9 @@ public sealed class ActionReportStore(PortalDbContext db, DatabaseWriteGate gate
     public const int NamesPerGroup = 5;
     public const int MaxGroups = 10;
 
+    /// <summary>Reports are for the admin who just acted; older ones are dropped when the project gets a new one.</summary>
+    public static readonly TimeSpan Retention = TimeSpan.FromDays(30);
+
     public async Task<Guid> SaveAsync(int projectId, BulkActionReport report, string actor, CancellationToken ct,
         IEnumerable<(int Id, string Label)>? waiting = null)
     {
@@ -41,7 +44,11 @@ public sealed class ActionReportStore(PortalDbContext db, DatabaseWriteGate gate
         try
         {
             using (await gate.EnterAsync(ct))
+            {
+                var cutoff = saved.CreatedAt - Retention;
+                await db.ActionReports.Where(r => r.ProjectId == projectId && r.CreatedAt < cutoff).ExecuteDeleteAsync(ct);
                 await db.SaveChangesAsync(ct);
+            }
         }
         finally
         {

@@ -34,7 +34,7 @@ public sealed partial class DatabaseBusyTests
         var report = AdminPages.Report(page);
         var applied = int.Parse(AppliedCount().Match(report).Groups[1].Value);
         Assert.InRange(applied, 10, 399);
-        Assert.Contains($"The database is busy; nothing was changed for this mailbox. Try again in a moment. ({400 - applied})", report);
+        Assert.Contains($"The database was busy (locked by another writer): nothing was changed. Try again in a moment. ({400 - applied})", report);
         Assert.Contains("shown only here", report);
         await locker.DisposeAsync();
 
