@@ -36,30 +36,13 @@ public sealed partial class CredentialCheckService(
     CredentialCheckSignal signal,
     TimeProvider time,
     IOptions<CredentialCheckOptions> options,
-    ILogger<CredentialCheckService> logger) : BackgroundService
+    ILogger<CredentialCheckService> logger) : PollingWorker(signal, logger)
 {
     private readonly CredentialCheckOptions _options = options.Value;
 
-    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
-    {
-        while (!stoppingToken.IsCancellationRequested)
-        {
-            var more = false;
-            try
-            {
-                more = await CheckBatchAsync(stoppingToken);
-            }
-            catch (Exception e) when (!stoppingToken.IsCancellationRequested)
-            {
-                // A busy or unreachable database: claimed items keep their lease and come back when it ends.
-                LogBatchFailed(logger, e);
-            }
-            if (!more)
-                await signal.WaitAsync(_options.PollInterval, stoppingToken);
-        }
-    }
+    protected override TimeSpan PollInterval => _options.PollInterval;
 
-    private async Task<bool> CheckBatchAsync(CancellationToken ct)
+    protected override async Task<bool> RunOnceAsync(CancellationToken ct)
     {
         List<long> ids;
         await using (var scope = scopes.CreateAsyncScope())
@@ -155,12 +138,6 @@ public sealed partial class CredentialCheckService(
     private static IQueryable<ActionReportItem> Due(IQueryable<ActionReportItem> items, DateTimeOffset now) =>
         items.Where(i => i.State == ActionItemState.Pending || (i.State == ActionItemState.Running && i.ClaimedUntil < now));
 
-    private static DateTimeOffset TruncateToMilliseconds(DateTimeOffset value) =>
-        new(value.Ticks - value.Ticks % TimeSpan.TicksPerMillisecond, value.Offset);
-
     [LoggerMessage(Level = LogLevel.Error, Message = "Credential check of report item {ItemId} failed; it is tried again when its lease ends")]
     private static partial void LogItemFailed(ILogger logger, Exception exception, long itemId);
-
-    [LoggerMessage(Level = LogLevel.Error, Message = "Credential checks failed; trying again after the poll interval")]
-    private static partial void LogBatchFailed(ILogger logger, Exception exception);
 }

@@ -20,7 +20,7 @@ public sealed partial class OutboxDeliveryService(
     OutboxSignal signal,
     TimeProvider time,
     IOptions<OutboxOptions> options,
-    ILogger<OutboxDeliveryService> logger) : BackgroundService
+    ILogger<OutboxDeliveryService> logger) : PollingWorker(signal, logger)
 {
     private readonly OutboxOptions _options = options.Value;
 
@@ -31,30 +31,10 @@ public sealed partial class OutboxDeliveryService(
     /// <param name="EndpointUnavailable">No answer at all: the next messages would only wait for the same timeout.</param>
     private readonly record struct Attempt(string? Error, bool Permanent, bool EndpointUnavailable);
 
-    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
-    {
-        while (!stoppingToken.IsCancellationRequested)
-        {
-            var more = false;
-            try
-            {
-                more = await DeliverBatchAsync(stoppingToken);
-            }
-            catch (Exception e) when (!stoppingToken.IsCancellationRequested)
-            {
-                // The database may be busy or away for a moment; a message claimed before the error keeps its lease
-                // and is picked up again when the lease ends.
-                LogBatchFailed(logger, e);
-            }
-
-            // A Start that queued mail during the batch has released the signal already, so this returns at once.
-            if (!more)
-                await signal.WaitAsync(_options.PollInterval, stoppingToken);
-        }
-    }
+    protected override TimeSpan PollInterval => _options.PollInterval;
 
     /// <returns>True when a full batch was worked through and more may be due right away.</returns>
-    private async Task<bool> DeliverBatchAsync(CancellationToken ct)
+    protected override async Task<bool> RunOnceAsync(CancellationToken ct)
     {
         await using var scope = scopes.CreateAsyncScope();
         var db = scope.ServiceProvider.GetRequiredService<PortalDbContext>();
@@ -180,9 +160,6 @@ public sealed partial class OutboxDeliveryService(
     private static IQueryable<OutboxMessage> Due(IQueryable<OutboxMessage> messages, DateTimeOffset now) =>
         messages.Where(m => m.State == OutboxState.Pending && m.NextAttemptAt <= now && (m.LeaseUntil == null || m.LeaseUntil < now));
 
-    private static DateTimeOffset TruncateToMilliseconds(DateTimeOffset value) =>
-        new(value.Ticks - value.Ticks % TimeSpan.TicksPerMillisecond, value.Offset);
-
     [LoggerMessage(Level = LogLevel.Information, Message = "Outbox message {MessageId} '{Subject}' to {To} sent (attempt {Attempt})")]
     private static partial void LogSent(ILogger logger, long messageId, string subject, string to, int attempt);
 
@@ -200,9 +177,6 @@ public sealed partial class OutboxDeliveryService(
 
     [LoggerMessage(Level = LogLevel.Error, Message = "Outbox message {MessageId} could not be processed; it is tried again when its lease ends")]
     private static partial void LogMessageFailed(ILogger logger, Exception exception, long messageId);
-
-    [LoggerMessage(Level = LogLevel.Error, Message = "Outbox delivery failed; trying again after the poll interval")]
-    private static partial void LogBatchFailed(ILogger logger, Exception exception);
 
     /// <summary>
     /// Only a refusal of this message or its recipient is final (501 bad address, 550–553 mailbox refused).
