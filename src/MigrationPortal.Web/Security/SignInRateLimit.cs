@@ -1,51 +1,59 @@
 using System.Globalization;
 using System.Threading.RateLimiting;
-using Microsoft.AspNetCore.RateLimiting;
 using Microsoft.Extensions.Options;
 using MigrationPortal.Web.Startup;
 
 namespace MigrationPortal.Web.Security;
 
 /// <summary>
-/// Sign-in POSTs are limited per client address (by default 4 per 15 minutes, fewer than the 5 failures that lock
-/// the account), so a stranger is slowed before they can lock the admin out; the lockout stays for guessing spread
-/// over many addresses. Past the limit: 429 with Retry-After, and the error page says how long to wait.
+/// Failed sign-ins are limited per client address (by default 4 per 15 minutes, fewer than the 5 failures that lock
+/// the account), so a stranger is stopped before they can lock the admin out; the lockout stays for guessing spread
+/// over many addresses. Only failures count: admins behind one office address can sign in as often as they like.
+/// That is why this is not the rate-limiting middleware, which takes its permit before it knows how the attempt ends;
+/// the same fixed-window limiter is asked before the password is tried and charged only when it was wrong.
 /// </summary>
-public static class SignInRateLimit
+public sealed class SignInThrottle : IDisposable
 {
-    public const string Policy = "AdminSignIn";
+    private readonly PartitionedRateLimiter<string> _failures;
+    private readonly TimeSpan _window;
 
-    public static IServiceCollection AddSignInRateLimit(this IServiceCollection services)
+    public SignInThrottle(IOptions<AdminOptions> options)
     {
-        services.AddRateLimiter(_ => { });
-        services.AddOptions<RateLimiterOptions>().Configure<IOptions<AdminOptions>>((limiter, admin) =>
-            limiter.AddPolicy(Policy, new SignInPolicy(admin.Value)));
-        return services;
+        var admin = options.Value;
+        _window = admin.SignInWindow;
+        _failures = PartitionedRateLimiter.Create<string, string>(address => RateLimitPartition.GetFixedWindowLimiter(address,
+            _ => new FixedWindowRateLimiterOptions
+            {
+                PermitLimit = admin.SignInPermitLimit,
+                Window = admin.SignInWindow,
+                QueueLimit = 0,
+                AutoReplenishment = true,
+            }));
     }
 
-    private sealed class SignInPolicy(AdminOptions options) : IRateLimiterPolicy<string>
+    /// <returns>Null when this address may try a password; otherwise how long it must wait.</returns>
+    public TimeSpan? WaitBeforeNextTry(HttpContext context)
     {
-        // No body: the status code page renders it in the admin layout, with the wait read from Retry-After.
-        public Func<OnRejectedContext, CancellationToken, ValueTask>? OnRejected { get; } = (rejected, _) =>
-        {
-            var response = rejected.HttpContext.Response;
-            var wait = rejected.Lease.TryGetMetadata(MetadataName.RetryAfter, out var retryAfter) ? retryAfter : options.SignInWindow;
-            response.StatusCode = StatusCodes.Status429TooManyRequests;
-            response.Headers.RetryAfter = Math.Max(1, (int)Math.Ceiling(wait.TotalSeconds)).ToString(CultureInfo.InvariantCulture);
-            response.Headers.CacheControl = "no-store";
-            return ValueTask.CompletedTask;
-        };
-
-        // Reading the page is free; only the POSTs that try a password count.
-        public RateLimitPartition<string> GetPartition(HttpContext context) =>
-            HttpMethods.IsPost(context.Request.Method)
-                ? RateLimitPartition.GetFixedWindowLimiter("sign-in:" + context.Connection.RemoteIpAddress, _ => new FixedWindowRateLimiterOptions
-                {
-                    PermitLimit = options.SignInPermitLimit,
-                    Window = options.SignInWindow,
-                    QueueLimit = 0,
-                    AutoReplenishment = true,
-                })
-                : RateLimitPartition.GetNoLimiter("");
+        // Asking for no permit only tells whether one is left.
+        using var lease = _failures.AttemptAcquire(Partition(context), permitCount: 0);
+        if (lease.IsAcquired) return null;
+        return lease.TryGetMetadata(MetadataName.RetryAfter, out var retryAfter) ? retryAfter : _window;
     }
+
+    public void RecordFailure(HttpContext context)
+    {
+        using var _ = _failures.AttemptAcquire(Partition(context));
+    }
+
+    /// <summary>The 429 answer; the status code page renders it in the admin layout, reading the wait from Retry-After.</summary>
+    public static void Reject(HttpResponse response, TimeSpan wait)
+    {
+        response.StatusCode = StatusCodes.Status429TooManyRequests;
+        response.Headers.RetryAfter = Math.Max(1, (int)Math.Ceiling(wait.TotalSeconds)).ToString(CultureInfo.InvariantCulture);
+        response.Headers.CacheControl = "no-store";
+    }
+
+    private static string Partition(HttpContext context) => context.Connection.RemoteIpAddress?.ToString() ?? "";
+
+    public void Dispose() => _failures.Dispose();
 }

@@ -35,7 +35,7 @@ public sealed class AdminOptions
     public string? Email { get; set; }
     public string? Password { get; set; }
 
-    /// <summary>Sign-in POSTs allowed per client address per <see cref="SignInWindow"/>; below the lockout's 5 failures.</summary>
+    /// <summary>Failed sign-ins allowed per client address per <see cref="SignInWindow"/>; below the lockout's 5 failures.</summary>
     [Range(1, 10_000)]
     public int SignInPermitLimit { get; set; } = 4;
 

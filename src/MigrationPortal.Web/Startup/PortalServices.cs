@@ -119,7 +119,7 @@ public static class PortalServices
         services.AddScoped<CredentialAccessService>();
         services.AddSingleton<IImapCredentialVerifier>(new ImapCredentialVerifier());
         services.AddAccessRateLimits(configuration);
-        services.AddSignInRateLimit();
+        services.AddSingleton<SignInThrottle>();
         services.AddSingleton<OutboxSignal>();
         services.AddSingleton<OutboxQueue>();
         services.AddOutboxDelivery(configuration);

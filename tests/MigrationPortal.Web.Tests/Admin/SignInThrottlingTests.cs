@@ -62,4 +62,25 @@ public sealed class SignInThrottlingTests
         var admin = await portal.WithDbAsync(db => db.Users.AsNoTracking().SingleAsync(u => u.Email == PortalFactory.AdminEmail));
         Assert.NotNull(admin.LockoutEnd);
     }
+
+    [Fact]
+    public async Task SignIn_ManySuccessfulSignInsFromOneAddress_NeverThrottled()
+    {
+        await using var portal = new PortalFactory();
+
+        // An office of admins behind one address, or one admin signing in and out all day.
+        for (var i = 0; i < 8; i++)
+        {
+            var admin = AdminPages.Open(portal);
+            await admin.LoginAsync();
+            Assert.Equal(HttpStatusCode.OK, admin.Client.LastResponse!.StatusCode);
+            Assert.Equal("/Admin/Projects", admin.Client.LastResponse.RequestMessage!.RequestUri!.AbsolutePath);
+        }
+        // Failures still count after them.
+        var stranger = AdminPages.Open(portal);
+        for (var i = 0; i < 4; i++)
+            await stranger.LoginAsync(password: $"guess-{i}");
+        await stranger.LoginAsync(password: "guess-5");
+        Assert.Equal(HttpStatusCode.TooManyRequests, stranger.Client.LastResponse!.StatusCode);
+    }
 }

@@ -2,18 +2,16 @@ using System.ComponentModel.DataAnnotations;
 using Microsoft.AspNetCore.Identity;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.AspNetCore.Mvc.RazorPages;
-using Microsoft.AspNetCore.RateLimiting;
 using Microsoft.Extensions.Options;
 using MigrationPortal.Web.Security;
 
 namespace MigrationPortal.Web.Areas.Admin.Pages.Account;
 
 /// <summary>
-/// Sign-in, limited per client address (<see cref="SignInRateLimit"/>). A failure reads the same whether the account
+/// Sign-in, with failures limited per client address (<see cref="SignInThrottle"/>). A failure reads the same whether the account
 /// does not exist, the password is wrong or the account is locked, so the page tells a stranger nothing about who is an admin.
 /// </summary>
-[EnableRateLimiting(SignInRateLimit.Policy)]
-public sealed class LoginModel(SignInManager<IdentityUser> signIn, IOptions<IdentityOptions> identity) : PageModel
+public sealed class LoginModel(SignInManager<IdentityUser> signIn, SignInThrottle throttle, IOptions<IdentityOptions> identity) : PageModel
 {
     [BindProperty]
     public InputModel Input { get; set; } = new();
@@ -34,11 +32,17 @@ public sealed class LoginModel(SignInManager<IdentityUser> signIn, IOptions<Iden
 
     public async Task<IActionResult> OnPostAsync()
     {
+        if (throttle.WaitBeforeNextTry(HttpContext) is { } wait)
+        {
+            SignInThrottle.Reject(Response, wait);
+            return new EmptyResult();
+        }
         if (!ModelState.IsValid) return Page();
 
         var result = await signIn.PasswordSignInAsync(Input.Email, Input.Password, isPersistent: false, lockoutOnFailure: true);
         if (result.Succeeded)
             return LocalRedirect(Url.IsLocalUrl(ReturnUrl) ? ReturnUrl : "/Admin");
+        throttle.RecordFailure(HttpContext);
 
         var lockout = identity.Value.Lockout;
         ModelState.AddModelError(string.Empty,
