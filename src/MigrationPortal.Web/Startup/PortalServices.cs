@@ -7,6 +7,7 @@ using MigrationPortal.Core.Licenses;
 using MigrationPortal.Core.Mailboxes;
 using MigrationPortal.Data;
 using MigrationPortal.Email;
+using MigrationPortal.Engine.Imap;
 using MigrationPortal.Engine.Verification;
 using MigrationPortal.Web.Access;
 using MigrationPortal.Web.Forms;
@@ -117,7 +118,8 @@ public static class PortalServices
         services.AddHostedService<CredentialCheckService>();
         services.AddSingleton<CredentialLinks>();
         services.AddScoped<CredentialAccessService>();
-        services.AddSingleton<IImapCredentialVerifier>(new ImapCredentialVerifier());
+        services.AddSingleton<IImapConnector>(new ImapConnector());
+        services.AddSingleton<IImapCredentialVerifier>(sp => new ImapCredentialVerifier(sp.GetRequiredService<IImapConnector>()));
         services.AddAccessRateLimits(configuration);
         services.AddSingleton<SignInThrottle>();
         services.AddSingleton<OutboxSignal>();

@@ -1,0 +1,174 @@
+using System.Globalization;
+using System.Net;
+using System.Net.Sockets;
+using System.Text;
+using MailKit;
+using MailKit.Net.Imap;
+using MailKit.Security;
+using MigrationPortal.Core.Projects;
+
+namespace MigrationPortal.Engine.Imap;
+
+/// <summary>A login for one side, in clear only for as long as the connection is being opened.</summary>
+public sealed record ImapLogin(string Login, string Password);
+
+public enum ImapConnectFailure
+{
+    /// <summary>The server was reached and refused the login or password.</summary>
+    Rejected,
+
+    /// <summary>No connection, no answer in time, TLS or protocol failure.</summary>
+    Unreachable,
+}
+
+/// <summary>
+/// Opening a connection failed. <see cref="Exception.Message"/> is fit for the person who typed the credentials and
+/// for the admin (host:port and the server's or socket's words), and never contains the password.
+/// </summary>
+public sealed class ImapConnectException(ImapConnectFailure failure, string message) : Exception(message)
+{
+    public ImapConnectFailure Failure { get; } = failure;
+}
+
+/// <summary>An authenticated connection. Disposing it logs out; a failing LOGOUT is of no consequence.</summary>
+public sealed class ImapSession(ImapClient client, TimeSpan timeout) : IAsyncDisposable
+{
+    /// <summary>The store, as MailKit's interface, so a pass can be tested against something other than a server.</summary>
+    public IMailStore Store => client;
+    public ImapCapabilities Capabilities => client.Capabilities;
+
+    public async ValueTask DisposeAsync()
+    {
+        using var deadline = new CancellationTokenSource(timeout);
+        try
+        {
+            if (client.IsConnected) await client.DisconnectAsync(quit: true, deadline.Token);
+        }
+        catch (Exception e) when (e is IOException or SocketException or ImapProtocolException or TimeoutException or OperationCanceledException)
+        {
+        }
+        client.Dispose();
+    }
+}
+
+public interface IImapConnector
+{
+    /// <summary>Connects (with the endpoint's TLS mode), logs in once, and hands back the session.</summary>
+    /// <exception cref="ImapConnectException">Refused or unreachable; only cancelling <paramref name="ct"/> throws otherwise.</exception>
+    Task<ImapSession> ConnectAsync(ImapEndpoint endpoint, ImapLogin login, CancellationToken ct);
+}
+
+/// <summary>
+/// The one place that opens an IMAP connection, for credential checks and migration alike: TLS as the endpoint says
+/// (certificates validated by MailKit's defaults: system trust store, host name, revocation; STARTTLS never falls back
+/// to plain text), one login attempt, and the wording of every failure.
+/// </summary>
+public sealed class ImapConnector : IImapConnector
+{
+    public static readonly TimeSpan DefaultTimeout = TimeSpan.FromSeconds(15);
+
+    /// <param name="timeout">Bounds connecting and logging in, and each later command; 15 s when null.</param>
+    public ImapConnector(TimeSpan? timeout = null)
+    {
+        Timeout = timeout ?? DefaultTimeout;
+        if (Timeout <= TimeSpan.Zero || Timeout.TotalMilliseconds > int.MaxValue)
+            throw new ArgumentOutOfRangeException(nameof(timeout), Timeout, "The timeout must be positive and under 24 days.");
+    }
+
+    public TimeSpan Timeout { get; }
+
+    public async Task<ImapSession> ConnectAsync(ImapEndpoint endpoint, ImapLogin login, CancellationToken ct)
+    {
+        ArgumentNullException.ThrowIfNull(endpoint);
+        ArgumentNullException.ThrowIfNull(login);
+
+        using var deadline = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        deadline.CancelAfter(Timeout);
+        var client = new ImapClient { Timeout = (int)Timeout.TotalMilliseconds };
+        try
+        {
+            await client.ConnectAsync(endpoint.Host, endpoint.Port, ToSocketOptions(endpoint.Security), deadline.Token);
+            await AuthenticateOnceAsync(client, new NetworkCredential(login.Login, login.Password), deadline.Token);
+            return new ImapSession(client, Timeout);
+        }
+        catch (OperationCanceledException) when (ct.IsCancellationRequested)
+        {
+            client.Dispose();
+            throw;
+        }
+        catch (AuthenticationException e)
+        {
+            client.Dispose();
+            throw new ImapConnectException(ImapConnectFailure.Rejected, Redact(e.Message, login.Password));
+        }
+        catch (Exception e) when (DescribeFailure(e, endpoint) is { } reason)
+        {
+            client.Dispose();
+            throw new ImapConnectException(ImapConnectFailure.Unreachable, Redact(reason, login.Password));
+        }
+        catch
+        {
+            client.Dispose();
+            throw;
+        }
+    }
+
+    private static SecureSocketOptions ToSocketOptions(TlsMode security) => security switch
+    {
+        TlsMode.None => SecureSocketOptions.None,
+        TlsMode.StartTls => SecureSocketOptions.StartTls,
+        TlsMode.Tls => SecureSocketOptions.SslOnConnect,
+        _ => throw new ArgumentOutOfRangeException(nameof(security), security, "Unknown TLS mode."),
+    };
+
+    // MailKit's AuthenticateAsync(credentials) tries each SASL mechanism both sides know and then the
+    // LOGIN command, so one wrong password counts as two or three failures towards the server's lockout
+    // and fail2ban limits. PLAIN, offered by nearly every server, is a single attempt and sends the
+    // password's UTF-8 bytes exactly as typed (no SASLprep, no trimming).
+    private static Task AuthenticateOnceAsync(ImapClient client, NetworkCredential credentials, CancellationToken ct) =>
+        client.AuthenticationMechanisms.Contains("PLAIN")
+            ? client.AuthenticateAsync(new SaslMechanismPlain(Encoding.UTF8, credentials), ct)
+            : client.AuthenticateAsync(Encoding.UTF8, credentials, ct);
+
+    /// <returns>Null for exceptions that are not about reaching the server: those are bugs and propagate.</returns>
+    private string? DescribeFailure(Exception e, ImapEndpoint endpoint)
+    {
+        var where = string.Create(CultureInfo.InvariantCulture, $"{endpoint.Host}:{endpoint.Port}");
+        return e switch
+        {
+            OperationCanceledException or TimeoutException =>
+                string.Create(CultureInfo.InvariantCulture, $"{where} did not answer within {Timeout.TotalSeconds:0.#} s."),
+            SslHandshakeException { ServerCertificate: not null } tls =>
+                $"The TLS certificate of {where} was not accepted: {CertificateProblem(tls)}",
+            SslHandshakeException tls =>
+                $"The TLS handshake with {where} failed ({Innermost(tls).Message.TrimEnd('.')}). Check the port and the security mode.",
+            SocketException socket => $"Could not connect to {where}: {socket.Message}.",
+            NotSupportedException unsupported => $"{where}: {unsupported.Message}",
+            ImapCommandException command => $"{where} refused the connection: {command.Message}",
+            ImapProtocolException protocol => $"{where} did not answer like an IMAP server: {protocol.Message}",
+            IOException io when io.InnerException is SocketException socket => $"The connection to {where} failed: {socket.Message}.",
+            IOException io => $"The connection to {where} failed: {io.Message}",
+            _ => null,
+        };
+    }
+
+    // MailKit's message is a paragraph of advice; the reasons follow its first blank line.
+    private static string CertificateProblem(SslHandshakeException e)
+    {
+        var paragraphs = e.Message.Split(["\r\n\r\n", "\n\n"], 2, StringSplitOptions.None);
+        var reasons = paragraphs.Length == 2 ? paragraphs[1] : Innermost(e).Message;
+        var oneLine = string.Join(' ', reasons.Split(['\r', '\n'], StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries));
+        return oneLine.Length <= 300 ? oneLine : oneLine[..300] + "…";
+    }
+
+    private static Exception Innermost(Exception e)
+    {
+        while (e.InnerException is not null)
+            e = e.InnerException;
+        return e;
+    }
+
+    // Belt and braces: no message above is built from the password, but a server may echo odd things.
+    private static string Redact(string message, string password) =>
+        string.IsNullOrWhiteSpace(password) ? message : message.Replace(password, "***", StringComparison.Ordinal);
+}
