@@ -4,6 +4,7 @@ using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using MigrationPortal.Data.Concurrency;
 using MigrationPortal.Data.Mailboxes;
+using MigrationPortal.Data.MigrationClaims;
 
 namespace MigrationPortal.Data;
 
@@ -27,6 +28,7 @@ public static class PortalDatabase
             Configure(options, ReadProvider(configuration), configuration.GetConnectionString("Portal"), contentRootPath, ReadBusyTimeout(configuration)));
         services.AddSingleton(_ => new DatabaseWriteGate(ReadProvider(configuration), ReadBusyTimeout(configuration)));
         services.AddScoped<MailboxUnitOfWork>();
+        services.AddScoped<MigrationClaimStore>();
         return services;
     }
 

@@ -17,13 +17,13 @@ public static class PortalSeed
     public const string Actor = "seed";
 
     public static async Task<int> ProjectAsync(PortalFactory portal, string name = "Seeded", string sourceHost = "imap.source.test", int sourcePort = 993,
-        string destinationHost = "imap.destination.test", int destinationPort = 993, TlsMode security = TlsMode.Tls)
+        string destinationHost = "imap.destination.test", int destinationPort = 993, TlsMode security = TlsMode.Tls, int maxConcurrent = 5)
     {
         await using var scope = portal.Services.CreateAsyncScope();
         var db = scope.ServiceProvider.GetRequiredService<PortalDbContext>();
         var time = scope.ServiceProvider.GetRequiredService<TimeProvider>();
         var project = new MigrationProject(name, new ImapEndpoint(sourceHost, sourcePort, security),
-            new ImapEndpoint(destinationHost, destinationPort, security), 5, time.GetUtcNow());
+            new ImapEndpoint(destinationHost, destinationPort, security), maxConcurrent, time.GetUtcNow());
         db.Projects.Add(project);
         await db.SaveChangesAsync();
         return project.Id;

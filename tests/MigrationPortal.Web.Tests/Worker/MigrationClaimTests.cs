@@ -1,0 +1,134 @@
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Time.Testing;
+using MigrationPortal.Core.Mailboxes;
+using MigrationPortal.Data.Mailboxes;
+using MigrationPortal.Data.MigrationClaims;
+using MigrationPortal.Web.Tests.Infrastructure;
+
+namespace MigrationPortal.Web.Tests.Worker;
+
+/// <summary>
+/// How workers will take mailboxes to migrate, on a real SQLite file: at most the project's cap at once, never one
+/// mailbox twice, and a claim whose worker died taken over once its lease lapsed, the old holder fenced out.
+/// </summary>
+public sealed class MigrationClaimTests
+{
+    private static readonly TimeSpan Lease = TimeSpan.FromSeconds(30);
+
+    [Fact]
+    public async Task TryClaimNext_ManyWorkersAtOnce_NeverMoreThanTheProjectsCapAndNeverOneMailboxTwice()
+    {
+        await using var portal = new PortalFactory();
+        var capped = await PortalSeed.ProjectAsync(portal, "Capped", maxConcurrent: 2);
+        var roomy = await PortalSeed.ProjectAsync(portal, "Roomy", maxConcurrent: 50);
+        await PortalSeed.LicensesAsync(portal, 400);
+
+        for (var trial = 0; trial < 20; trial++)
+        {
+            var cappedIds = await SubmittedAsync(portal, capped, 6, $"c{trial}-");
+            var roomyIds = await SubmittedAsync(portal, roomy, 6, $"r{trial}-");
+
+            var claims = (await Task.WhenAll(Enumerable.Range(0, 16).Select(i => Task.Run(() => ClaimAsync(portal, $"worker-{i}")))))
+                .OfType<Claim>().ToList();
+
+            Assert.Equal(claims.Count, claims.Select(c => c.MailboxId).Distinct().Count());
+            Assert.Equal(2, claims.Count(c => c.ProjectId == capped));
+            Assert.Equal(6, claims.Count(c => c.ProjectId == roomy));
+            Assert.All(claims, c => Assert.Contains(c.MailboxId, cappedIds.Concat(roomyIds)));
+
+            // A pass that ended (the mailbox is no longer Submitted) frees its slot for the next mailbox of the project.
+            var done = claims.First(c => c.ProjectId == capped);
+            await RunAsync(portal, done.MailboxId, (work, _) => work.Mailbox.Stop(work.Licenses, "admin", work.Now));
+            await WithStoreAsync(portal, store => store.ReleaseAsync(done, default));
+            var next = await ClaimAsync(portal, "worker-next");
+            Assert.NotNull(next);
+            Assert.Equal(capped, next.ProjectId);
+            Assert.DoesNotContain(next.MailboxId, claims.Select(c => c.MailboxId));
+
+            await portal.WithDbAsync(db => db.MigrationClaims.ExecuteDeleteAsync());
+            await FinishAsync(portal, cappedIds.Concat(roomyIds).Where(id => id != done.MailboxId));
+        }
+    }
+
+    [Fact]
+    public async Task TryClaimNext_OnlySubmittedMailboxesAreTaken()
+    {
+        await using var portal = new PortalFactory();
+        var project = await PortalSeed.ProjectAsync(portal);
+        await PortalSeed.LicensesAsync(portal, 5);
+        await PortalSeed.MailboxesAsync(portal, project, 2, prefix: "idle");
+        var waiting = (await PortalSeed.MailboxesAsync(portal, project, 1, sourceKnown: false, prefix: "waiting"))[0];
+        await RunAsync(portal, waiting, (work, rules) => work.Mailbox.Start(work.Licenses, rules, "admin", work.Now));
+        Assert.Equal(MailboxStatus.WaitingForUser, await portal.WithDbAsync(db => db.Mailboxes.Where(m => m.Id == waiting).Select(m => m.Status).SingleAsync()));
+
+        Assert.Null(await ClaimAsync(portal, "worker"));
+    }
+
+    [Fact]
+    public async Task TryClaimNext_WorkerDied_TakenOverAfterTheLeaseAndTheOldClaimIsFencedOut()
+    {
+        var clock = new FakeTimeProvider(new DateTimeOffset(2026, 12, 3, 9, 0, 0, TimeSpan.Zero));
+        await using var portal = new PortalFactory(clock: clock);
+        var project = await PortalSeed.ProjectAsync(portal, maxConcurrent: 1);
+        await PortalSeed.LicensesAsync(portal, 1);
+        var mailbox = (await SubmittedAsync(portal, project, 1, "m"))[0];
+
+        var first = await ClaimAsync(portal, "worker-a");
+        Assert.Equal(mailbox, first!.MailboxId);
+        Assert.Null(await ClaimAsync(portal, "worker-b"));
+        clock.Advance(Lease - TimeSpan.FromSeconds(1));
+        Assert.Null(await ClaimAsync(portal, "worker-b"));
+
+        clock.Advance(TimeSpan.FromSeconds(1));
+        var second = await ClaimAsync(portal, "worker-b");
+
+        Assert.Equal(mailbox, second!.MailboxId);
+        Assert.NotEqual(first.ClaimId, second.ClaimId);
+        Assert.False(await WithStoreAsync(portal, store => store.RenewAsync(first, Lease, default)));
+        Assert.False(await WithStoreAsync(portal, store => store.HoldsAsync(first, default)));
+        Assert.True(await WithStoreAsync(portal, store => store.RenewAsync(second, Lease, default)));
+        // The old worker's release does not free the new worker's claim.
+        await WithStoreAsync(portal, store => store.ReleaseAsync(first, default));
+        Assert.True(await WithStoreAsync(portal, store => store.HoldsAsync(second, default)));
+    }
+
+    private static async Task<Claim?> ClaimAsync(PortalFactory portal, string owner) =>
+        await WithStoreAsync(portal, store => store.TryClaimNextAsync(owner, Lease, default));
+
+    private static async Task<T> WithStoreAsync<T>(PortalFactory portal, Func<MigrationClaimStore, Task<T>> use)
+    {
+        await using var scope = portal.Services.CreateAsyncScope();
+        return await use(scope.ServiceProvider.GetRequiredService<MigrationClaimStore>());
+    }
+
+    private static async Task WithStoreAsync(PortalFactory portal, Func<MigrationClaimStore, Task> use) =>
+        await WithStoreAsync(portal, async store => { await use(store); return true; });
+
+    private static async Task<IReadOnlyList<int>> SubmittedAsync(PortalFactory portal, int project, int count, string prefix)
+    {
+        var ids = await PortalSeed.MailboxesAsync(portal, project, count, prefix: prefix);
+        foreach (var id in ids)
+            await RunAsync(portal, id, (work, rules) => work.Mailbox.Start(work.Licenses, rules, "admin", work.Now));
+        return ids;
+    }
+
+    /// <summary>Takes a trial's mailboxes out of the queue (Stop), so the next trial starts from an empty one.</summary>
+    private static async Task FinishAsync(PortalFactory portal, IEnumerable<int> ids)
+    {
+        foreach (var id in ids)
+            await RunAsync(portal, id, (work, _) => work.Mailbox.Stop(work.Licenses, "admin", work.Now));
+    }
+
+    private static async Task RunAsync(PortalFactory portal, int mailbox, Action<MailboxWork, MailboxRules> apply)
+    {
+        await using var scope = portal.Services.CreateAsyncScope();
+        var rules = scope.ServiceProvider.GetRequiredService<MailboxRules>();
+        var outcome = await scope.ServiceProvider.GetRequiredService<MailboxUnitOfWork>().RunAsync(mailbox, null, (work, _) =>
+        {
+            apply(work, rules);
+            return Task.CompletedTask;
+        }, default);
+        Assert.True(outcome.Applied, outcome.Reason);
+    }
+}
