@@ -104,6 +104,11 @@ internal sealed class MailboxScenario
                 Start(mailbox);
                 Stop(mailbox);
                 break;
+            case MailboxStatus.Stopping:
+                Start(mailbox);
+                BeginPass(mailbox);
+                mailbox.RequestStop(Admin, Now);
+                break;
             default:
                 throw new ArgumentOutOfRangeException(nameof(status), status, "No route to this status.");
         }

@@ -118,7 +118,23 @@ public sealed class Mailbox
         return null;
     }
 
-    /// <summary>Stop: revokes the user's link, ends a running pass, and returns a license that has moved no data.</summary>
+    /// <summary>
+    /// Stop, first phase, while a worker is copying: the link is revoked and the item is Stopping; the worker ends the
+    /// pass at its next message boundary and calls <see cref="Stop"/> with what it really copied, which settles the
+    /// license. Nothing is settled here, because the database does not yet know the pass's last messages.
+    /// </summary>
+    public void RequestStop(string actor, DateTimeOffset now)
+    {
+        Require(MailboxAction.RequestStop);
+        RevokeOutstandingRequests(now);
+        MoveTo(MailboxStatus.Stopping, actor, now, "Stop requested; the pass ends at the next message");
+    }
+
+    /// <summary>
+    /// Stop: revokes the user's link, ends a running pass, and returns a license that has moved no data. For a
+    /// Migrating item only when no worker holds it any more (otherwise <see cref="RequestStop"/>), and by the worker
+    /// itself to finish a Stopping item.
+    /// </summary>
     public void Stop(LicensePool pool, string actor, DateTimeOffset now)
     {
         Require(MailboxAction.Stop);
@@ -216,11 +232,14 @@ public sealed class Mailbox
         MoveTo(MailboxStatus.Migrating, "migration engine", now, $"Pass {PassCount} started");
     }
 
+    /// <summary>
+    /// Adds to the running pass's counts. The pass is its own row and the mailbox's version is left alone, so an admin's
+    /// Stop never loses a race to a progress save (the worker's writes are fenced by its claim instead).
+    /// </summary>
     public void RecordProgress(int items, long bytes)
     {
         Require(MailboxAction.RecordProgress);
         (RunningPass ?? throw new InvalidOperationException("No pass is running.")).AddProgress(items, bytes);
-        Version++;
     }
 
     /// <summary>A pass finished: a pass that moved data consumes the held license; one that moved nothing gives it back.</summary>

@@ -9,6 +9,9 @@ public enum MailboxStatus
     Completed = 4,
     Failed = 5,
     Stopped = 6,
+
+    /// <summary>An admin pressed Stop while a worker copies: it ends the pass at the next message boundary.</summary>
+    Stopping = 7,
 }
 
 public static class MailboxStatusText
@@ -23,10 +26,11 @@ public static class MailboxStatusText
         MailboxStatus.Completed => "Completed",
         MailboxStatus.Failed => "Failed",
         MailboxStatus.Stopped => "Stopped",
+        MailboxStatus.Stopping => "Stopping",
         _ => status.ToString(),
     };
 
     /// <summary>Active items are owned by a user's link or by the migration engine; admins stop them before changing them.</summary>
     public static bool IsActive(this MailboxStatus status) =>
-        status is MailboxStatus.WaitingForUser or MailboxStatus.Submitted or MailboxStatus.Migrating;
+        status is MailboxStatus.WaitingForUser or MailboxStatus.Submitted or MailboxStatus.Migrating or MailboxStatus.Stopping;
 }

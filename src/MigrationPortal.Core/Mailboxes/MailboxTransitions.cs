@@ -4,6 +4,7 @@ public enum MailboxAction
 {
     Start,
     Stop,
+    RequestStop,
     ClearCredentials,
     Delete,
     Edit,
@@ -24,15 +25,16 @@ public static class MailboxTransitions
     private static readonly Dictionary<MailboxAction, MailboxStatus[]> AllowedFrom = new()
     {
         [MailboxAction.Start] = Inactive,
-        [MailboxAction.Stop] = [MailboxStatus.WaitingForUser, MailboxStatus.Submitted, MailboxStatus.Migrating],
+        [MailboxAction.Stop] = [MailboxStatus.WaitingForUser, MailboxStatus.Submitted, MailboxStatus.Migrating, MailboxStatus.Stopping],
+        [MailboxAction.RequestStop] = [MailboxStatus.Migrating],
         [MailboxAction.ClearCredentials] = Inactive,
         [MailboxAction.Delete] = Inactive,
         [MailboxAction.Edit] = Inactive,
         [MailboxAction.SubmitCredentials] = [MailboxStatus.WaitingForUser],
         [MailboxAction.BeginPass] = [MailboxStatus.Submitted],
-        [MailboxAction.RecordProgress] = [MailboxStatus.Migrating],
+        [MailboxAction.RecordProgress] = [MailboxStatus.Migrating, MailboxStatus.Stopping],
         [MailboxAction.CompletePass] = [MailboxStatus.Migrating],
-        [MailboxAction.Fail] = [MailboxStatus.WaitingForUser, MailboxStatus.Submitted, MailboxStatus.Migrating],
+        [MailboxAction.Fail] = [MailboxStatus.WaitingForUser, MailboxStatus.Submitted, MailboxStatus.Migrating, MailboxStatus.Stopping],
         [MailboxAction.VerifyCredentials] = [.. Inactive, MailboxStatus.Submitted],
     };
 
@@ -43,7 +45,10 @@ public static class MailboxTransitions
         var status = from.ToDisplay();
         return action switch
         {
+            MailboxAction.Start when from == MailboxStatus.Stopping => "It is Stopping: start it again once its pass has ended.",
             MailboxAction.Start => $"It is already {status}; stop it before starting it again.",
+            MailboxAction.Delete or MailboxAction.ClearCredentials or MailboxAction.Edit when from == MailboxStatus.Stopping =>
+                "It is Stopping: wait for its pass to end.",
             MailboxAction.Stop => $"It is {status}, so there is nothing to stop.",
             MailboxAction.Delete when from == MailboxStatus.WaitingForUser =>
                 "It is Waiting for User: Stop it first, then delete it.",

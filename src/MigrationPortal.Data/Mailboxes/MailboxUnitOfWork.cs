@@ -5,6 +5,7 @@ using MigrationPortal.Core.Licenses;
 using MigrationPortal.Core.Mailboxes;
 using MigrationPortal.Data.Concurrency;
 using MigrationPortal.Data.Licenses;
+using MigrationPortal.Data.MigrationClaims;
 
 namespace MigrationPortal.Data.Mailboxes;
 
@@ -37,6 +38,7 @@ public sealed record MailboxOutcome(int MailboxId, string Label, MailboxOutcomeK
     public const string DeletedMeanwhileText = "It was deleted meanwhile.";
     public const string BusyText = "The database was busy (locked by another writer): nothing was changed. Try again in a moment.";
     public const string ConflictText = "It kept changing while this action ran; nothing was changed. Refresh the page and try again.";
+    public const string ClaimLostText = "This worker no longer holds the mailbox (its lease lapsed and another took it over); nothing was written.";
     public const string FailedText = "It could not be saved; nothing was changed. The portal's log has the details.";
 }
 
@@ -62,7 +64,9 @@ public sealed partial class MailboxUnitOfWork(PortalDbContext db, DatabaseWriteG
 
     /// <param name="projectId">When given, a mailbox of another project counts as not found.</param>
     /// <param name="apply">Calls the lifecycle method; may run again after a conflict, on a freshly loaded mailbox.</param>
-    public async Task<MailboxOutcome> RunAsync(int mailboxId, int? projectId, Func<MailboxWork, CancellationToken, Task> apply, CancellationToken ct)
+    /// <param name="claim">For a worker: the change is saved only while this claim still holds the mailbox.</param>
+    public async Task<MailboxOutcome> RunAsync(int mailboxId, int? projectId, Func<MailboxWork, CancellationToken, Task> apply, CancellationToken ct,
+        Claim? claim = null)
     {
         string? label = null;
         try
@@ -85,6 +89,8 @@ public sealed partial class MailboxUnitOfWork(PortalDbContext db, DatabaseWriteG
                     {
                         await using var transaction = await db.Database.BeginTransactionAsync(ct);
                         await FenceAsync(mailbox, ct);
+                        if (claim is not null && !await db.MigrationClaims.AnyAsync(c => c.MailboxId == claim.MailboxId && c.ClaimId == claim.ClaimId, ct))
+                            throw new MailboxTransitionException(MailboxOutcome.ClaimLostText);
                         await LicensePoolStore.ApplyAsync(db, pool, ct);
                         await db.SaveChangesAsync(ct);
                         await transaction.CommitAsync(ct);

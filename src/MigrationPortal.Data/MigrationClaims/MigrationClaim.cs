@@ -30,4 +30,9 @@ public sealed class MigrationClaim
     public DateTimeOffset ClaimedAt { get; private set; }
     public DateTimeOffset HeartbeatAt { get; private set; }
     public DateTimeOffset LeaseUntil { get; private set; }
+
+    /// <summary>An admin pressed Stop: the worker reads it with its next heartbeat and ends the pass.</summary>
+    public bool StopRequested { get; private set; }
+
+    internal void RequestStop() => StopRequested = true;
 }

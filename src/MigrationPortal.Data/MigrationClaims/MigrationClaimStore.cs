@@ -4,6 +4,16 @@ using MigrationPortal.Data.Concurrency;
 
 namespace MigrationPortal.Data.MigrationClaims;
 
+public enum ClaimStanding
+{
+    /// <summary>Taken over after the lease lapsed, or released: stop working and write nothing more.</summary>
+    Lost,
+    Held,
+
+    /// <summary>Still held, and an admin pressed Stop: end the pass at the next message boundary.</summary>
+    StopRequested,
+}
+
 /// <summary>A worker's hold on one mailbox: the id that fences its writes and the lease it must keep renewing.</summary>
 public sealed record Claim(int MailboxId, int ProjectId, Guid ClaimId, DateTimeOffset LeaseUntil);
 
@@ -46,13 +56,30 @@ public sealed class MigrationClaimStore(PortalDbContext db, DatabaseWriteGate ga
         }
     }
 
-    /// <summary>The heartbeat. False: the claim is no longer this worker's (taken over after its lease lapsed, or released).</summary>
-    public async Task<bool> RenewAsync(Claim claim, TimeSpan lease, CancellationToken ct)
+    /// <summary>The heartbeat: extends the lease and tells the worker whether it still holds the mailbox and should go on.</summary>
+    public async Task<ClaimStanding> RenewAsync(Claim claim, TimeSpan lease, CancellationToken ct)
     {
         var now = time.GetUtcNow();
         using (await gate.EnterAsync(ct))
-            return await db.MigrationClaims.Where(c => c.MailboxId == claim.MailboxId && c.ClaimId == claim.ClaimId)
-                .ExecuteUpdateAsync(s => s.SetProperty(c => c.LeaseUntil, now + lease).SetProperty(c => c.HeartbeatAt, now), ct) == 1;
+        {
+            var renewed = await db.MigrationClaims.Where(c => c.MailboxId == claim.MailboxId && c.ClaimId == claim.ClaimId)
+                .ExecuteUpdateAsync(s => s.SetProperty(c => c.LeaseUntil, now + lease).SetProperty(c => c.HeartbeatAt, now), ct);
+            if (renewed == 0) return ClaimStanding.Lost;
+        }
+        var stop = await db.MigrationClaims.Where(c => c.MailboxId == claim.MailboxId && c.ClaimId == claim.ClaimId)
+            .Select(c => (bool?)c.StopRequested).SingleOrDefaultAsync(ct);
+        return stop switch { null => ClaimStanding.Lost, true => ClaimStanding.StopRequested, false => ClaimStanding.Held };
+    }
+
+    /// <summary>
+    /// For Stop on a Migrating mailbox, inside the admin's unit of work: when a worker holds it, the request is flagged
+    /// on its claim (saved with the mailbox's move to Stopping) and true is returned; false when no live claim is left.
+    /// </summary>
+    public static async Task<bool> RequestStopAsync(PortalDbContext db, int mailboxId, DateTimeOffset now, CancellationToken ct)
+    {
+        var claim = await db.MigrationClaims.SingleOrDefaultAsync(c => c.MailboxId == mailboxId && c.LeaseUntil > now, ct);
+        claim?.RequestStop();
+        return claim is not null;
     }
 
     /// <summary>For a write made on the claim's behalf, inside the caller's transaction: does the claim still stand?</summary>

@@ -703,6 +703,9 @@ namespace MigrationPortal.Migrations.Postgres.Migrations
                     b.Property<int>("ProjectId")
                         .HasColumnType("integer");
 
+                    b.Property<bool>("StopRequested")
+                        .HasColumnType("boolean");
+
                     b.HasKey("MailboxId");
 
                     b.HasIndex("ProjectId", "LeaseUntil");

@@ -680,6 +680,9 @@ namespace MigrationPortal.Migrations.Sqlite.Migrations
                     b.Property<int>("ProjectId")
                         .HasColumnType("INTEGER");
 
+                    b.Property<bool>("StopRequested")
+                        .HasColumnType("INTEGER");
+
                     b.HasKey("MailboxId");
 
                     b.HasIndex("ProjectId", "LeaseUntil");

@@ -2,6 +2,7 @@ using Microsoft.EntityFrameworkCore;
 using MigrationPortal.Core.Mailboxes;
 using MigrationPortal.Data;
 using MigrationPortal.Data.Mailboxes;
+using MigrationPortal.Data.MigrationClaims;
 using MigrationPortal.Data.Outbox;
 using MigrationPortal.Email;
 using MigrationPortal.Web.Access;
@@ -60,7 +61,14 @@ public sealed partial class MailboxActionService(
     public Task<BulkActionReport> StopAsync(int projectId, IReadOnlyCollection<int> ids, string actor, CancellationToken ct) =>
         ForEachAsync(Stop, MailboxAction.Stop, projectId, ids, ct, async (work, token) =>
         {
-            work.Mailbox.Stop(work.Licenses, actor, work.Now);
+            // A worker copying the mailbox ends the pass itself, at a message boundary, with what it really copied:
+            // only then is the license settled. Without a live claim there is no one to wait for.
+            if (work.Mailbox.Status == MailboxStatus.Migrating && await MigrationClaimStore.RequestStopAsync(work.Db, work.Mailbox.Id, work.Now, token))
+                work.Mailbox.RequestStop(actor, work.Now);
+            else if (work.Mailbox.Status == MailboxStatus.Stopping && await work.Db.MigrationClaims.AnyAsync(c => c.MailboxId == work.Mailbox.Id && c.LeaseUntil > work.Now, token))
+                throw new MailboxTransitionException("It is Stopping: its worker ends the pass within seconds.");
+            else
+                work.Mailbox.Stop(work.Licenses, actor, work.Now);
             await CancelUnsentLinksAsync(work, token);
         });
 

@@ -11,6 +11,7 @@ public sealed class MailboxTransitionsTests
     {
         Start,
         Stop,
+        RequestStop,
         ClearCredentials,
         Delete,
         Edit,
@@ -29,22 +30,23 @@ public sealed class MailboxTransitionsTests
     // when the action must be refused. The fixtures know both sides' credentials (see MailboxScenario.InStatus),
     // so an allowed Start submits the item.
     private static readonly MailboxStatus[] Columns =
-        [NotStarted, Submitted, WaitingForUser, Migrating, Completed, Failed, Stopped];
+        [NotStarted, Submitted, WaitingForUser, Migrating, Completed, Failed, Stopped, Stopping];
 
     private static readonly Dictionary<Act, MailboxStatus?[]> Expected = new()
     {
-        //                         Not Started  Submitted  Waiting     Migrating  Completed  Failed     Stopped
-        [Act.Start]             = [Submitted,   No,        No,         No,        Submitted, Submitted, Submitted],
-        [Act.Stop]              = [No,          Stopped,   Stopped,    Stopped,   No,        No,        No],
-        [Act.ClearCredentials]  = [NotStarted,  No,        No,         No,        Completed, Failed,    Stopped],
-        [Act.Delete]            = [NotStarted,  No,        No,         No,        Completed, Failed,    Stopped],
-        [Act.Edit]              = [NotStarted,  No,        No,         No,        Completed, Failed,    Stopped],
-        [Act.AcceptCredentials] = [No,          No,        Submitted,  No,        No,        No,        No],
-        [Act.RejectCredentials] = [No,          No,        Failed,     No,        No,        No,        No],
-        [Act.BeginPass]         = [No,          Migrating, No,         No,        No,        No,        No],
-        [Act.RecordProgress]    = [No,          No,        No,         Migrating, No,        No,        No],
-        [Act.CompletePass]      = [No,          No,        No,         Completed, No,        No,        No],
-        [Act.Fail]              = [No,          Failed,    Failed,     Failed,    No,        No,        No],
+        //                         Not Started  Submitted  Waiting     Migrating  Completed  Failed     Stopped    Stopping
+        [Act.Start]             = [Submitted,   No,        No,         No,        Submitted, Submitted, Submitted, No],
+        [Act.Stop]              = [No,          Stopped,   Stopped,    Stopped,   No,        No,        No,        Stopped],
+        [Act.RequestStop]       = [No,          No,        No,         Stopping,  No,        No,        No,        No],
+        [Act.ClearCredentials]  = [NotStarted,  No,        No,         No,        Completed, Failed,    Stopped,   No],
+        [Act.Delete]            = [NotStarted,  No,        No,         No,        Completed, Failed,    Stopped,   No],
+        [Act.Edit]              = [NotStarted,  No,        No,         No,        Completed, Failed,    Stopped,   No],
+        [Act.AcceptCredentials] = [No,          No,        Submitted,  No,        No,        No,        No,        No],
+        [Act.RejectCredentials] = [No,          No,        Failed,     No,        No,        No,        No,        No],
+        [Act.BeginPass]         = [No,          Migrating, No,         No,        No,        No,        No,        No],
+        [Act.RecordProgress]    = [No,          No,        No,         Migrating, No,        No,        No,        Stopping],
+        [Act.CompletePass]      = [No,          No,        No,         Completed, No,        No,        No,        No],
+        [Act.Fail]              = [No,          Failed,    Failed,     Failed,    No,        No,        No,        Failed],
     };
 
     private static MailboxStatus? ExpectedAfter(MailboxStatus from, Act act) =>
@@ -276,6 +278,9 @@ public sealed class MailboxTransitionsTests
             case Act.Stop:
                 scenario.Stop(mailbox);
                 break;
+            case Act.RequestStop:
+                mailbox.RequestStop(MailboxScenario.Admin, now);
+                break;
             case Act.ClearCredentials:
                 mailbox.ClearCredentials(source: true, destination: true, MailboxScenario.Admin, now);
                 break;
@@ -320,6 +325,7 @@ public sealed class MailboxTransitionsTests
     {
         Act.Start => MailboxAction.Start,
         Act.Stop => MailboxAction.Stop,
+        Act.RequestStop => MailboxAction.RequestStop,
         Act.ClearCredentials => MailboxAction.ClearCredentials,
         Act.Delete => MailboxAction.Delete,
         Act.Edit => MailboxAction.Edit,

@@ -2,6 +2,7 @@ using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Time.Testing;
 using MigrationPortal.Core.Mailboxes;
+using MigrationPortal.Core.Licenses;
 using MigrationPortal.Data.Mailboxes;
 using MigrationPortal.Data.MigrationClaims;
 using MigrationPortal.Web.Tests.Infrastructure;
@@ -85,12 +86,111 @@ public sealed class MigrationClaimTests
 
         Assert.Equal(mailbox, second!.MailboxId);
         Assert.NotEqual(first.ClaimId, second.ClaimId);
-        Assert.False(await WithStoreAsync(portal, store => store.RenewAsync(first, Lease, default)));
+        Assert.Equal(ClaimStanding.Lost, await WithStoreAsync(portal, store => store.RenewAsync(first, Lease, default)));
         Assert.False(await WithStoreAsync(portal, store => store.HoldsAsync(first, default)));
-        Assert.True(await WithStoreAsync(portal, store => store.RenewAsync(second, Lease, default)));
+        Assert.Equal(ClaimStanding.Held, await WithStoreAsync(portal, store => store.RenewAsync(second, Lease, default)));
         // The old worker's release does not free the new worker's claim.
         await WithStoreAsync(portal, store => store.ReleaseAsync(first, default));
         Assert.True(await WithStoreAsync(portal, store => store.HoldsAsync(second, default)));
+    }
+
+    [Fact]
+    public async Task Stop_MigratingWithAWorker_StoppingUntilTheWorkerEndsThePassThenLicenseSettledFromWhatMoved()
+    {
+        await using var portal = new PortalFactory();
+        var admin = AdminPages.Open(portal);
+        await admin.LoginAsync();
+        var project = await PortalSeed.ProjectAsync(portal);
+        await PortalSeed.LicensesAsync(portal, 1);
+        var mailbox = (await SubmittedAsync(portal, project, 1, "m"))[0];
+        var claim = (await ClaimAsync(portal, "worker"))!;
+        await RunAsync(portal, mailbox, (work, _) => work.Mailbox.BeginPass(work.Now), claim);
+
+        var stopping = await admin.ActAsync(project, "Stop", [mailbox]);
+
+        Assert.Equal("Stopping", AdminPages.StatusOf(stopping, mailbox));
+        Assert.Contains("Stop: applied to 1 mailbox", AdminPages.Report(stopping));
+        Assert.Equal(ClaimStanding.StopRequested, await WithStoreAsync(portal, store => store.RenewAsync(claim, Lease, default)));
+        // Nothing is settled before the worker says what it copied, and a second Stop does not cut in.
+        Assert.Equal(0, AdminPages.LicensesAvailable(stopping));
+        Assert.Contains("its worker ends the pass within seconds", AdminPages.Report(await admin.ActAsync(project, "Stop", [mailbox])));
+
+        // The worker's last messages land, then it ends the pass.
+        await RunAsync(portal, mailbox, (work, _) => work.Mailbox.RecordProgress(3, 3_000), claim);
+        await RunAsync(portal, mailbox, (work, _) => work.Mailbox.Stop(work.Licenses, "migration engine", work.Now), claim);
+        await WithStoreAsync(portal, store => store.ReleaseAsync(claim, default));
+
+        var stopped = await admin.DashboardAsync(project);
+        Assert.Equal("Stopped", AdminPages.StatusOf(stopped, mailbox));
+        Assert.Equal(0, AdminPages.LicensesAvailable(stopped)); // data moved: the license is consumed, not returned
+        var pass = await portal.WithDbAsync(db => db.MigrationPasses.AsNoTracking().SingleAsync(p => p.MailboxId == mailbox));
+        Assert.Equal(3, pass.ItemsCopied);
+        Assert.Equal(PassOutcome.Stopped, pass.Outcome);
+    }
+
+    [Fact]
+    public async Task Stop_MigratingWhoseWorkerIsGone_StopsAtOnceAndTheLateWorkerIsFencedOut()
+    {
+        var clock = new FakeTimeProvider(new DateTimeOffset(2026, 12, 3, 9, 0, 0, TimeSpan.Zero));
+        await using var portal = new PortalFactory(clock: clock);
+        var admin = AdminPages.Open(portal);
+        var project = await PortalSeed.ProjectAsync(portal);
+        await PortalSeed.LicensesAsync(portal, 1);
+        var mailbox = (await SubmittedAsync(portal, project, 1, "m"))[0];
+        var claim = (await ClaimAsync(portal, "worker"))!;
+        await RunAsync(portal, mailbox, (work, _) => work.Mailbox.BeginPass(work.Now), claim);
+        clock.Advance(Lease + TimeSpan.FromSeconds(1));
+        await admin.LoginAsync();
+
+        var stopped = await admin.ActAsync(project, "Stop", [mailbox]);
+
+        Assert.Equal("Stopped", AdminPages.StatusOf(stopped, mailbox));
+        Assert.Equal(1, AdminPages.LicensesAvailable(stopped)); // nothing moved: the license came back
+        // A second worker claims nothing (the item is Stopped), and the first one's late write is refused.
+        Assert.Null(await ClaimAsync(portal, "worker-2"));
+        await using var scope = portal.Services.CreateAsyncScope();
+        var late = await scope.ServiceProvider.GetRequiredService<MailboxUnitOfWork>().RunAsync(mailbox, null, (work, _) =>
+        {
+            work.Mailbox.Start(work.Licenses, scope.ServiceProvider.GetRequiredService<MailboxRules>(), "migration engine", work.Now);
+            return Task.CompletedTask;
+        }, default, claim: new Claim(mailbox, project, Guid.NewGuid(), clock.GetUtcNow()));
+        Assert.Equal(MailboxOutcomeKind.Refused, late.Kind);
+        Assert.Equal(MailboxOutcome.ClaimLostText, late.Reason);
+    }
+
+    [Fact]
+    public async Task Stop_WhileTheWorkerSavesProgressNonStop_AppliesEveryTime()
+    {
+        await using var portal = new PortalFactory();
+        var admin = AdminPages.Open(portal);
+        await admin.LoginAsync();
+        var project = await PortalSeed.ProjectAsync(portal, maxConcurrent: 50);
+        await PortalSeed.LicensesAsync(portal, 20);
+
+        for (var trial = 0; trial < 20; trial++)
+        {
+            var mailbox = (await SubmittedAsync(portal, project, 1, $"p{trial}-"))[0];
+            var claim = (await ClaimAsync(portal, "worker"))!;
+            Assert.Equal(mailbox, claim.MailboxId);
+            await RunAsync(portal, mailbox, (work, _) => work.Mailbox.BeginPass(work.Now), claim);
+            var dashboard = await admin.DashboardAsync(project);
+
+            using var stop = new CancellationTokenSource();
+            var saving = Task.Run(async () =>
+            {
+                while (!stop.IsCancellationRequested)
+                    await RunAsync(portal, mailbox, (work, _) => work.Mailbox.RecordProgress(1, 100), claim);
+            });
+            await Task.Delay(20);
+            var (_, page) = await admin.SubmitOnAsync(dashboard, "Stop", [mailbox]);
+            await stop.CancelAsync();
+            await saving;
+
+            Assert.Contains("Stop: applied to 1 mailbox.", AdminPages.Report(page));
+            Assert.Equal("Stopping", AdminPages.StatusOf(await admin.DashboardAsync(project), mailbox));
+            await RunAsync(portal, mailbox, (work, _) => work.Mailbox.Stop(work.Licenses, "migration engine", work.Now), claim);
+            await WithStoreAsync(portal, store => store.ReleaseAsync(claim, default));
+        }
     }
 
     private static async Task<Claim?> ClaimAsync(PortalFactory portal, string owner) =>
@@ -120,7 +220,7 @@ public sealed class MigrationClaimTests
             await RunAsync(portal, id, (work, _) => work.Mailbox.Stop(work.Licenses, "admin", work.Now));
     }
 
-    private static async Task RunAsync(PortalFactory portal, int mailbox, Action<MailboxWork, MailboxRules> apply)
+    private static async Task RunAsync(PortalFactory portal, int mailbox, Action<MailboxWork, MailboxRules> apply, Claim? claim = null)
     {
         await using var scope = portal.Services.CreateAsyncScope();
         var rules = scope.ServiceProvider.GetRequiredService<MailboxRules>();
@@ -128,7 +228,7 @@ public sealed class MigrationClaimTests
         {
             apply(work, rules);
             return Task.CompletedTask;
-        }, default);
+        }, default, claim);
         Assert.True(outcome.Applied, outcome.Reason);
     }
 }

@@ -13,7 +13,7 @@ using Npgsql.EntityFrameworkCore.PostgreSQL.Metadata;
 namespace MigrationPortal.Migrations.Postgres.Migrations
 {
     [DbContext(typeof(PortalDbContext))]
-    [Migration("20261203150448_MigrationClaims")]
+    [Migration("20261203150923_MigrationClaims")]
     partial class MigrationClaims
     {
         /// <inheritdoc />
@@ -705,6 +705,9 @@ namespace MigrationPortal.Migrations.Postgres.Migrations
 
                     b.Property<int>("ProjectId")
                         .HasColumnType("integer");
+
+                    b.Property<bool>("StopRequested")
+                        .HasColumnType("boolean");
 
                     b.HasKey("MailboxId");
 

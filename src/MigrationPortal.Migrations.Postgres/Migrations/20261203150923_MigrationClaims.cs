@@ -3,7 +3,7 @@ using Microsoft.EntityFrameworkCore.Migrations;
 
 #nullable disable
 
-namespace MigrationPortal.Migrations.Sqlite.Migrations
+namespace MigrationPortal.Migrations.Postgres.Migrations
 {
     /// <inheritdoc />
     public partial class MigrationClaims : Migration
@@ -15,13 +15,14 @@ namespace MigrationPortal.Migrations.Sqlite.Migrations
                 name: "MigrationClaims",
                 columns: table => new
                 {
-                    MailboxId = table.Column<int>(type: "INTEGER", nullable: false),
-                    ProjectId = table.Column<int>(type: "INTEGER", nullable: false),
-                    ClaimId = table.Column<Guid>(type: "TEXT", nullable: false),
-                    Owner = table.Column<string>(type: "TEXT", maxLength: 256, nullable: false),
-                    ClaimedAt = table.Column<long>(type: "INTEGER", nullable: false),
-                    HeartbeatAt = table.Column<long>(type: "INTEGER", nullable: false),
-                    LeaseUntil = table.Column<long>(type: "INTEGER", nullable: false)
+                    MailboxId = table.Column<int>(type: "integer", nullable: false),
+                    ProjectId = table.Column<int>(type: "integer", nullable: false),
+                    ClaimId = table.Column<Guid>(type: "uuid", nullable: false),
+                    Owner = table.Column<string>(type: "character varying(256)", maxLength: 256, nullable: false),
+                    ClaimedAt = table.Column<DateTimeOffset>(type: "timestamp with time zone", nullable: false),
+                    HeartbeatAt = table.Column<DateTimeOffset>(type: "timestamp with time zone", nullable: false),
+                    LeaseUntil = table.Column<DateTimeOffset>(type: "timestamp with time zone", nullable: false),
+                    StopRequested = table.Column<bool>(type: "boolean", nullable: false)
                 },
                 constraints: table =>
                 {

@@ -12,7 +12,7 @@ using MigrationPortal.Data;
 namespace MigrationPortal.Migrations.Sqlite.Migrations
 {
     [DbContext(typeof(PortalDbContext))]
-    [Migration("20261203150440_MigrationClaims")]
+    [Migration("20261203150857_MigrationClaims")]
     partial class MigrationClaims
     {
         /// <inheritdoc />
@@ -681,6 +681,9 @@ namespace MigrationPortal.Migrations.Sqlite.Migrations
                         .HasColumnType("TEXT");
 
                     b.Property<int>("ProjectId")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<bool>("StopRequested")
                         .HasColumnType("INTEGER");
 
                     b.HasKey("MailboxId");
