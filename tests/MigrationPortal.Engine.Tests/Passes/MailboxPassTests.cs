@@ -1,0 +1,162 @@
+using System.Collections.Concurrent;
+using MailKit;
+using MigrationPortal.Core.Projects;
+using MigrationPortal.Engine.Checkpoints;
+using MigrationPortal.Engine.Imap;
+using MigrationPortal.Engine.Passes;
+using MigrationPortal.Fixtures.Dovecot;
+using MimeKit;
+
+namespace MigrationPortal.Engine.Tests.Passes;
+
+public sealed class DovecotPair : IAsyncLifetime
+{
+    public DovecotServer Source { get; } = new();
+    public DovecotServer Destination { get; } = new();
+    public Task InitializeAsync() => Task.WhenAll(Source.InitializeAsync(), Destination.InitializeAsync());
+
+    public async Task DisposeAsync()
+    {
+        await Source.DisposeAsync();
+        await Destination.DisposeAsync();
+    }
+}
+
+/// <summary>A pass between two real Dovecot servers; the checkpoints in memory, as the CLI's file would hold them.</summary>
+public sealed class MailboxPassTests(DovecotPair servers) : IClassFixture<DovecotPair>
+{
+    private const string Password = "pass-Word-1";
+    private readonly ImapConnector _connector = new(TimeSpan.FromSeconds(10));
+
+    [Fact]
+    public async Task Run_NestedAndNonAsciiFolders_EveryMessageCopiedWithFlagsKeywordsAndDatesThenNothingTwice()
+    {
+        var user = await UsersAsync();
+        await AppendAsync(user, "INBOX", "one", flags: MessageFlags.Seen);
+        await AppendAsync(user, "INBOX", "two", flags: MessageFlags.Flagged, keywords: ["$Label1"]);
+        await AppendAsync(user, "Projects/2026", "nested");
+        await AppendAsync(user, "Rechnungen/Ärzte & Co", "non-ascii", date: new DateTimeOffset(2019, 5, 6, 7, 8, 9, TimeSpan.FromHours(2)));
+        var checkpoints = new MemoryCheckpoints();
+
+        var first = await RunAsync(user, checkpoints);
+
+        Assert.Equal(4, first.MessagesCopied);
+        Assert.Empty(first.FailedMessages);
+        var source = await SnapshotAsync(servers.Source, user);
+        var destination = await SnapshotAsync(servers.Destination, user);
+        Assert.Equal(source, destination);
+        Assert.Contains(destination, m => m.Folder == "Rechnungen/Ärzte & Co" && m.Date == new DateTimeOffset(2019, 5, 6, 7, 8, 9, TimeSpan.FromHours(2)));
+        Assert.Contains(destination, m => m.Subject == "two" && m.Flags.Contains("Flagged") && m.Flags.Contains("$Label1"));
+        Assert.Equal(first.BytesCopied, checkpoints.Bytes);
+
+        // Again: nothing new, nothing copied twice.
+        var second = await RunAsync(user, checkpoints);
+        Assert.Equal(0, second.MessagesCopied);
+        Assert.Equal(4, second.MessagesSkipped);
+        Assert.Equal(destination, await SnapshotAsync(servers.Destination, user));
+
+        // New mail since: only it is copied.
+        await AppendAsync(user, "Projects/2026", "later");
+        var delta = await RunAsync(user, checkpoints);
+        Assert.Equal(1, delta.MessagesCopied);
+        Assert.Equal(await SnapshotAsync(servers.Source, user), await SnapshotAsync(servers.Destination, user));
+    }
+
+    [Fact]
+    public async Task Run_StopRequested_EndsAtAMessageBoundaryAndTheNextPassCopiesTheRestOnce()
+    {
+        var user = await UsersAsync();
+        for (var i = 0; i < 8; i++)
+            await AppendAsync(user, "INBOX", $"m{i}");
+        var checkpoints = new MemoryCheckpoints();
+        using var stop = new CancellationTokenSource();
+        checkpoints.AfterSave = () => stop.Cancel();
+
+        var stopped = await RunAsync(user, checkpoints, stop.Token, batchCut: true);
+
+        Assert.True(stopped.Stopped);
+        Assert.InRange(stopped.MessagesCopied, 1, 7);
+        checkpoints.AfterSave = null;
+        var rest = await RunAsync(user, checkpoints);
+        Assert.Equal(8 - stopped.MessagesCopied, rest.MessagesCopied);
+        Assert.Equal(await SnapshotAsync(servers.Source, user), await SnapshotAsync(servers.Destination, user));
+    }
+
+    private async Task<PassResult> RunAsync(string user, MemoryCheckpoints checkpoints, CancellationToken stop = default, bool batchCut = false)
+    {
+        await using var source = await _connector.ConnectAsync(new ImapEndpoint(servers.Source.Host, servers.Source.Port, TlsMode.None), new ImapLogin(user, Password), default);
+        await using var destination = await _connector.ConnectAsync(new ImapEndpoint(servers.Destination.Host, servers.Destination.Port, TlsMode.None), new ImapLogin(user, Password), default);
+        return await new MailboxPass(source.Store, destination.Store, checkpoints) { BatchSize = batchCut ? 3 : MailboxPass.DefaultBatchSize }.RunAsync(stop);
+    }
+
+    private async Task<string> UsersAsync()
+    {
+        var user = "pass" + Guid.NewGuid().ToString("N")[..8];
+        await servers.Source.AddUserAsync(user, Password);
+        await servers.Destination.AddUserAsync(user, Password);
+        return user;
+    }
+
+    private async Task AppendAsync(string user, string folder, string subject, MessageFlags flags = MessageFlags.None,
+        string[]? keywords = null, DateTimeOffset? date = null)
+    {
+        var message = new MimeMessage { Subject = subject, MessageId = MimeKit.Utils.MimeUtils.GenerateMessageId() };
+        message.From.Add(new MailboxAddress("Ada", "ada@example.org"));
+        message.To.Add(new MailboxAddress("Bob", "bob@example.org"));
+        message.Body = new TextPart("plain") { Text = $"Body of {subject}\r\n" };
+        await using var session = await _connector.ConnectAsync(new ImapEndpoint(servers.Source.Host, servers.Source.Port, TlsMode.None), new ImapLogin(user, Password), default);
+        var target = await FolderAsync(session.Store, folder);
+        await target.AppendAsync(new AppendRequest(message, flags)
+        {
+            Keywords = keywords is null ? null : new HashSet<string>(keywords),
+            InternalDate = date ?? new DateTimeOffset(2024, 1, 2, 3, 4, 5, TimeSpan.Zero),
+        });
+    }
+
+    private static async Task<IMailFolder> FolderAsync(IMailStore store, string path)
+    {
+        if (path == "INBOX") return store.Inbox;
+        var parent = store.GetFolder(store.PersonalNamespaces[0])!;
+        foreach (var name in path.Split('/'))
+            parent = (await parent.GetSubfoldersAsync()).FirstOrDefault(f => f.Name == name) ?? (await parent.CreateAsync(name, true))!;
+        return parent;
+    }
+
+    private sealed record Seen(string Folder, string Subject, string MessageId, DateTimeOffset Date, string Flags, long Size);
+
+    /// <summary>Every message of every folder as a sorted list, to compare both sides as a whole.</summary>
+    private async Task<IReadOnlyList<Seen>> SnapshotAsync(DovecotServer server, string user)
+    {
+        await using var session = await _connector.ConnectAsync(new ImapEndpoint(server.Host, server.Port, TlsMode.None), new ImapLogin(user, Password), default);
+        var lines = new List<Seen>();
+        foreach (var folder in await session.Store.GetFoldersAsync(session.Store.PersonalNamespaces[0]))
+        {
+            if (folder.Attributes.HasFlag(FolderAttributes.NoSelect)) continue;
+            await folder.OpenAsync(FolderAccess.ReadOnly);
+            if (folder.Count > 0)
+                foreach (var s in await folder.FetchAsync(0, -1, MessageSummaryItems.Envelope | MessageSummaryItems.Flags | MessageSummaryItems.InternalDate | MessageSummaryItems.Size))
+                    lines.Add(new Seen(folder.FullName, s.Envelope!.Subject ?? "", s.Envelope.MessageId ?? "", s.InternalDate!.Value,
+                        string.Join(",", new[] { (s.Flags!.Value & ~MessageFlags.Recent).ToString() }.Concat(s.Keywords.Order())), s.Size ?? 0));
+            await folder.CloseAsync();
+        }
+        return lines.OrderBy(l => l.Folder, StringComparer.Ordinal).ThenBy(l => l.Subject, StringComparer.Ordinal).ToList();
+    }
+
+    private sealed class MemoryCheckpoints : ICheckpointStore
+    {
+        private readonly ConcurrentDictionary<string, FolderCheckpoint> _folders = new();
+        public long Bytes { get; private set; }
+        public Action? AfterSave { get; set; }
+
+        public Task<FolderCheckpoint?> GetAsync(string sourceFolder, CancellationToken ct) =>
+            Task.FromResult(_folders.TryGetValue(sourceFolder, out var c) ? c : null);
+
+        public Task SaveAsync(BatchProgress batch, CancellationToken ct)
+        {
+            _folders[batch.Checkpoint.SourceFolder] = batch.Checkpoint;
+            Bytes += batch.Bytes;
+            AfterSave?.Invoke();
+            return Task.CompletedTask;
+        }
+    }
+}
