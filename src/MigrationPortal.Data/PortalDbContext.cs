@@ -8,6 +8,7 @@ using MigrationPortal.Core.Licenses;
 using MigrationPortal.Core.Mailboxes;
 using MigrationPortal.Core.Projects;
 using MigrationPortal.Data.ActionReports;
+using MigrationPortal.Data.Checkpoints;
 using MigrationPortal.Data.MigrationClaims;
 using MigrationPortal.Data.Outbox;
 
@@ -28,6 +29,7 @@ public sealed class PortalDbContext(DbContextOptions<PortalDbContext> options)
     public DbSet<ActionReport> ActionReports => Set<ActionReport>();
     public DbSet<ActionReportItem> ActionReportItems => Set<ActionReportItem>();
     public DbSet<MigrationClaim> MigrationClaims => Set<MigrationClaim>();
+    public DbSet<FolderCheckpointRow> FolderCheckpoints => Set<FolderCheckpointRow>();
     public DbSet<DataProtectionKey> DataProtectionKeys => Set<DataProtectionKey>();
 
     protected override void OnModelCreating(ModelBuilder builder)

@@ -678,6 +678,29 @@ namespace MigrationPortal.Migrations.Postgres.Migrations
                     b.ToTable("ActionReportItems", (string)null);
                 });
 
+            modelBuilder.Entity("MigrationPortal.Data.Checkpoints.FolderCheckpointRow", b =>
+                {
+                    b.Property<int>("MailboxId")
+                        .HasColumnType("integer");
+
+                    b.Property<string>("SourceFolder")
+                        .HasMaxLength(1000)
+                        .HasColumnType("character varying(1000)");
+
+                    b.Property<long>("HighestCopiedUid")
+                        .HasColumnType("bigint");
+
+                    b.Property<long>("UidValidity")
+                        .HasColumnType("bigint");
+
+                    b.Property<DateTimeOffset>("UpdatedAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.HasKey("MailboxId", "SourceFolder");
+
+                    b.ToTable("FolderCheckpoints", (string)null);
+                });
+
             modelBuilder.Entity("MigrationPortal.Data.MigrationClaims.MigrationClaim", b =>
                 {
                     b.Property<int>("MailboxId")
@@ -884,6 +907,15 @@ namespace MigrationPortal.Migrations.Postgres.Migrations
                     b.HasOne("MigrationPortal.Data.ActionReports.ActionReport", null)
                         .WithMany("Items")
                         .HasForeignKey("ReportId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+                });
+
+            modelBuilder.Entity("MigrationPortal.Data.Checkpoints.FolderCheckpointRow", b =>
+                {
+                    b.HasOne("MigrationPortal.Core.Mailboxes.Mailbox", null)
+                        .WithMany()
+                        .HasForeignKey("MailboxId")
                         .OnDelete(DeleteBehavior.Cascade)
                         .IsRequired();
                 });

@@ -655,6 +655,29 @@ namespace MigrationPortal.Migrations.Sqlite.Migrations
                     b.ToTable("ActionReportItems", (string)null);
                 });
 
+            modelBuilder.Entity("MigrationPortal.Data.Checkpoints.FolderCheckpointRow", b =>
+                {
+                    b.Property<int>("MailboxId")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("SourceFolder")
+                        .HasMaxLength(1000)
+                        .HasColumnType("TEXT");
+
+                    b.Property<long>("HighestCopiedUid")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<long>("UidValidity")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<long>("UpdatedAt")
+                        .HasColumnType("INTEGER");
+
+                    b.HasKey("MailboxId", "SourceFolder");
+
+                    b.ToTable("FolderCheckpoints", (string)null);
+                });
+
             modelBuilder.Entity("MigrationPortal.Data.MigrationClaims.MigrationClaim", b =>
                 {
                     b.Property<int>("MailboxId")
@@ -859,6 +882,15 @@ namespace MigrationPortal.Migrations.Sqlite.Migrations
                     b.HasOne("MigrationPortal.Data.ActionReports.ActionReport", null)
                         .WithMany("Items")
                         .HasForeignKey("ReportId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+                });
+
+            modelBuilder.Entity("MigrationPortal.Data.Checkpoints.FolderCheckpointRow", b =>
+                {
+                    b.HasOne("MigrationPortal.Core.Mailboxes.Mailbox", null)
+                        .WithMany()
+                        .HasForeignKey("MailboxId")
                         .OnDelete(DeleteBehavior.Cascade)
                         .IsRequired();
                 });

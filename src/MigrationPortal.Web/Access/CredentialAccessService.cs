@@ -51,6 +51,7 @@ public sealed partial class CredentialAccessService(
     IImapCredentialVerifier verifier,
     MailboxUnitOfWork unitOfWork,
     DatabaseWriteGate gate,
+    Worker.MigrationSignal migrations,
     TimeProvider time,
     ILogger<CredentialAccessService> logger)
 {
@@ -134,6 +135,7 @@ public sealed partial class CredentialAccessService(
             return SubmissionResult.Invalid;
         }
         LogSubmitted(logger, mailbox.Id, result.Outcome);
+        if (result.Outcome == SubmissionOutcome.Accepted) migrations.Notify();
         return result;
     }
 

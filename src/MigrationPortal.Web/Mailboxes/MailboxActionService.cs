@@ -27,6 +27,7 @@ public sealed partial class MailboxActionService(
     MailboxRules rules,
     CredentialLinks links,
     OutboxQueue outbox,
+    Worker.MigrationSignal migrations,
     ILogger<MailboxActionService> logger)
 {
     public const string Start = "Start";
@@ -55,6 +56,7 @@ public sealed partial class MailboxActionService(
         finally
         {
             outbox.Wake();
+            migrations.Notify();
         }
     }
 

@@ -116,6 +116,9 @@ public static class PortalServices
         services.AddSingleton<CredentialCheckSignal>();
         services.AddOptions<CredentialCheckOptions>().Bind(configuration.GetSection(CredentialCheckOptions.Section)).ValidateDataAnnotations().ValidateOnStart();
         services.AddHostedService<CredentialCheckService>();
+        services.AddSingleton<MigrationSignal>();
+        services.AddOptions<MigrationOptions>().Bind(configuration.GetSection(MigrationOptions.Section)).ValidateDataAnnotations().ValidateOnStart();
+        services.AddHostedService<MigrationWorker>();
         services.AddSingleton<CredentialLinks>();
         services.AddScoped<CredentialAccessService>();
         services.AddSingleton<IImapConnector>(new ImapConnector());

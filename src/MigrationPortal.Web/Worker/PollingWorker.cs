@@ -9,12 +9,15 @@ public abstract class PollingWorker(WakeSignal signal, ILogger logger) : Backgro
 {
     protected abstract TimeSpan PollInterval { get; }
 
+    /// <summary>A worker switched off by configuration does not poll at all.</summary>
+    protected virtual bool IsEnabled => true;
+
     /// <returns>True when more may be due right away (a full batch was worked through).</returns>
     protected abstract Task<bool> RunOnceAsync(CancellationToken ct);
 
     protected sealed override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
-        while (!stoppingToken.IsCancellationRequested)
+        while (IsEnabled && !stoppingToken.IsCancellationRequested)
         {
             var more = false;
             try

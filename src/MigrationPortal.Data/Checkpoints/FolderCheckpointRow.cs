@@ -1,0 +1,28 @@
+namespace MigrationPortal.Data.Checkpoints;
+
+/// <summary>How far a mailbox's copy of one source folder has come: saved with each batch, in the batch's transaction.</summary>
+public sealed class FolderCheckpointRow
+{
+    private FolderCheckpointRow() { SourceFolder = ""; }
+
+    public FolderCheckpointRow(int mailboxId, string sourceFolder)
+    {
+        MailboxId = mailboxId;
+        SourceFolder = sourceFolder;
+    }
+
+    public int MailboxId { get; private set; }
+    public string SourceFolder { get; private set; }
+
+    /// <summary>The source folder's UIDVALIDITY (an unsigned 32-bit number, kept as a long).</summary>
+    public long UidValidity { get; private set; }
+    public long HighestCopiedUid { get; private set; }
+    public DateTimeOffset UpdatedAt { get; private set; }
+
+    public void Advance(uint uidValidity, uint highestCopiedUid, DateTimeOffset now)
+    {
+        UidValidity = uidValidity;
+        HighestCopiedUid = highestCopiedUid;
+        UpdatedAt = now;
+    }
+}

@@ -1,0 +1,31 @@
+using System.ComponentModel.DataAnnotations;
+
+namespace MigrationPortal.Web.Worker;
+
+/// <summary>The <c>Migration</c> section: the worker that copies Submitted mailboxes.</summary>
+public sealed class MigrationOptions
+{
+    public const string Section = "Migration";
+
+    /// <summary>Whether this process migrates at all (an instance that only serves pages can say false).</summary>
+    public bool Enabled { get; set; } = true;
+
+    /// <summary>Mailboxes this process copies at once, over all projects (each project's own cap applies too).</summary>
+    [Range(1, 256)]
+    public int MaxParallel { get; set; } = 4;
+
+    /// <summary>How long a claim holds without a heartbeat; a worker that died is replaced after it.</summary>
+    [Range(typeof(TimeSpan), "00:00:05", "01:00:00")]
+    public TimeSpan Lease { get; set; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>How often a running pass renews its claim and looks for a Stop; Stop takes effect within about this.</summary>
+    [Range(typeof(TimeSpan), "00:00:00.100", "00:01:00")]
+    public TimeSpan Heartbeat { get; set; } = TimeSpan.FromSeconds(2);
+
+    /// <summary>How often the worker looks for Submitted mailboxes when nothing wakes it.</summary>
+    [Range(typeof(TimeSpan), "00:00:00.100", "00:10:00")]
+    public TimeSpan PollInterval { get; set; } = TimeSpan.FromSeconds(5);
+}
+
+/// <summary>Wakes the migration worker when a mailbox is submitted (Start, or the user's credentials accepted).</summary>
+public sealed class MigrationSignal : WakeSignal;

@@ -1,0 +1,213 @@
+using System.Collections.Concurrent;
+using MailKit;
+using MailKit.Net.Imap;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Options;
+using MigrationPortal.Core;
+using MigrationPortal.Core.Mailboxes;
+using MigrationPortal.Data;
+using MigrationPortal.Data.Mailboxes;
+using MigrationPortal.Data.MigrationClaims;
+using MigrationPortal.Engine.Imap;
+using MigrationPortal.Engine.Passes;
+
+namespace MigrationPortal.Web.Worker;
+
+/// <summary>
+/// Claims Submitted mailboxes (each project's cap and this process's <see cref="MigrationOptions.MaxParallel"/>
+/// respected), runs a pass for each in its own DI scope, and settles the outcome through the mailbox unit of work,
+/// every write fenced by the claim. A heartbeat renews the claim and carries an admin's Stop to the pass, which ends
+/// at the next message boundary. On shutdown a pass ends the same way and the mailbox stays Migrating with its
+/// checkpoints: the next start resumes it.
+/// </summary>
+public sealed partial class MigrationWorker(
+    IServiceScopeFactory scopes,
+    MigrationSignal signal,
+    IImapConnector connector,
+    TimeProvider time,
+    IOptions<MigrationOptions> options,
+    ILogger<MigrationWorker> logger) : PollingWorker(signal, logger)
+{
+    public const string Engine = "migration engine";
+
+    private readonly MigrationOptions _options = options.Value;
+    private readonly ConcurrentDictionary<int, Task> _running = new();
+    private readonly string _owner = $"{Environment.MachineName}:{Environment.ProcessId}";
+
+    protected override TimeSpan PollInterval => _options.PollInterval;
+
+    protected override bool IsEnabled => _options.Enabled;
+
+    protected override async Task<bool> RunOnceAsync(CancellationToken ct)
+    {
+        while (_running.Count < _options.MaxParallel)
+        {
+            Claim? claim;
+            await using (var scope = scopes.CreateAsyncScope())
+                claim = await scope.ServiceProvider.GetRequiredService<MigrationClaimStore>().TryClaimNextAsync(_owner, _options.Lease, ct);
+            if (claim is null) return false;
+            _running[claim.MailboxId] = Task.Run(() => RunClaimedAsync(claim, ct), CancellationToken.None);
+        }
+        return false;
+    }
+
+    public override async Task StopAsync(CancellationToken cancellationToken)
+    {
+        await base.StopAsync(cancellationToken);
+        await Task.WhenAll(_running.Values);
+    }
+
+    private async Task RunClaimedAsync(Claim claim, CancellationToken shutdown)
+    {
+        try
+        {
+            await MigrateAsync(claim, shutdown);
+        }
+        catch (Exception e)
+        {
+            LogPassCrashed(logger, e, claim.MailboxId);
+        }
+        finally
+        {
+            await using (var scope = scopes.CreateAsyncScope())
+                await scope.ServiceProvider.GetRequiredService<MigrationClaimStore>().ReleaseAsync(claim, CancellationToken.None);
+            _running.TryRemove(claim.MailboxId, out _);
+            signal.Notify(); // a slot is free
+        }
+    }
+
+    private async Task MigrateAsync(Claim claim, CancellationToken shutdown)
+    {
+        await using var scope = scopes.CreateAsyncScope();
+        var services = scope.ServiceProvider;
+        var db = services.GetRequiredService<PortalDbContext>();
+        var unitOfWork = services.GetRequiredService<MailboxUnitOfWork>();
+
+        // A Submitted mailbox begins a pass; a Migrating one whose worker died resumes the pass it had.
+        var begun = await unitOfWork.RunAsync(claim.MailboxId, null, (work, _) =>
+        {
+            if (work.Mailbox.Status == MailboxStatus.Submitted) work.Mailbox.BeginPass(work.Now);
+            return Task.CompletedTask;
+        }, shutdown, claim);
+        if (!begun.Applied) return;
+
+        var mailbox = await db.Mailboxes.AsNoTracking().SingleAsync(m => m.Id == claim.MailboxId, CancellationToken.None);
+        var project = await db.Projects.AsNoTracking().SingleAsync(p => p.Id == mailbox.ProjectId, CancellationToken.None);
+        var passwords = services.GetRequiredService<IPasswordProtector>();
+
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(shutdown);
+        using var lost = new CancellationTokenSource();
+        using var heartbeat = new CancellationTokenSource();
+        var beating = HeartbeatAsync(claim, stop, lost, heartbeat.Token);
+
+        FailureReason? failure = null;
+        PassResult? result = null;
+        try
+        {
+            await using var source = await ConnectAsync(project.Source, mailbox.Source, passwords, isSource: true, lost.Token);
+            await using var destination = await ConnectAsync(project.Destination, mailbox.Destination, passwords, isSource: false, lost.Token);
+            var pass = new MailboxPass(source.Store, destination.Store, new DatabaseCheckpointStore(db, unitOfWork, claim));
+            result = await pass.RunAsync(stop.Token, lost.Token);
+        }
+        catch (SideFailedException e)
+        {
+            failure = e.Reason;
+        }
+        catch (Exception e) when (e is ImapCommandException or ImapProtocolException or IOException or ServiceNotConnectedException)
+        {
+            failure = FailureReason.MigrationError(e.Message);
+        }
+        catch (Exception e) when (e is CheckpointRefusedException || (e is OperationCanceledException && lost.IsCancellationRequested))
+        {
+            // The claim is gone (or the mailbox): another worker has it, and nothing more is written from here.
+            LogClaimLost(logger, claim.MailboxId);
+            return;
+        }
+        finally
+        {
+            await heartbeat.CancelAsync();
+            await beating;
+        }
+
+        if (shutdown.IsCancellationRequested && failure is null)
+        {
+            LogSuspended(logger, claim.MailboxId);
+            return; // stays Migrating: resumed from its checkpoints by the next claim
+        }
+        var settled = await unitOfWork.RunAsync(claim.MailboxId, null, (work, _) =>
+        {
+            if (failure is { } reason)
+                work.Mailbox.Fail(reason, work.Licenses, Engine, work.Now);
+            else if (result!.Stopped || work.Mailbox.Status == MailboxStatus.Stopping)
+                work.Mailbox.Stop(work.Licenses, Engine, work.Now);
+            else
+                work.Mailbox.CompletePass(work.Licenses, work.Now);
+            return Task.CompletedTask;
+        }, CancellationToken.None, claim);
+        LogPassEnded(logger, claim.MailboxId, settled.Kind, result?.MessagesCopied ?? 0, result?.MessagesSkipped ?? 0, failure?.Text);
+    }
+
+    private async Task<ImapSession> ConnectAsync(Core.Projects.ImapEndpoint endpoint, MailboxCredentials side, IPasswordProtector passwords,
+        bool isSource, CancellationToken ct)
+    {
+        try
+        {
+            return await connector.ConnectAsync(endpoint, new ImapLogin(side.LoginName, passwords.Unprotect(side.ProtectedPassword!)), ct);
+        }
+        catch (ImapConnectException e)
+        {
+            throw new SideFailedException(e.Failure == ImapConnectFailure.Rejected
+                ? FailureReason.WrongCredentials(isSource, !isSource)
+                : isSource ? FailureReason.SourceUnreachable(e.Message) : FailureReason.DestinationUnreachable(e.Message));
+        }
+    }
+
+    /// <summary>Renews the claim; an admin's Stop cancels <paramref name="stop"/>, a lost claim <paramref name="lost"/>.</summary>
+    private async Task HeartbeatAsync(Claim claim, CancellationTokenSource stop, CancellationTokenSource lost, CancellationToken ct)
+    {
+        using var timer = new PeriodicTimer(_options.Heartbeat, time);
+        try
+        {
+            while (await timer.WaitForNextTickAsync(ct))
+            {
+                ClaimStanding standing;
+                await using (var scope = scopes.CreateAsyncScope())
+                    standing = await scope.ServiceProvider.GetRequiredService<MigrationClaimStore>().RenewAsync(claim, _options.Lease, ct);
+                if (standing == ClaimStanding.StopRequested) await stop.CancelAsync();
+                if (standing == ClaimStanding.Lost)
+                {
+                    await lost.CancelAsync();
+                    return;
+                }
+            }
+        }
+        catch (OperationCanceledException) when (ct.IsCancellationRequested)
+        {
+        }
+        catch (Exception e)
+        {
+            // A busy database for one beat is not a lost claim; the next beat tries again within the lease.
+            LogHeartbeatFailed(logger, e, claim.MailboxId);
+        }
+    }
+
+    private sealed class SideFailedException(FailureReason reason) : Exception(reason.Text)
+    {
+        public FailureReason Reason { get; } = reason;
+    }
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Mailbox {MailboxId}: pass ended ({Outcome}): {Copied} copied, {Skipped} already there; {Failure}")]
+    private static partial void LogPassEnded(ILogger logger, int mailboxId, MailboxOutcomeKind outcome, int copied, int skipped, string? failure);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Mailbox {MailboxId}: pass suspended for shutdown; it resumes from its checkpoints")]
+    private static partial void LogSuspended(ILogger logger, int mailboxId);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Mailbox {MailboxId}: this worker lost its claim; it stops without writing more")]
+    private static partial void LogClaimLost(ILogger logger, int mailboxId);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Mailbox {MailboxId}: heartbeat failed")]
+    private static partial void LogHeartbeatFailed(ILogger logger, Exception e, int mailboxId);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Mailbox {MailboxId}: the pass failed unexpectedly; its claim is released and it is claimed again")]
+    private static partial void LogPassCrashed(ILogger logger, Exception e, int mailboxId);
+}
