@@ -55,6 +55,96 @@ public sealed class MigrationWorkerTests(MailServers servers) : IClassFixture<Ma
         Assert.Equal(0, (await CountsAsync(servers.Destination, s.Email, s.DestinationPassword)).Values.Sum());
     }
 
+    [Fact]
+    public async Task Stop_MidPass_StoppedWithinFiveSecondsWithStatisticsAsCopiedThenStartCopiesTheRestOnce()
+    {
+        await using var s = await AccessScenario.CreateAsync(servers, settings: WorkerOn);
+        const int total = 1500;
+        await SeedAsync(servers.Source, s.Email, s.SourcePassword, total);
+        var link = await s.StartAndReadLinkAsync();
+        await s.SubmitAsync(link);
+        await WaitUntilAsync(async () => await CopiedAsync(s) >= 50);
+
+        var pressed = System.Diagnostics.Stopwatch.StartNew();
+        await s.Admin.ActAsync(s.ProjectId, "Stop", [s.MailboxId]);
+        var stopped = await WaitForAsync(s, d => AdminPages.StatusOf(d, s.MailboxId) == "Stopped");
+        var took = pressed.Elapsed;
+
+        Assert.True(took < TimeSpan.FromSeconds(5), $"Stop took {took.TotalSeconds:0.0} s.");
+        var pass = await s.Portal.WithDbAsync(db => db.MigrationPasses.AsNoTracking().SingleAsync(p => p.MailboxId == s.MailboxId));
+        var inDestination = (await CountsAsync(servers.Destination, s.Email, s.DestinationPassword)).Values.Sum();
+        Assert.InRange(pass.ItemsCopied, 50, total - 1);
+        Assert.Equal(pass.ItemsCopied, inDestination); // the pass's statistics are what really moved
+        Assert.Contains("Consumed", Row(stopped, s.MailboxId));
+
+        await s.Admin.ActAsync(s.ProjectId, "Start", [s.MailboxId]);
+        await WaitForStatusAsync(s, "Completed", pass: 2);
+        Assert.Equal(total, (await CountsAsync(servers.Destination, s.Email, s.DestinationPassword)).Values.Sum());
+    }
+
+    [Fact]
+    public async Task Shutdown_MidPass_ResumedByTheNextStartWithoutDuplicates()
+    {
+        var dir = Directory.CreateTempSubdirectory("migrationportal-resume-").FullName;
+        try
+        {
+            var email = $"w{Guid.NewGuid():N}"[..12] + "@example.org";
+            const string password = "Resume-Passw0rd";
+            const int total = 1500;
+            await servers.Source.AddUserAsync(email, password);
+            await servers.Destination.AddUserAsync(email, password);
+            await SeedAsync(servers.Source, email, password, total);
+            var settings = new Dictionary<string, string?>(WorkerOn) { ["ConnectionStrings:Portal"] = $"Data Source={Path.Combine(dir, "portal.db")}" };
+
+            int mailbox;
+            var first = new PortalFactory(settings);
+            await using (first)
+            {
+                var admin = AdminPages.Open(first);
+                await admin.LoginAsync();
+                await admin.AddLicensesAsync(1);
+                var project = await admin.CreateProjectAsync("Resume move", (servers.Source.Host, servers.Source.Port, "None"),
+                    (servers.Destination.Host, servers.Destination.Port, "None"));
+                mailbox = await admin.AddMailboxAsync(project, email, password, password, login: email);
+                await admin.ActAsync(project, "Start", [mailbox]);
+                await WaitUntilAsync(async () => await first.WithDbAsync(db => db.MigrationPasses.Where(p => p.MailboxId == mailbox).Select(p => p.ItemsCopied).SingleOrDefaultAsync()) >= 50);
+            } // the host stops here, as on SIGTERM: the pass ends at a message boundary and keeps its checkpoints
+            Assert.Contains(first.LogLines, l => l.Contains("pass suspended for shutdown"));
+
+            await using var second = new PortalFactory(settings);
+            await WaitUntilAsync(async () => await second.WithDbAsync(db => db.Mailboxes.AnyAsync(m => m.Id == mailbox && m.Status == MigrationPortal.Core.Mailboxes.MailboxStatus.Completed)));
+
+            Assert.Equal(total, (await CountsAsync(servers.Destination, email, password)).Values.Sum());
+            var pass = await second.WithDbAsync(db => db.MigrationPasses.AsNoTracking().SingleAsync(p => p.MailboxId == mailbox));
+            Assert.Equal(total, pass.ItemsCopied);
+        }
+        finally
+        {
+            Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
+            try { Directory.Delete(dir, recursive: true); } catch (IOException) { }
+        }
+    }
+
+    private static async Task SeedAsync(MigrationPortal.Fixtures.Dovecot.DovecotServer server, string login, string password, int count)
+    {
+        await using var session = await new ImapConnector().ConnectAsync(new ImapEndpoint(server.Host, server.Port, TlsMode.None), new ImapLogin(login, password), default);
+        for (var i = 0; i < count; i++)
+            await session.Store.Inbox.AppendAsync(new AppendRequest(Message($"bulk {i}")));
+    }
+
+    private static Task<int> CopiedAsync(AccessScenario s) =>
+        s.Portal.WithDbAsync(db => db.MigrationPasses.Where(p => p.MailboxId == s.MailboxId).Select(p => p.ItemsCopied).SingleOrDefaultAsync());
+
+    private static async Task WaitUntilAsync(Func<Task<bool>> condition)
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(60);
+        while (!await condition())
+        {
+            if (DateTime.UtcNow > deadline) throw new TimeoutException("The condition never held.");
+            await Task.Delay(20);
+        }
+    }
+
     private static MimeMessage Message(string subject)
     {
         var message = new MimeMessage { Subject = subject };
