@@ -17,12 +17,18 @@ public sealed class FolderCheckpointRow
     /// <summary>The source folder's UIDVALIDITY (an unsigned 32-bit number, kept as a long).</summary>
     public long UidValidity { get; private set; }
     public long HighestCopiedUid { get; private set; }
+
+    /// <summary>While a batch is appended: the destination folder's UIDVALIDITY and UIDNEXT before it (see FolderCheckpoint).</summary>
+    public long? JournalDestinationUidValidity { get; private set; }
+    public long? JournalDestinationUidNext { get; private set; }
     public DateTimeOffset UpdatedAt { get; private set; }
 
-    public void Advance(uint uidValidity, uint highestCopiedUid, DateTimeOffset now)
+    public void Advance(uint uidValidity, uint highestCopiedUid, uint? journalUidValidity, uint? journalUidNext, DateTimeOffset now)
     {
         UidValidity = uidValidity;
         HighestCopiedUid = highestCopiedUid;
+        JournalDestinationUidValidity = journalUidValidity;
+        JournalDestinationUidNext = journalUidNext;
         UpdatedAt = now;
     }
 }

@@ -1,7 +1,16 @@
 namespace MigrationPortal.Engine.Checkpoints;
 
-/// <summary>Where a folder's copy stands: the source folder's UIDVALIDITY and the highest source UID copied under it.</summary>
-public sealed record FolderCheckpoint(string SourceFolder, uint UidValidity, uint HighestCopiedUid);
+/// <summary>
+/// Where a folder's copy stands: the source folder's UIDVALIDITY and the highest source UID copied under it. While a
+/// batch is being appended, also the journal: the destination folder's UIDVALIDITY and UIDNEXT before the batch, so a
+/// pass after a crash in mid-batch knows which destination messages may be this batch's and adopts them instead of
+/// appending them again.
+/// </summary>
+public sealed record FolderCheckpoint(string SourceFolder, uint UidValidity, uint HighestCopiedUid,
+    uint? JournalDestinationUidValidity = null, uint? JournalDestinationUidNext = null)
+{
+    public bool HasJournal => JournalDestinationUidNext is not null;
+}
 
 /// <summary>What was copied in one batch, saved together with the checkpoint it reaches.</summary>
 public sealed record BatchProgress(FolderCheckpoint Checkpoint, int Messages, long Bytes);

@@ -48,30 +48,44 @@ public sealed class MailboxPass(IMailStore source, IMailStore destination, IChec
                     continue;
                 }
                 var after = checkpoint?.HighestCopiedUid ?? 0;
+                var request = new FetchRequest(MessageSummaryItems.UniqueId | MessageSummaryItems.Flags | MessageSummaryItems.InternalDate | MessageSummaryItems.Size,
+                    [HeaderId.MessageId]);
                 var summaries = folder.Count == 0 ? [] : await folder.FetchAsync(
-                    new UniqueIdRange(new UniqueId(folder.UidValidity, after + 1), UniqueId.MaxValue),
-                    MessageSummaryItems.UniqueId | MessageSummaryItems.Flags | MessageSummaryItems.InternalDate | MessageSummaryItems.Size, abort);
+                    new UniqueIdRange(new UniqueId(folder.UidValidity, after + 1), UniqueId.MaxValue), request, abort);
                 var todo = summaries.Where(s => s.UniqueId.Id > after).OrderBy(s => s.UniqueId.Id).ToList();
                 found += folder.Count;
                 skipped += folder.Count - todo.Count;
+                // A crash in mid-batch left messages in the destination that no checkpoint counts: adopt them.
+                var adoptable = checkpoint is { HasJournal: true } ? await AppendedSinceAsync(target, checkpoint, abort) : [];
 
                 foreach (var batch in todo.Chunk(BatchSize))
                 {
                     int batchCopied = 0;
                     long batchBytes = 0;
                     uint highest = after;
+                    // The journal first: where the destination folder stood before this batch's appends.
+                    await target.StatusAsync(StatusItems.UidNext | StatusItems.UidValidity, abort);
+                    await checkpoints.SaveAsync(new BatchProgress(
+                        new FolderCheckpoint(folder.FullName, folder.UidValidity, after, target.UidValidity, target.UidNext?.Id ?? 1), 0, 0), abort);
                     foreach (var summary in batch)
                     {
                         if (stop.IsCancellationRequested) break;
+                        if (adoptable.Count > 0 && adoptable.Remove(Identity(summary)))
+                        {
+                            batchCopied++;
+                            batchBytes += summary.Size ?? 0;
+                            highest = summary.UniqueId.Id;
+                            continue;
+                        }
                         using var message = await folder.GetMessageAsync(summary.UniqueId, abort);
                         try
                         {
-                            var request = new AppendRequest(message, (summary.Flags ?? MessageFlags.None) & ~MessageFlags.Recent)
+                            var append = new AppendRequest(message, (summary.Flags ?? MessageFlags.None) & ~MessageFlags.Recent)
                             {
                                 InternalDate = summary.InternalDate,
                                 Keywords = summary.Keywords.Count > 0 ? new HashSet<string>(summary.Keywords) : null,
                             };
-                            await target.AppendAsync(request, abort);
+                            await target.AppendAsync(append, abort);
                             batchCopied++;
                             batchBytes += summary.Size ?? 0;
                         }
@@ -81,11 +95,8 @@ public sealed class MailboxPass(IMailStore source, IMailStore destination, IChec
                         }
                         highest = summary.UniqueId.Id;
                     }
-                    if (highest > after)
-                    {
-                        await checkpoints.SaveAsync(new BatchProgress(new FolderCheckpoint(folder.FullName, folder.UidValidity, highest), batchCopied, batchBytes), abort);
-                        after = highest;
-                    }
+                    await checkpoints.SaveAsync(new BatchProgress(new FolderCheckpoint(folder.FullName, folder.UidValidity, highest), batchCopied, batchBytes), abort);
+                    after = highest;
                     copied += batchCopied;
                     bytes += batchBytes;
                     if (stop.IsCancellationRequested) break;
@@ -99,6 +110,56 @@ public sealed class MailboxPass(IMailStore source, IMailStore destination, IChec
             }
         }
         return new PassResult(folders, found, copied, bytes, skipped, failedMessages, failedFolders, stop.IsCancellationRequested);
+    }
+
+    /// <summary>
+    /// What a message is taken to be when adopting after a crash: its Message-ID and INTERNALDATE, both of which the
+    /// append keeps. Only destination messages appended since the journal's UIDNEXT are candidates, so mail that was
+    /// already in the destination is never mistaken for the batch's; identical twins are a multiset, each adopted once.
+    /// </summary>
+    private static (string MessageId, long InternalDate) Identity(IMessageSummary summary) =>
+        (summary.Headers?[HeaderId.MessageId]?.Trim() ?? "", summary.InternalDate?.UtcTicks ?? 0);
+
+    private static async Task<Multiset> AppendedSinceAsync(IMailFolder target, FolderCheckpoint checkpoint, CancellationToken ct)
+    {
+        await target.OpenAsync(FolderAccess.ReadOnly, ct);
+        try
+        {
+            if (target.UidValidity != checkpoint.JournalDestinationUidValidity || target.Count == 0) return [];
+            var since = new UniqueIdRange(new UniqueId(target.UidValidity, Math.Max(1, checkpoint.JournalDestinationUidNext!.Value)), UniqueId.MaxValue);
+            var found = await target.FetchAsync(since, new FetchRequest(MessageSummaryItems.UniqueId | MessageSummaryItems.InternalDate, [HeaderId.MessageId]), ct);
+            var set = new Multiset();
+            foreach (var summary in found.Where(s => s.UniqueId.Id >= checkpoint.JournalDestinationUidNext))
+                set.Add(Identity(summary));
+            return set;
+        }
+        finally
+        {
+            await target.CloseAsync(false, ct);
+        }
+    }
+
+    private sealed class Multiset : IEnumerable<(string, long)>
+    {
+        private readonly Dictionary<(string, long), int> _counts = [];
+        public int Count { get; private set; }
+
+        public void Add((string, long) key)
+        {
+            _counts[key] = _counts.GetValueOrDefault(key) + 1;
+            Count++;
+        }
+
+        public bool Remove((string, long) key)
+        {
+            if (!_counts.TryGetValue(key, out var n)) return false;
+            if (n == 1) _counts.Remove(key); else _counts[key] = n - 1;
+            Count--;
+            return true;
+        }
+
+        public IEnumerator<(string, long)> GetEnumerator() => _counts.SelectMany(kv => Enumerable.Repeat(kv.Key, kv.Value)).GetEnumerator();
+        System.Collections.IEnumerator System.Collections.IEnumerable.GetEnumerator() => GetEnumerator();
     }
 
     /// <summary>Every selectable folder of the personal namespace, INBOX first, parents before children.</summary>

@@ -690,6 +690,12 @@ namespace MigrationPortal.Migrations.Postgres.Migrations
                     b.Property<long>("HighestCopiedUid")
                         .HasColumnType("bigint");
 
+                    b.Property<long?>("JournalDestinationUidNext")
+                        .HasColumnType("bigint");
+
+                    b.Property<long?>("JournalDestinationUidValidity")
+                        .HasColumnType("bigint");
+
                     b.Property<long>("UidValidity")
                         .HasColumnType("bigint");
 

@@ -667,6 +667,12 @@ namespace MigrationPortal.Migrations.Sqlite.Migrations
                     b.Property<long>("HighestCopiedUid")
                         .HasColumnType("INTEGER");
 
+                    b.Property<long?>("JournalDestinationUidNext")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<long?>("JournalDestinationUidValidity")
+                        .HasColumnType("INTEGER");
+
                     b.Property<long>("UidValidity")
                         .HasColumnType("INTEGER");
 

@@ -18,7 +18,8 @@ public sealed class DatabaseCheckpointStore(PortalDbContext db, MailboxUnitOfWor
     {
         var row = await db.FolderCheckpoints.AsNoTracking()
             .SingleOrDefaultAsync(c => c.MailboxId == claim.MailboxId && c.SourceFolder == sourceFolder, ct);
-        return row is null ? null : new FolderCheckpoint(row.SourceFolder, (uint)row.UidValidity, (uint)row.HighestCopiedUid);
+        return row is null ? null : new FolderCheckpoint(row.SourceFolder, (uint)row.UidValidity, (uint)row.HighestCopiedUid,
+            (uint?)row.JournalDestinationUidValidity, (uint?)row.JournalDestinationUidNext);
     }
 
     public async Task SaveAsync(BatchProgress batch, CancellationToken ct)
@@ -31,7 +32,8 @@ public sealed class DatabaseCheckpointStore(PortalDbContext db, MailboxUnitOfWor
                 c => c.MailboxId == claim.MailboxId && c.SourceFolder == batch.Checkpoint.SourceFolder, token);
             if (row is null)
                 work.Db.FolderCheckpoints.Add(row = new FolderCheckpointRow(claim.MailboxId, batch.Checkpoint.SourceFolder));
-            row.Advance(batch.Checkpoint.UidValidity, batch.Checkpoint.HighestCopiedUid, work.Now);
+            var c = batch.Checkpoint;
+            row.Advance(c.UidValidity, c.HighestCopiedUid, c.JournalDestinationUidValidity, c.JournalDestinationUidNext, work.Now);
         }, ct, claim);
         if (!outcome.Applied)
             throw new CheckpointRefusedException(outcome.Reason ?? outcome.Kind.ToString());

@@ -70,7 +70,7 @@ public sealed class MailboxPassTests(DovecotPair servers) : IClassFixture<Doveco
             await AppendAsync(user, "INBOX", $"m{i}");
         var checkpoints = new MemoryCheckpoints();
         using var stop = new CancellationTokenSource();
-        checkpoints.AfterSave = () => stop.Cancel();
+        checkpoints.AfterSave = batch => { if (batch.Messages > 0) stop.Cancel(); };
 
         var stopped = await RunAsync(user, checkpoints, stop.Token, batchCut: true);
 
@@ -82,11 +82,37 @@ public sealed class MailboxPassTests(DovecotPair servers) : IClassFixture<Doveco
         Assert.Equal(await SnapshotAsync(servers.Source, user), await SnapshotAsync(servers.Destination, user));
     }
 
-    private async Task<PassResult> RunAsync(string user, MemoryCheckpoints checkpoints, CancellationToken stop = default, bool batchCut = false)
+    [Fact]
+    public async Task Run_CrashAfterAppendsBeforeTheirCheckpoint_NextPassAdoptsThemAndDuplicatesNothing()
+    {
+        var user = await UsersAsync();
+        for (var i = 0; i < 7; i++)
+            await AppendAsync(user, "INBOX", $"m{i}");
+        // Identical twins (same Message-ID, same date) are two messages and stay two.
+        await AppendAsync(user, "INBOX", "twin", messageId: "twin@example.org");
+        await AppendAsync(user, "INBOX", "twin", messageId: "twin@example.org");
+        // Mail already in the destination before the migration is never taken for the batch's.
+        await AppendToDestinationAsync(user, "m0-already-there");
+        var checkpoints = new MemoryCheckpoints { CrashOnProgress = 1 };
+
+        // The process "dies" after appending the first batch, before its progress and checkpoint are saved.
+        await Assert.ThrowsAsync<SimulatedCrash>(() => RunAsync(user, checkpoints, batchSize: 6));
+        Assert.Equal(7, (await SnapshotAsync(servers.Destination, user)).Count); // 6 appended + the one that was there
+
+        var resumed = await RunAsync(user, checkpoints, batchSize: 6);
+
+        Assert.Equal(9, resumed.MessagesCopied); // 6 adopted, 3 appended
+        var source = await SnapshotAsync(servers.Source, user);
+        var destination = (await SnapshotAsync(servers.Destination, user)).Where(m => m.Subject != "m0-already-there").ToList();
+        Assert.Equal(source, destination);
+        Assert.Equal(2, destination.Count(m => m.Subject == "twin"));
+    }
+
+    private async Task<PassResult> RunAsync(string user, MemoryCheckpoints checkpoints, CancellationToken stop = default, bool batchCut = false, int? batchSize = null)
     {
         await using var source = await _connector.ConnectAsync(new ImapEndpoint(servers.Source.Host, servers.Source.Port, TlsMode.None), new ImapLogin(user, Password), default);
         await using var destination = await _connector.ConnectAsync(new ImapEndpoint(servers.Destination.Host, servers.Destination.Port, TlsMode.None), new ImapLogin(user, Password), default);
-        return await new MailboxPass(source.Store, destination.Store, checkpoints) { BatchSize = batchCut ? 3 : MailboxPass.DefaultBatchSize }.RunAsync(stop);
+        return await new MailboxPass(source.Store, destination.Store, checkpoints) { BatchSize = batchSize ?? (batchCut ? 3 : MailboxPass.DefaultBatchSize) }.RunAsync(stop);
     }
 
     private async Task<string> UsersAsync()
@@ -97,10 +123,19 @@ public sealed class MailboxPassTests(DovecotPair servers) : IClassFixture<Doveco
         return user;
     }
 
-    private async Task AppendAsync(string user, string folder, string subject, MessageFlags flags = MessageFlags.None,
-        string[]? keywords = null, DateTimeOffset? date = null)
+    private async Task AppendToDestinationAsync(string user, string subject)
     {
+        await using var session = await _connector.ConnectAsync(new ImapEndpoint(servers.Destination.Host, servers.Destination.Port, TlsMode.None), new ImapLogin(user, Password), default);
         var message = new MimeMessage { Subject = subject, MessageId = MimeKit.Utils.MimeUtils.GenerateMessageId() };
+        message.From.Add(new MailboxAddress("Ada", "ada@example.org"));
+        message.Body = new TextPart("plain") { Text = "Already there\r\n" };
+        await session.Store.Inbox.AppendAsync(new AppendRequest(message) { InternalDate = new DateTimeOffset(2024, 1, 2, 3, 4, 5, TimeSpan.Zero) });
+    }
+
+    private async Task AppendAsync(string user, string folder, string subject, MessageFlags flags = MessageFlags.None,
+        string[]? keywords = null, DateTimeOffset? date = null, string? messageId = null)
+    {
+        var message = new MimeMessage { Subject = subject, MessageId = messageId ?? MimeKit.Utils.MimeUtils.GenerateMessageId() };
         message.From.Add(new MailboxAddress("Ada", "ada@example.org"));
         message.To.Add(new MailboxAddress("Bob", "bob@example.org"));
         message.Body = new TextPart("plain") { Text = $"Body of {subject}\r\n" };
@@ -146,17 +181,24 @@ public sealed class MailboxPassTests(DovecotPair servers) : IClassFixture<Doveco
     {
         private readonly ConcurrentDictionary<string, FolderCheckpoint> _folders = new();
         public long Bytes { get; private set; }
-        public Action? AfterSave { get; set; }
+        public Action<BatchProgress>? AfterSave { get; set; }
 
         public Task<FolderCheckpoint?> GetAsync(string sourceFolder, CancellationToken ct) =>
             Task.FromResult(_folders.TryGetValue(sourceFolder, out var c) ? c : null);
 
+        /// <summary>Throws on the n-th save that carries progress, as if the process died just before writing it.</summary>
+        public int CrashOnProgress { get; set; }
+
         public Task SaveAsync(BatchProgress batch, CancellationToken ct)
         {
+            if (batch.Messages > 0 && CrashOnProgress > 0 && --CrashOnProgress == 0)
+                throw new SimulatedCrash();
             _folders[batch.Checkpoint.SourceFolder] = batch.Checkpoint;
             Bytes += batch.Bytes;
-            AfterSave?.Invoke();
+            AfterSave?.Invoke(batch);
             return Task.CompletedTask;
         }
     }
 }
+
+internal sealed class SimulatedCrash : Exception;

@@ -18,6 +18,8 @@ namespace MigrationPortal.Migrations.Sqlite.Migrations
                     SourceFolder = table.Column<string>(type: "TEXT", maxLength: 1000, nullable: false),
                     UidValidity = table.Column<long>(type: "INTEGER", nullable: false),
                     HighestCopiedUid = table.Column<long>(type: "INTEGER", nullable: false),
+                    JournalDestinationUidValidity = table.Column<long>(type: "INTEGER", nullable: true),
+                    JournalDestinationUidNext = table.Column<long>(type: "INTEGER", nullable: true),
                     UpdatedAt = table.Column<long>(type: "INTEGER", nullable: false)
                 },
                 constraints: table =>

@@ -13,7 +13,7 @@ using Npgsql.EntityFrameworkCore.PostgreSQL.Metadata;
 namespace MigrationPortal.Migrations.Postgres.Migrations
 {
     [DbContext(typeof(PortalDbContext))]
-    [Migration("20261203151805_FolderCheckpoints")]
+    [Migration("20261203152828_FolderCheckpoints")]
     partial class FolderCheckpoints
     {
         /// <inheritdoc />
@@ -691,6 +691,12 @@ namespace MigrationPortal.Migrations.Postgres.Migrations
                         .HasColumnType("character varying(1000)");
 
                     b.Property<long>("HighestCopiedUid")
+                        .HasColumnType("bigint");
+
+                    b.Property<long?>("JournalDestinationUidNext")
+                        .HasColumnType("bigint");
+
+                    b.Property<long?>("JournalDestinationUidValidity")
                         .HasColumnType("bigint");
 
                     b.Property<long>("UidValidity")

@@ -19,6 +19,8 @@ namespace MigrationPortal.Migrations.Postgres.Migrations
                     SourceFolder = table.Column<string>(type: "character varying(1000)", maxLength: 1000, nullable: false),
                     UidValidity = table.Column<long>(type: "bigint", nullable: false),
                     HighestCopiedUid = table.Column<long>(type: "bigint", nullable: false),
+                    JournalDestinationUidValidity = table.Column<long>(type: "bigint", nullable: true),
+                    JournalDestinationUidNext = table.Column<long>(type: "bigint", nullable: true),
                     UpdatedAt = table.Column<DateTimeOffset>(type: "timestamp with time zone", nullable: false)
                 },
                 constraints: table =>

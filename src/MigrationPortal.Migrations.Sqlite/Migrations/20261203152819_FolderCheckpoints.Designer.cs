@@ -12,7 +12,7 @@ using MigrationPortal.Data;
 namespace MigrationPortal.Migrations.Sqlite.Migrations
 {
     [DbContext(typeof(PortalDbContext))]
-    [Migration("20261203151755_FolderCheckpoints")]
+    [Migration("20261203152819_FolderCheckpoints")]
     partial class FolderCheckpoints
     {
         /// <inheritdoc />
@@ -668,6 +668,12 @@ namespace MigrationPortal.Migrations.Sqlite.Migrations
                         .HasColumnType("TEXT");
 
                     b.Property<long>("HighestCopiedUid")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<long?>("JournalDestinationUidNext")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<long?>("JournalDestinationUidValidity")
                         .HasColumnType("INTEGER");
 
                     b.Property<long>("UidValidity")
