@@ -12,8 +12,11 @@ public sealed record FolderCheckpoint(string SourceFolder, uint UidValidity, uin
     public bool HasJournal => JournalDestinationUidNext is not null;
 }
 
-/// <summary>What was copied in one batch, saved together with the checkpoint it reaches.</summary>
-public sealed record BatchProgress(FolderCheckpoint Checkpoint, int Messages, long Bytes);
+/// <summary>A message the destination refused; the pass goes on without it, and the admin sees it on the item page.</summary>
+public sealed record FailedMessage(string Folder, uint Uid, string? Subject, long Size, string ServerAnswer);
+
+/// <summary>What was copied in one batch (and what was refused), saved together with the checkpoint it reaches.</summary>
+public sealed record BatchProgress(FolderCheckpoint Checkpoint, int Messages, long Bytes, IReadOnlyList<FailedMessage>? Failed = null);
 
 /// <summary>
 /// What a pass reads and writes between batches. The portal keeps it in its database, fenced by the worker's claim;

@@ -26,7 +26,6 @@ public sealed class MailboxPass(IMailStore source, IMailStore destination, IChec
     public async Task<PassResult> RunAsync(CancellationToken stop, CancellationToken abort = default)
     {
         var failedMessages = new List<FailedMessage>();
-        var failedFolders = new List<FailedFolder>();
         int folders = 0, found = 0, copied = 0, skipped = 0;
         long bytes = 0;
 
@@ -39,14 +38,15 @@ public sealed class MailboxPass(IMailStore source, IMailStore destination, IChec
             try
             {
                 var checkpoint = await checkpoints.GetAsync(folder.FullName, abort);
-                if (checkpoint is not null && checkpoint.UidValidity != folder.UidValidity)
-                {
-                    // Matching by Message-ID, size and date comes with the next engine slice; until then nothing is
-                    // copied rather than anything copied twice.
-                    failedFolders.Add(new FailedFolder(folder.FullName,
-                        $"The source folder's UIDVALIDITY changed ({checkpoint.UidValidity} → {folder.UidValidity}); it was not copied again, to avoid duplicates."));
-                    continue;
-                }
+                // Which destination messages may already be copies of source messages the checkpoint does not count:
+                // after a crash in mid-batch, those appended since the journal (this pass's work, counted as copied);
+                // after the source's UIDVALIDITY changed, or on a first pass into a folder that is not empty, all of
+                // them (already there, counted as skipped). Matched by Message-ID and INTERNALDATE, never by headers alone.
+                if (checkpoint is not null && checkpoint.UidValidity != folder.UidValidity) checkpoint = null;
+                var adoptAsCopied = checkpoint is { HasJournal: true };
+                var adoptable = adoptAsCopied
+                    ? await DestinationIdentitiesAsync(target, checkpoint!.JournalDestinationUidValidity, checkpoint.JournalDestinationUidNext!.Value, abort)
+                    : checkpoint is null ? await DestinationIdentitiesAsync(target, null, 1, abort) : [];
                 var after = checkpoint?.HighestCopiedUid ?? 0;
                 var request = new FetchRequest(MessageSummaryItems.UniqueId | MessageSummaryItems.Flags | MessageSummaryItems.InternalDate | MessageSummaryItems.Size,
                     [HeaderId.MessageId]);
@@ -55,13 +55,12 @@ public sealed class MailboxPass(IMailStore source, IMailStore destination, IChec
                 var todo = summaries.Where(s => s.UniqueId.Id > after).OrderBy(s => s.UniqueId.Id).ToList();
                 found += folder.Count;
                 skipped += folder.Count - todo.Count;
-                // A crash in mid-batch left messages in the destination that no checkpoint counts: adopt them.
-                var adoptable = checkpoint is { HasJournal: true } ? await AppendedSinceAsync(target, checkpoint, abort) : [];
 
                 foreach (var batch in todo.Chunk(BatchSize))
                 {
                     int batchCopied = 0;
                     long batchBytes = 0;
+                    var batchFailed = new List<FailedMessage>();
                     uint highest = after;
                     // The journal first: where the destination folder stood before this batch's appends.
                     await target.StatusAsync(StatusItems.UidNext | StatusItems.UidValidity, abort);
@@ -72,8 +71,15 @@ public sealed class MailboxPass(IMailStore source, IMailStore destination, IChec
                         if (stop.IsCancellationRequested) break;
                         if (adoptable.Count > 0 && adoptable.Remove(Identity(summary)))
                         {
-                            batchCopied++;
-                            batchBytes += summary.Size ?? 0;
+                            if (adoptAsCopied)
+                            {
+                                batchCopied++;
+                                batchBytes += summary.Size ?? 0;
+                            }
+                            else
+                            {
+                                skipped++;
+                            }
                             highest = summary.UniqueId.Id;
                             continue;
                         }
@@ -91,11 +97,12 @@ public sealed class MailboxPass(IMailStore source, IMailStore destination, IChec
                         }
                         catch (ImapCommandException refused)
                         {
-                            failedMessages.Add(new FailedMessage(folder.FullName, summary.UniqueId.Id, message.Subject, summary.Size ?? 0, refused.Message));
+                            batchFailed.Add(new FailedMessage(folder.FullName, summary.UniqueId.Id, message.Subject, summary.Size ?? 0, refused.Message));
                         }
                         highest = summary.UniqueId.Id;
                     }
-                    await checkpoints.SaveAsync(new BatchProgress(new FolderCheckpoint(folder.FullName, folder.UidValidity, highest), batchCopied, batchBytes), abort);
+                    await checkpoints.SaveAsync(new BatchProgress(new FolderCheckpoint(folder.FullName, folder.UidValidity, highest), batchCopied, batchBytes, batchFailed), abort);
+                    failedMessages.AddRange(batchFailed);
                     after = highest;
                     copied += batchCopied;
                     bytes += batchBytes;
@@ -109,7 +116,7 @@ public sealed class MailboxPass(IMailStore source, IMailStore destination, IChec
                 await folder.CloseAsync(false, abort);
             }
         }
-        return new PassResult(folders, found, copied, bytes, skipped, failedMessages, failedFolders, stop.IsCancellationRequested);
+        return new PassResult(folders, found, copied, bytes, skipped, failedMessages, stop.IsCancellationRequested);
     }
 
     /// <summary>
@@ -120,16 +127,17 @@ public sealed class MailboxPass(IMailStore source, IMailStore destination, IChec
     private static (string MessageId, long InternalDate) Identity(IMessageSummary summary) =>
         (summary.Headers?[HeaderId.MessageId]?.Trim() ?? "", summary.InternalDate?.UtcTicks ?? 0);
 
-    private static async Task<Multiset> AppendedSinceAsync(IMailFolder target, FolderCheckpoint checkpoint, CancellationToken ct)
+    /// <param name="expectedUidValidity">When given, a destination folder with another UIDVALIDITY offers nothing.</param>
+    private static async Task<Multiset> DestinationIdentitiesAsync(IMailFolder target, uint? expectedUidValidity, uint fromUid, CancellationToken ct)
     {
         await target.OpenAsync(FolderAccess.ReadOnly, ct);
         try
         {
-            if (target.UidValidity != checkpoint.JournalDestinationUidValidity || target.Count == 0) return [];
-            var since = new UniqueIdRange(new UniqueId(target.UidValidity, Math.Max(1, checkpoint.JournalDestinationUidNext!.Value)), UniqueId.MaxValue);
+            if (target.Count == 0 || (expectedUidValidity is { } v && target.UidValidity != v)) return [];
+            var since = new UniqueIdRange(new UniqueId(target.UidValidity, Math.Max(1, fromUid)), UniqueId.MaxValue);
             var found = await target.FetchAsync(since, new FetchRequest(MessageSummaryItems.UniqueId | MessageSummaryItems.InternalDate, [HeaderId.MessageId]), ct);
             var set = new Multiset();
-            foreach (var summary in found.Where(s => s.UniqueId.Id >= checkpoint.JournalDestinationUidNext))
+            foreach (var summary in found.Where(s => s.UniqueId.Id >= fromUid))
                 set.Add(Identity(summary));
             return set;
         }

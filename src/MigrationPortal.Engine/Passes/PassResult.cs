@@ -1,11 +1,8 @@
+using MigrationPortal.Engine.Checkpoints;
+
 namespace MigrationPortal.Engine.Passes;
 
-/// <summary>A message the destination refused; the pass goes on without it.</summary>
-public sealed record FailedMessage(string Folder, uint Uid, string? Subject, long Size, string ServerAnswer);
-
-/// <summary>A folder the pass could not copy, and why.</summary>
-public sealed record FailedFolder(string Folder, string Reason);
-
+/// <param name="MessagesSkipped">Already in the destination: below the checkpoint, or matched by Message-ID and date.</param>
 public sealed record PassResult(
     int Folders,
     int MessagesFound,
@@ -13,5 +10,4 @@ public sealed record PassResult(
     long BytesCopied,
     int MessagesSkipped,
     IReadOnlyList<FailedMessage> FailedMessages,
-    IReadOnlyList<FailedFolder> FailedFolders,
     bool Stopped);

@@ -108,6 +108,42 @@ public sealed class MailboxPassTests(DovecotPair servers) : IClassFixture<Doveco
         Assert.Equal(2, destination.Count(m => m.Subject == "twin"));
     }
 
+    [Fact]
+    public async Task Run_SourceUidValidityChanged_MatchesWhatIsThereAndCopiesNothingTwice()
+    {
+        var user = await UsersAsync();
+        for (var i = 0; i < 4; i++)
+            await AppendAsync(user, "INBOX", $"m{i}");
+        var checkpoints = new MemoryCheckpoints();
+        await RunAsync(user, checkpoints);
+
+        await servers.Source.SetUidValidityAsync(user, "INBOX", 424242);
+        await AppendAsync(user, "INBOX", "after the change");
+        var result = await RunAsync(user, checkpoints);
+
+        Assert.Equal(1, result.MessagesCopied);
+        Assert.Equal(4, result.MessagesSkipped);
+        Assert.Equal(await SnapshotAsync(servers.Source, user), await SnapshotAsync(servers.Destination, user));
+    }
+
+    [Fact]
+    public async Task Run_FirstPassIntoADestinationThatHasSomeOfTheMail_CopiesOnlyTheRest()
+    {
+        var user = await UsersAsync();
+        for (var i = 0; i < 3; i++)
+            await AppendAsync(user, "INBOX", $"m{i}");
+        // An earlier run whose checkpoints are gone (another tool, a reinstalled portal) copied the first three.
+        var first = new MemoryCheckpoints();
+        await RunAsync(user, first);
+        await AppendAsync(user, "INBOX", "new since");
+
+        var result = await RunAsync(user, new MemoryCheckpoints());
+
+        Assert.Equal(1, result.MessagesCopied);
+        Assert.Equal(3, result.MessagesSkipped);
+        Assert.Equal(await SnapshotAsync(servers.Source, user), await SnapshotAsync(servers.Destination, user));
+    }
+
     private async Task<PassResult> RunAsync(string user, MemoryCheckpoints checkpoints, CancellationToken stop = default, bool batchCut = false, int? batchSize = null)
     {
         await using var source = await _connector.ConnectAsync(new ImapEndpoint(servers.Source.Host, servers.Source.Port, TlsMode.None), new ImapLogin(user, Password), default);

@@ -197,6 +197,21 @@ public sealed class DovecotServer : IAsyncLifetime
         await client.DisconnectAsync(quit: true);
     }
 
+    /// <summary>Gives a user's folder a new UIDVALIDITY (doveadm mailbox update), as a server restore or rebuild would.</summary>
+    public async Task SetUidValidityAsync(string login, string folder, uint uidValidity)
+    {
+        var dir = _dir ?? throw new InvalidOperationException("Call InitializeAsync first.");
+        var doveadm = FindExecutable("doveadm") ?? throw new InvalidOperationException($"doveadm was not found. {SetupHint}");
+        var start = new ProcessStartInfo(doveadm) { RedirectStandardError = true, RedirectStandardOutput = true };
+        foreach (var arg in new[] { "-c", dir.Config, "mailbox", "update", "--uid-validity", uidValidity.ToString(System.Globalization.CultureInfo.InvariantCulture), "-u", login, folder })
+            start.ArgumentList.Add(arg);
+        using var process = Process.Start(start) ?? throw new InvalidOperationException("doveadm did not start.");
+        var error = await process.StandardError.ReadToEndAsync();
+        await process.WaitForExitAsync();
+        if (process.ExitCode != 0)
+            throw new InvalidOperationException($"doveadm mailbox update failed ({process.ExitCode}): {error}");
+    }
+
     /// <summary>What Dovecot printed while starting, then its log file: for assertion messages and failures.</summary>
     public string ReadLog()
     {
