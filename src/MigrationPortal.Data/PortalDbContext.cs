@@ -30,6 +30,7 @@ public sealed class PortalDbContext(DbContextOptions<PortalDbContext> options)
     public DbSet<ActionReportItem> ActionReportItems => Set<ActionReportItem>();
     public DbSet<MigrationClaim> MigrationClaims => Set<MigrationClaim>();
     public DbSet<FolderCheckpointRow> FolderCheckpoints => Set<FolderCheckpointRow>();
+    public DbSet<FailedMessageRow> FailedMessages => Set<FailedMessageRow>();
     public DbSet<DataProtectionKey> DataProtectionKeys => Set<DataProtectionKey>();
 
     protected override void OnModelCreating(ModelBuilder builder)

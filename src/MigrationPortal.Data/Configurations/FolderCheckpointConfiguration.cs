@@ -15,3 +15,16 @@ internal sealed class FolderCheckpointConfiguration : IEntityTypeConfiguration<F
         builder.HasOne<Mailbox>().WithMany().HasForeignKey(c => c.MailboxId).OnDelete(DeleteBehavior.Cascade);
     }
 }
+
+internal sealed class FailedMessageConfiguration : IEntityTypeConfiguration<FailedMessageRow>
+{
+    public void Configure(EntityTypeBuilder<FailedMessageRow> builder)
+    {
+        builder.ToTable("FailedMessages");
+        builder.Property(f => f.Folder).HasMaxLength(1000);
+        builder.Property(f => f.Subject).HasMaxLength(FailedMessageRow.MaxSubjectLength);
+        builder.Property(f => f.ServerAnswer).HasMaxLength(FailedMessageRow.MaxAnswerLength);
+        builder.HasOne<Mailbox>().WithMany().HasForeignKey(f => f.MailboxId).OnDelete(DeleteBehavior.Cascade);
+        builder.HasIndex(f => new { f.MailboxId, f.PassNumber });
+    }
+}

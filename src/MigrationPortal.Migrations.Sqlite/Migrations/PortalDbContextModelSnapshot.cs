@@ -655,6 +655,48 @@ namespace MigrationPortal.Migrations.Sqlite.Migrations
                     b.ToTable("ActionReportItems", (string)null);
                 });
 
+            modelBuilder.Entity("MigrationPortal.Data.Checkpoints.FailedMessageRow", b =>
+                {
+                    b.Property<long>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("INTEGER");
+
+                    b.Property<long>("At")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("Folder")
+                        .IsRequired()
+                        .HasMaxLength(1000)
+                        .HasColumnType("TEXT");
+
+                    b.Property<int>("MailboxId")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<int>("PassNumber")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("ServerAnswer")
+                        .IsRequired()
+                        .HasMaxLength(1000)
+                        .HasColumnType("TEXT");
+
+                    b.Property<long>("Size")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("Subject")
+                        .HasMaxLength(500)
+                        .HasColumnType("TEXT");
+
+                    b.Property<long>("Uid")
+                        .HasColumnType("INTEGER");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("MailboxId", "PassNumber");
+
+                    b.ToTable("FailedMessages", (string)null);
+                });
+
             modelBuilder.Entity("MigrationPortal.Data.Checkpoints.FolderCheckpointRow", b =>
                 {
                     b.Property<int>("MailboxId")
@@ -888,6 +930,15 @@ namespace MigrationPortal.Migrations.Sqlite.Migrations
                     b.HasOne("MigrationPortal.Data.ActionReports.ActionReport", null)
                         .WithMany("Items")
                         .HasForeignKey("ReportId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+                });
+
+            modelBuilder.Entity("MigrationPortal.Data.Checkpoints.FailedMessageRow", b =>
+                {
+                    b.HasOne("MigrationPortal.Core.Mailboxes.Mailbox", null)
+                        .WithMany()
+                        .HasForeignKey("MailboxId")
                         .OnDelete(DeleteBehavior.Cascade)
                         .IsRequired();
                 });

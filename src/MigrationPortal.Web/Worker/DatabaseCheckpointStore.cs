@@ -32,6 +32,9 @@ public sealed class DatabaseCheckpointStore(PortalDbContext db, MailboxUnitOfWor
                 c => c.MailboxId == claim.MailboxId && c.SourceFolder == batch.Checkpoint.SourceFolder, token);
             if (row is null)
                 work.Db.FolderCheckpoints.Add(row = new FolderCheckpointRow(claim.MailboxId, batch.Checkpoint.SourceFolder));
+            foreach (var failed in batch.Failed ?? [])
+                work.Db.FailedMessages.Add(new FailedMessageRow(claim.MailboxId, work.Mailbox.PassCount, failed.Folder, failed.Uid,
+                    failed.Subject, failed.Size, failed.ServerAnswer, work.Now));
             var c = batch.Checkpoint;
             row.Advance(c.UidValidity, c.HighestCopiedUid, c.JournalDestinationUidValidity, c.JournalDestinationUidNext, work.Now);
         }, ct, claim);

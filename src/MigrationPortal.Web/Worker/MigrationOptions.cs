@@ -22,6 +22,10 @@ public sealed class MigrationOptions
     [Range(typeof(TimeSpan), "00:00:00.100", "00:01:00")]
     public TimeSpan Heartbeat { get; set; } = TimeSpan.FromSeconds(2);
 
+    /// <summary>Messages the destination may refuse in one pass before the pass counts as failed (each is listed on the item page).</summary>
+    [Range(0, 1_000_000)]
+    public int MaxMessageErrors { get; set; } = 100;
+
     /// <summary>How often the worker looks for Submitted mailboxes when nothing wakes it.</summary>
     [Range(typeof(TimeSpan), "00:00:00.100", "00:10:00")]
     public TimeSpan PollInterval { get; set; } = TimeSpan.FromSeconds(5);

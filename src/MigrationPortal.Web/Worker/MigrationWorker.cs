@@ -129,6 +129,9 @@ public sealed partial class MigrationWorker(
             await beating;
         }
 
+        if (result is { FailedMessages.Count: var refused } && refused > _options.MaxMessageErrors)
+            failure = FailureReason.MigrationError(
+                $"The destination refused {refused} messages, more than the {_options.MaxMessageErrors} allowed (Migration:MaxMessageErrors); they are listed on the mailbox's page.");
         if (shutdown.IsCancellationRequested && failure is null)
         {
             LogSuspended(logger, claim.MailboxId);

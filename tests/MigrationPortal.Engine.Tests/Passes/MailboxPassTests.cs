@@ -12,7 +12,9 @@ namespace MigrationPortal.Engine.Tests.Passes;
 public sealed class DovecotPair : IAsyncLifetime
 {
     public DovecotServer Source { get; } = new();
-    public DovecotServer Destination { get; } = new();
+
+    /// <summary>Refuses messages over 20 KB, as a provider's size limit would.</summary>
+    public DovecotServer Destination { get; } = new(DovecotServer.MaxMessageSize(20_000));
     public Task InitializeAsync() => Task.WhenAll(Source.InitializeAsync(), Destination.InitializeAsync());
 
     public async Task DisposeAsync()
@@ -144,6 +146,29 @@ public sealed class MailboxPassTests(DovecotPair servers) : IClassFixture<Doveco
         Assert.Equal(await SnapshotAsync(servers.Source, user), await SnapshotAsync(servers.Destination, user));
     }
 
+    [Fact]
+    public async Task Run_DestinationRefusesAMessage_RecordedWithItsAnswerAndThePassGoesOn()
+    {
+        var user = await UsersAsync();
+        await AppendAsync(user, "INBOX", "small before");
+        await AppendAsync(user, "INBOX", "too large", body: new string('x', 60_000));
+        await AppendAsync(user, "INBOX", "small after");
+        var checkpoints = new MemoryCheckpoints();
+
+        var result = await RunAsync(user, checkpoints);
+
+        Assert.Equal(2, result.MessagesCopied);
+        var failed = Assert.Single(result.FailedMessages);
+        Assert.Equal("too large", failed.Subject);
+        Assert.Equal("INBOX", failed.Folder);
+        Assert.True(failed.Size > 60_000);
+        Assert.False(string.IsNullOrWhiteSpace(failed.ServerAnswer));
+        Assert.Equal(failed, Assert.Single(checkpoints.Failed));
+        Assert.Equal(["small after", "small before"], (await SnapshotAsync(servers.Destination, user)).Select(m => m.Subject).Order());
+        // The refusal is not retried on every pass as if it were new mail: the checkpoint moved past it.
+        Assert.Empty((await RunAsync(user, checkpoints)).FailedMessages);
+    }
+
     private async Task<PassResult> RunAsync(string user, MemoryCheckpoints checkpoints, CancellationToken stop = default, bool batchCut = false, int? batchSize = null)
     {
         await using var source = await _connector.ConnectAsync(new ImapEndpoint(servers.Source.Host, servers.Source.Port, TlsMode.None), new ImapLogin(user, Password), default);
@@ -169,12 +194,12 @@ public sealed class MailboxPassTests(DovecotPair servers) : IClassFixture<Doveco
     }
 
     private async Task AppendAsync(string user, string folder, string subject, MessageFlags flags = MessageFlags.None,
-        string[]? keywords = null, DateTimeOffset? date = null, string? messageId = null)
+        string[]? keywords = null, DateTimeOffset? date = null, string? messageId = null, string? body = null)
     {
         var message = new MimeMessage { Subject = subject, MessageId = messageId ?? MimeKit.Utils.MimeUtils.GenerateMessageId() };
         message.From.Add(new MailboxAddress("Ada", "ada@example.org"));
         message.To.Add(new MailboxAddress("Bob", "bob@example.org"));
-        message.Body = new TextPart("plain") { Text = $"Body of {subject}\r\n" };
+        message.Body = new TextPart("plain") { Text = body ?? $"Body of {subject}\r\n" };
         await using var session = await _connector.ConnectAsync(new ImapEndpoint(servers.Source.Host, servers.Source.Port, TlsMode.None), new ImapLogin(user, Password), default);
         var target = await FolderAsync(session.Store, folder);
         await target.AppendAsync(new AppendRequest(message, flags)
@@ -218,6 +243,7 @@ public sealed class MailboxPassTests(DovecotPair servers) : IClassFixture<Doveco
         private readonly ConcurrentDictionary<string, FolderCheckpoint> _folders = new();
         public long Bytes { get; private set; }
         public Action<BatchProgress>? AfterSave { get; set; }
+        public List<FailedMessage> Failed { get; } = [];
 
         public Task<FolderCheckpoint?> GetAsync(string sourceFolder, CancellationToken ct) =>
             Task.FromResult(_folders.TryGetValue(sourceFolder, out var c) ? c : null);
@@ -231,6 +257,7 @@ public sealed class MailboxPassTests(DovecotPair servers) : IClassFixture<Doveco
                 throw new SimulatedCrash();
             _folders[batch.Checkpoint.SourceFolder] = batch.Checkpoint;
             Bytes += batch.Bytes;
+            Failed.AddRange(batch.Failed ?? []);
             AfterSave?.Invoke(batch);
             return Task.CompletedTask;
         }

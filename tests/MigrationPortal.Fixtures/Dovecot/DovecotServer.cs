@@ -51,6 +51,25 @@ public sealed class DovecotServer : IAsyncLifetime
         };
     }
 
+    /// <summary>A server with the standard settings.</summary>
+    public DovecotServer() : this(null) { }
+
+    /// <param name="extraConfig">Appended to dovecot.conf, e.g. a quota that refuses large messages.</param>
+    public DovecotServer(string? extraConfig) => _extraConfig = extraConfig;
+
+    private readonly string? _extraConfig;
+
+    /// <summary>Settings that make the server refuse any message larger than <paramref name="bytes"/> (APPEND answers NO).</summary>
+    public static string MaxMessageSize(int bytes) => $$"""
+        mail_plugins = $mail_plugins quota
+        plugin {
+          quota = count:User quota
+          quota_vsizes = yes
+          quota_max_mail_size = {{bytes}}
+        }
+
+        """;
+
     public string Host => "127.0.0.1";
 
     public int Port { get; private set; }
@@ -70,7 +89,7 @@ public sealed class DovecotServer : IAsyncLifetime
             for (var attempt = 1; ; attempt++)
             {
                 Port = PickFreePort();
-                await File.WriteAllTextAsync(_dir.Config, DovecotConfig.Render(InstanceName, _dir, Port, _mailUid));
+                await File.WriteAllTextAsync(_dir.Config, DovecotConfig.Render(InstanceName, _dir, Port, _mailUid) + _extraConfig);
                 try
                 {
                     await StartAsync();

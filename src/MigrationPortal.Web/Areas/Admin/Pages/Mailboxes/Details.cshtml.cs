@@ -3,6 +3,7 @@ using Microsoft.AspNetCore.Mvc.RazorPages;
 using Microsoft.EntityFrameworkCore;
 using MigrationPortal.Core.Mailboxes;
 using MigrationPortal.Data;
+using MigrationPortal.Data.Checkpoints;
 
 namespace MigrationPortal.Web.Areas.Admin.Pages.Mailboxes;
 
@@ -16,6 +17,10 @@ public sealed class DetailsModel(PortalDbContext db) : PageModel
     public IReadOnlyList<MailboxEvent> History { get; private set; } = [];
     public IReadOnlyList<MigrationPass> Passes { get; private set; } = [];
 
+    /// <summary>The latest messages the destination refused, newest first.</summary>
+    public IReadOnlyList<FailedMessageRow> FailedMessages { get; private set; } = [];
+    public const int ShownFailures = 200;
+
     public async Task<IActionResult> OnGetAsync(CancellationToken ct)
     {
         var mailbox = await db.Mailboxes.AsNoTracking().SingleOrDefaultAsync(m => m.Id == Id, ct);
@@ -24,6 +29,7 @@ public sealed class DetailsModel(PortalDbContext db) : PageModel
         ProjectName = await db.Projects.Where(p => p.Id == mailbox.ProjectId).Select(p => p.Name).SingleAsync(ct);
         History = await db.MailboxEvents.AsNoTracking().Where(e => e.MailboxId == Id).OrderByDescending(e => e.Id).ToListAsync(ct);
         Passes = await db.MigrationPasses.AsNoTracking().Where(p => p.MailboxId == Id).OrderByDescending(p => p.Number).ToListAsync(ct);
+        FailedMessages = await db.FailedMessages.AsNoTracking().Where(f => f.MailboxId == Id).OrderByDescending(f => f.Id).Take(ShownFailures).ToListAsync(ct);
         return Page();
     }
 }

@@ -1,0 +1,78 @@
+﻿using Microsoft.EntityFrameworkCore.Migrations;
+
+#nullable disable
+
+namespace MigrationPortal.Migrations.Sqlite.Migrations
+{
+    /// <inheritdoc />
+    public partial class FolderCheckpointsAndFailedMessages : Migration
+    {
+        /// <inheritdoc />
+        protected override void Up(MigrationBuilder migrationBuilder)
+        {
+            migrationBuilder.CreateTable(
+                name: "FailedMessages",
+                columns: table => new
+                {
+                    Id = table.Column<long>(type: "INTEGER", nullable: false)
+                        .Annotation("Sqlite:Autoincrement", true),
+                    MailboxId = table.Column<int>(type: "INTEGER", nullable: false),
+                    PassNumber = table.Column<int>(type: "INTEGER", nullable: false),
+                    Folder = table.Column<string>(type: "TEXT", maxLength: 1000, nullable: false),
+                    Uid = table.Column<long>(type: "INTEGER", nullable: false),
+                    Subject = table.Column<string>(type: "TEXT", maxLength: 500, nullable: true),
+                    Size = table.Column<long>(type: "INTEGER", nullable: false),
+                    ServerAnswer = table.Column<string>(type: "TEXT", maxLength: 1000, nullable: false),
+                    At = table.Column<long>(type: "INTEGER", nullable: false)
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("PK_FailedMessages", x => x.Id);
+                    table.ForeignKey(
+                        name: "FK_FailedMessages_Mailboxes_MailboxId",
+                        column: x => x.MailboxId,
+                        principalTable: "Mailboxes",
+                        principalColumn: "Id",
+                        onDelete: ReferentialAction.Cascade);
+                });
+
+            migrationBuilder.CreateTable(
+                name: "FolderCheckpoints",
+                columns: table => new
+                {
+                    MailboxId = table.Column<int>(type: "INTEGER", nullable: false),
+                    SourceFolder = table.Column<string>(type: "TEXT", maxLength: 1000, nullable: false),
+                    UidValidity = table.Column<long>(type: "INTEGER", nullable: false),
+                    HighestCopiedUid = table.Column<long>(type: "INTEGER", nullable: false),
+                    JournalDestinationUidValidity = table.Column<long>(type: "INTEGER", nullable: true),
+                    JournalDestinationUidNext = table.Column<long>(type: "INTEGER", nullable: true),
+                    UpdatedAt = table.Column<long>(type: "INTEGER", nullable: false)
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("PK_FolderCheckpoints", x => new { x.MailboxId, x.SourceFolder });
+                    table.ForeignKey(
+                        name: "FK_FolderCheckpoints_Mailboxes_MailboxId",
+                        column: x => x.MailboxId,
+                        principalTable: "Mailboxes",
+                        principalColumn: "Id",
+                        onDelete: ReferentialAction.Cascade);
+                });
+
+            migrationBuilder.CreateIndex(
+                name: "IX_FailedMessages_MailboxId_PassNumber",
+                table: "FailedMessages",
+                columns: new[] { "MailboxId", "PassNumber" });
+        }
+
+        /// <inheritdoc />
+        protected override void Down(MigrationBuilder migrationBuilder)
+        {
+            migrationBuilder.DropTable(
+                name: "FailedMessages");
+
+            migrationBuilder.DropTable(
+                name: "FolderCheckpoints");
+        }
+    }
+}

@@ -1,0 +1,64 @@
+using MigrationPortal.Fixtures.Dovecot;
+using MigrationPortal.Web.Tests.Infrastructure;
+using MimeKit;
+
+namespace MigrationPortal.Web.Tests.Worker;
+
+/// <summary>A source and a destination that refuses messages over 20 KB, as a provider's size limit would.</summary>
+public sealed class SizeLimitedServers : IAsyncLifetime
+{
+    public DovecotServer Source { get; } = new();
+    public DovecotServer Destination { get; } = new(DovecotServer.MaxMessageSize(20_000));
+    public Task InitializeAsync() => Task.WhenAll(Source.InitializeAsync(), Destination.InitializeAsync());
+
+    public async Task DisposeAsync()
+    {
+        await Source.DisposeAsync();
+        await Destination.DisposeAsync();
+    }
+}
+
+public sealed class RefusedMessageTests(SizeLimitedServers servers) : IClassFixture<SizeLimitedServers>
+{
+    [Fact]
+    public async Task Pass_DestinationRefusesAMessage_CompletedAndTheItemPageListsItWithTheServersAnswer()
+    {
+        var email = $"q{Guid.NewGuid():N}"[..12] + "@example.org";
+        const string password = "Quota-Passw0rd";
+        await servers.Source.AddUserAsync(email, password);
+        await servers.Destination.AddUserAsync(email, password);
+        foreach (var (subject, size) in new[] { ("fits", 100), ("far too large", 80_000) })
+        {
+            var message = new MimeMessage { Subject = subject };
+            message.From.Add(new MailboxAddress("Ada", "ada@example.org"));
+            message.Body = new TextPart("plain") { Text = new string('x', size) };
+            await servers.Source.AppendMessageAsync(email, password, "INBOX", message);
+        }
+        await using var portal = new PortalFactory(new Dictionary<string, string?>
+        {
+            ["Migration:Enabled"] = "true",
+            ["Migration:Heartbeat"] = "00:00:00.200",
+            ["Migration:PollInterval"] = "00:00:00.500",
+        });
+        var admin = AdminPages.Open(portal);
+        await admin.LoginAsync();
+        await admin.AddLicensesAsync(1);
+        var project = await admin.CreateProjectAsync("Size limit", (servers.Source.Host, servers.Source.Port, "None"),
+            (servers.Destination.Host, servers.Destination.Port, "None"));
+        var mailbox = await admin.AddMailboxAsync(project, email, password, password, login: email);
+
+        await admin.ActAsync(project, "Start", [mailbox]);
+        var deadline = DateTime.UtcNow.AddSeconds(60);
+        while (AdminPages.StatusOf(await admin.DashboardAsync(project), mailbox) != "Completed")
+        {
+            if (DateTime.UtcNow > deadline) throw new TimeoutException(string.Join("\n", portal.LogLines.TakeLast(20)));
+            await Task.Delay(200);
+        }
+
+        var details = await admin.Client.GetAsync($"/Admin/Mailboxes/Details/{mailbox}");
+        var row = Assert.Single(details.QuerySelectorAll("#failed-messages tbody tr"));
+        Assert.Contains("far too large", row.TextContent);
+        Assert.Contains("INBOX", row.TextContent);
+        Assert.Contains("1 items", (await admin.DashboardAsync(project)).QuerySelector($"tr[data-mailbox-id='{mailbox}']")!.TextContent);
+    }
+}
