@@ -14,7 +14,7 @@ public sealed class DovecotPair : IAsyncLifetime
     public DovecotServer Source { get; } = new();
 
     /// <summary>Refuses messages over 20 KB, as a provider's size limit would.</summary>
-    public DovecotServer Destination { get; } = new(DovecotServer.MaxMessageSize(20_000));
+    public DovecotServer Destination { get; } = new() { ExtraConfig = DovecotServer.MaxMessageSize(20_000) };
     public Task InitializeAsync() => Task.WhenAll(Source.InitializeAsync(), Destination.InitializeAsync());
 
     public async Task DisposeAsync()

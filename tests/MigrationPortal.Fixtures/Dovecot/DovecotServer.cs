@@ -51,13 +51,9 @@ public sealed class DovecotServer : IAsyncLifetime
         };
     }
 
-    /// <summary>A server with the standard settings.</summary>
-    public DovecotServer() : this(null) { }
-
-    /// <param name="extraConfig">Appended to dovecot.conf, e.g. a quota that refuses large messages.</param>
-    public DovecotServer(string? extraConfig) => _extraConfig = extraConfig;
-
-    private readonly string? _extraConfig;
+    /// <summary>Appended to dovecot.conf, e.g. a quota that refuses large messages. (A property, not a constructor
+    /// argument: xunit builds class fixtures through their one parameterless constructor.)</summary>
+    public string? ExtraConfig { get; init; }
 
     /// <summary>Settings that make the server refuse any message larger than <paramref name="bytes"/> (APPEND answers NO).</summary>
     public static string MaxMessageSize(int bytes) => $$"""
@@ -89,7 +85,7 @@ public sealed class DovecotServer : IAsyncLifetime
             for (var attempt = 1; ; attempt++)
             {
                 Port = PickFreePort();
-                await File.WriteAllTextAsync(_dir.Config, DovecotConfig.Render(InstanceName, _dir, Port, _mailUid) + _extraConfig);
+                await File.WriteAllTextAsync(_dir.Config, DovecotConfig.Render(InstanceName, _dir, Port, _mailUid) + ExtraConfig);
                 try
                 {
                     await StartAsync();

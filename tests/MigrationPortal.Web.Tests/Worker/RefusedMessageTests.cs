@@ -8,7 +8,7 @@ namespace MigrationPortal.Web.Tests.Worker;
 public sealed class SizeLimitedServers : IAsyncLifetime
 {
     public DovecotServer Source { get; } = new();
-    public DovecotServer Destination { get; } = new(DovecotServer.MaxMessageSize(20_000));
+    public DovecotServer Destination { get; } = new() { ExtraConfig = DovecotServer.MaxMessageSize(20_000) };
     public Task InitializeAsync() => Task.WhenAll(Source.InitializeAsync(), Destination.InitializeAsync());
 
     public async Task DisposeAsync()
