@@ -9,21 +9,6 @@ using MimeKit;
 
 namespace MigrationPortal.Engine.Tests.Passes;
 
-public sealed class DovecotPair : IAsyncLifetime
-{
-    public DovecotServer Source { get; } = new();
-
-    /// <summary>Refuses messages over 20 KB, as a provider's size limit would.</summary>
-    public DovecotServer Destination { get; } = new() { ExtraConfig = DovecotServer.MaxMessageSize(20_000) };
-    public Task InitializeAsync() => Task.WhenAll(Source.InitializeAsync(), Destination.InitializeAsync());
-
-    public async Task DisposeAsync()
-    {
-        await Source.DisposeAsync();
-        await Destination.DisposeAsync();
-    }
-}
-
 /// <summary>A pass between two real Dovecot servers; the checkpoints in memory, as the CLI's file would hold them.</summary>
 public sealed class MailboxPassTests(DovecotPair servers) : IClassFixture<DovecotPair>
 {

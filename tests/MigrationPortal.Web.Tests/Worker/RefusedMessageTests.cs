@@ -4,21 +4,7 @@ using MimeKit;
 
 namespace MigrationPortal.Web.Tests.Worker;
 
-/// <summary>A source and a destination that refuses messages over 20 KB, as a provider's size limit would.</summary>
-public sealed class SizeLimitedServers : IAsyncLifetime
-{
-    public DovecotServer Source { get; } = new();
-    public DovecotServer Destination { get; } = new() { ExtraConfig = DovecotServer.MaxMessageSize(20_000) };
-    public Task InitializeAsync() => Task.WhenAll(Source.InitializeAsync(), Destination.InitializeAsync());
-
-    public async Task DisposeAsync()
-    {
-        await Source.DisposeAsync();
-        await Destination.DisposeAsync();
-    }
-}
-
-public sealed class RefusedMessageTests(SizeLimitedServers servers) : IClassFixture<SizeLimitedServers>
+public sealed class RefusedMessageTests(DovecotPair servers) : IClassFixture<DovecotPair>
 {
     [Fact]
     public async Task Pass_DestinationRefusesAMessage_CompletedAndTheItemPageListsItWithTheServersAnswer()

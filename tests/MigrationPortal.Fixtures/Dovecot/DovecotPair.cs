@@ -1,0 +1,20 @@
+using Xunit;
+
+namespace MigrationPortal.Fixtures.Dovecot;
+
+/// <summary>A source and a destination server for migration tests; the destination refuses messages over 20 KB, as a provider's size limit would.</summary>
+public sealed class DovecotPair : IAsyncLifetime
+{
+    public const int DestinationMaxMessageSize = 20_000;
+
+    public DovecotServer Source { get; } = new();
+    public DovecotServer Destination { get; } = new() { ExtraConfig = DovecotServer.MaxMessageSize(DestinationMaxMessageSize) };
+
+    public Task InitializeAsync() => Task.WhenAll(Source.InitializeAsync(), Destination.InitializeAsync());
+
+    public async Task DisposeAsync()
+    {
+        await Source.DisposeAsync();
+        await Destination.DisposeAsync();
+    }
+}
