@@ -118,6 +118,7 @@ public static class PortalServices
         services.AddHostedService<CredentialCheckService>();
         services.AddSingleton<MigrationSignal>();
         services.AddOptions<MigrationOptions>().Bind(configuration.GetSection(MigrationOptions.Section)).ValidateDataAnnotations().ValidateOnStart();
+        services.AddScoped<OrphanedStopSweep>();
         services.AddHostedService<MigrationWorker>();
         services.AddSingleton<CredentialLinks>();
         services.AddScoped<CredentialAccessService>();

@@ -40,6 +40,8 @@ public sealed partial class MigrationWorker(
 
     protected override async Task<bool> RunOnceAsync(CancellationToken ct)
     {
+        await using (var scope = scopes.CreateAsyncScope())
+            await scope.ServiceProvider.GetRequiredService<OrphanedStopSweep>().RunAsync(ct);
         while (_running.Count < _options.MaxParallel)
         {
             Claim? claim;

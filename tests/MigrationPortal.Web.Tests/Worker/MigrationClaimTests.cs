@@ -159,6 +159,39 @@ public sealed class MigrationClaimTests
     }
 
     [Fact]
+    public async Task Stopping_WorkerDiedBeforeEndingThePass_SweptToStoppedWithWhatItRecorded()
+    {
+        var clock = new FakeTimeProvider(new DateTimeOffset(2026, 12, 3, 9, 0, 0, TimeSpan.Zero));
+        await using var portal = new PortalFactory(clock: clock);
+        var admin = AdminPages.Open(portal);
+        await admin.LoginAsync();
+        var project = await PortalSeed.ProjectAsync(portal);
+        await PortalSeed.LicensesAsync(portal, 1);
+        var mailbox = (await SubmittedAsync(portal, project, 1, "m"))[0];
+        var claim = (await ClaimAsync(portal, "worker"))!;
+        await RunAsync(portal, mailbox, (work, _) => work.Mailbox.BeginPass(work.Now), claim);
+        await RunAsync(portal, mailbox, (work, _) => work.Mailbox.RecordProgress(2, 2_000), claim);
+        Assert.Equal("Stopping", AdminPages.StatusOf(await admin.ActAsync(project, "Stop", [mailbox]), mailbox));
+
+        // Within the lease the worker may still end the pass itself: the sweep leaves it alone.
+        Assert.Equal(0, await SweepAsync(portal));
+        clock.Advance(Lease + TimeSpan.FromSeconds(1));
+        Assert.Equal(1, await SweepAsync(portal));
+
+        await admin.LoginAsync();
+        var dashboard = await admin.DashboardAsync(project);
+        Assert.Equal("Stopped", AdminPages.StatusOf(dashboard, mailbox));
+        Assert.Contains("Consumed", dashboard.QuerySelector($"tr[data-mailbox-id='{mailbox}']")!.TextContent);
+        Assert.Equal(0, await SweepAsync(portal));
+    }
+
+    private static async Task<int> SweepAsync(PortalFactory portal)
+    {
+        await using var scope = portal.Services.CreateAsyncScope();
+        return await scope.ServiceProvider.GetRequiredService<MigrationPortal.Web.Worker.OrphanedStopSweep>().RunAsync(default);
+    }
+
+    [Fact]
     public async Task Stop_WhileTheWorkerSavesProgressNonStop_AppliesEveryTime()
     {
         await using var portal = new PortalFactory();
