@@ -29,11 +29,14 @@ public sealed class MailboxPass(IMailStore source, IMailStore destination, IChec
         int folders = 0, found = 0, copied = 0, skipped = 0;
         long bytes = 0;
 
+        var specialUse = await SpecialUseFoldersAsync(destination, abort);
         foreach (var folder in await ListAsync(source, abort))
         {
             if (stop.IsCancellationRequested) break;
             folders++;
-            var target = await EnsureFolderAsync(folder, abort);
+            var target = SpecialUse(folder) is { } use && specialUse.TryGetValue(use, out var mapped)
+                ? mapped
+                : await EnsureFolderAsync(folder, abort);
             await folder.OpenAsync(FolderAccess.ReadOnly, abort);
             try
             {
@@ -168,6 +171,26 @@ public sealed class MailboxPass(IMailStore source, IMailStore destination, IChec
 
         public IEnumerator<(string, long)> GetEnumerator() => _counts.SelectMany(kv => Enumerable.Repeat(kv.Key, kv.Value)).GetEnumerator();
         System.Collections.IEnumerator System.Collections.IEnumerable.GetEnumerator() => GetEnumerator();
+    }
+
+    private static readonly FolderAttributes[] SpecialUses =
+        [FolderAttributes.Sent, FolderAttributes.Drafts, FolderAttributes.Trash, FolderAttributes.Junk, FolderAttributes.Archive];
+
+    /// <summary>The folder's SPECIAL-USE role (RFC 6154), if the server gave it one.</summary>
+    private static FolderAttributes? SpecialUse(IMailFolder folder) =>
+        SpecialUses.Cast<FolderAttributes?>().FirstOrDefault(a => folder.Attributes.HasFlag(a!.Value));
+
+    /// <summary>
+    /// The destination's own folder for each role, so "Sent Items" on the source lands in the destination's "Sent"
+    /// (or whatever it calls it) instead of a second sent folder the mail client does not use.
+    /// </summary>
+    private static async Task<Dictionary<FolderAttributes, IMailFolder>> SpecialUseFoldersAsync(IMailStore store, CancellationToken ct)
+    {
+        var map = new Dictionary<FolderAttributes, IMailFolder>();
+        foreach (var folder in await store.GetFoldersAsync(store.PersonalNamespaces[0], subscribedOnly: false, ct))
+            if (SpecialUse(folder) is { } use && !folder.Attributes.HasFlag(FolderAttributes.NonExistent))
+                map.TryAdd(use, folder);
+        return map;
     }
 
     /// <summary>Every selectable folder of the personal namespace, INBOX first, parents before children.</summary>

@@ -154,6 +154,26 @@ public sealed class MailboxPassTests(DovecotPair servers) : IClassFixture<Doveco
         Assert.Empty((await RunAsync(user, checkpoints)).FailedMessages);
     }
 
+    [Fact]
+    public async Task Run_SentItemsOnTheSource_LandsInTheDestinationsSentFolderBySpecialUse()
+    {
+        var user = await UsersAsync();
+        await AppendAsync(user, "Sent Items", "a sent message");
+        // The destination's sent folder exists, as a provider's does from the start.
+        await using (var session = await _connector.ConnectAsync(new ImapEndpoint(servers.Destination.Host, servers.Destination.Port, TlsMode.None), new ImapLogin(user, Password), default))
+            await FolderAsync(session.Store, "Sent");
+
+        var result = await RunAsync(user, new MemoryCheckpoints());
+
+        Assert.Equal(1, result.MessagesCopied);
+        var destination = await SnapshotAsync(servers.Destination, user);
+        var sent = Assert.Single(destination);
+        Assert.Equal("Sent", sent.Folder);
+        Assert.Equal("a sent message", sent.Subject);
+        await using var check = await _connector.ConnectAsync(new ImapEndpoint(servers.Destination.Host, servers.Destination.Port, TlsMode.None), new ImapLogin(user, Password), default);
+        Assert.DoesNotContain(await check.Store.GetFoldersAsync(check.Store.PersonalNamespaces[0]), f => f.FullName == "Sent Items");
+    }
+
     private async Task<PassResult> RunAsync(string user, MemoryCheckpoints checkpoints, CancellationToken stop = default, bool batchCut = false, int? batchSize = null)
     {
         await using var source = await _connector.ConnectAsync(new ImapEndpoint(servers.Source.Host, servers.Source.Port, TlsMode.None), new ImapLogin(user, Password), default);

@@ -55,6 +55,9 @@ public sealed class DovecotServer : IAsyncLifetime
     /// argument: xunit builds class fixtures through their one parameterless constructor.)</summary>
     public string? ExtraConfig { get; init; }
 
+    /// <summary>The folder Dovecot marks \Sent (SPECIAL-USE): "Sent", or "Sent Items" as Exchange names it.</summary>
+    public string SentFolder { get; init; } = "Sent";
+
     /// <summary>Settings that make the server refuse any message larger than <paramref name="bytes"/> (APPEND answers NO).</summary>
     public static string MaxMessageSize(int bytes) => $$"""
         mail_plugins = $mail_plugins quota
@@ -85,7 +88,7 @@ public sealed class DovecotServer : IAsyncLifetime
             for (var attempt = 1; ; attempt++)
             {
                 Port = PickFreePort();
-                await File.WriteAllTextAsync(_dir.Config, DovecotConfig.Render(InstanceName, _dir, Port, _mailUid) + ExtraConfig);
+                await File.WriteAllTextAsync(_dir.Config, DovecotConfig.Render(InstanceName, _dir, Port, _mailUid, SentFolder) + ExtraConfig);
                 try
                 {
                     await StartAsync();
