@@ -5,7 +5,7 @@ namespace MigrationPortal.Fixtures.Dovecot;
 // mail_driver/mail_path, passdb args changed), so a 2.4 host needs a second template.
 internal static class DovecotConfig
 {
-    public static string Render(string instanceName, InstanceDirectory dir, int port, uint mailUid, string sentFolder = "Sent") => $$"""
+    public static string Render(string instanceName, InstanceDirectory dir, int port, uint mailUid, string sentFolder = "Sent", char separator = '/') => $$"""
         # Private test instance written by MigrationPortal.Fixtures.Dovecot.DovecotServer; loopback only.
         instance_name = {{instanceName}}
         # DovecotServer checks for its own name in the greeting, not for any IMAP server on the port.
@@ -27,7 +27,7 @@ internal static class DovecotConfig
         mail_privileged_group =
         namespace inbox {
           inbox = yes
-          separator = /
+          separator = {{separator}}
           prefix =
           mailbox Drafts {
             special_use = \Drafts

@@ -58,6 +58,9 @@ public sealed class DovecotServer : IAsyncLifetime
     /// <summary>The folder Dovecot marks \Sent (SPECIAL-USE): "Sent", or "Sent Items" as Exchange names it.</summary>
     public string SentFolder { get; init; } = "Sent";
 
+    /// <summary>The hierarchy delimiter: '/' (Dovecot's maildir default here) or '.', as Cyrus and Courier use.</summary>
+    public char Separator { get; init; } = '/';
+
     /// <summary>Settings that make the server refuse any message larger than <paramref name="bytes"/> (APPEND answers NO).</summary>
     public static string MaxMessageSize(int bytes) => $$"""
         mail_plugins = $mail_plugins quota
@@ -88,7 +91,7 @@ public sealed class DovecotServer : IAsyncLifetime
             for (var attempt = 1; ; attempt++)
             {
                 Port = PickFreePort();
-                await File.WriteAllTextAsync(_dir.Config, DovecotConfig.Render(InstanceName, _dir, Port, _mailUid, SentFolder) + ExtraConfig);
+                await File.WriteAllTextAsync(_dir.Config, DovecotConfig.Render(InstanceName, _dir, Port, _mailUid, SentFolder, Separator) + ExtraConfig);
                 try
                 {
                     await StartAsync();
