@@ -6,6 +6,7 @@ using MigrationPortal.Data;
 using MigrationPortal.Data.ActionReports;
 using MigrationPortal.Data.Concurrency;
 using MigrationPortal.Data.Mailboxes;
+using MigrationPortal.Engine.Imap;
 using MigrationPortal.Engine.Verification;
 
 namespace MigrationPortal.Web.Worker;
@@ -117,6 +118,8 @@ public sealed partial class CredentialCheckService(
 
         var problems = new[] { Describe("Source", check.Source), Describe("Destination", check.Destination) }.OfType<string>().ToList();
         var outcomeText = problems.Count == 0 ? "both servers accepted the credentials" : string.Join("; ", problems);
+        if (problems.Count == 0 && await CountSourceAsync(services, project.Source, mailbox, passwords, ct) is { } inventory)
+            outcomeText += "; " + inventory;
         var recorded = await services.GetRequiredService<MailboxUnitOfWork>().RunAsync(mailboxId, null, (work, _) =>
         {
             work.Mailbox.RecordCredentialCheck(outcomeText, actor, work.Now);
@@ -125,7 +128,23 @@ public sealed partial class CredentialCheckService(
 
         // The servers' answer stands even if the mailbox changed meanwhile; only its line in the history is then missing.
         if (recorded.Kind == MailboxOutcomeKind.Gone) return (false, MailboxOutcome.DeletedMeanwhileText);
-        return problems.Count == 0 ? (true, null) : (false, outcomeText);
+        return problems.Count == 0 ? (true, outcomeText) : (false, outcomeText);
+    }
+
+    /// <summary>How much mail the pass will find; null (and the check still passes) when the count itself fails.</summary>
+    private static async Task<MailboxInventory?> CountSourceAsync(IServiceProvider services, Core.Projects.ImapEndpoint endpoint, Mailbox mailbox,
+        IPasswordProtector passwords, CancellationToken ct)
+    {
+        try
+        {
+            await using var session = await services.GetRequiredService<IImapConnector>().ConnectAsync(endpoint,
+                new ImapLogin(mailbox.Source.LoginName, passwords.Unprotect(mailbox.Source.ProtectedPassword!)), ct);
+            return await MailboxInventory.CountAsync(session.Store, ct);
+        }
+        catch (Exception e) when (e is ImapConnectException or MailKit.Net.Imap.ImapCommandException or MailKit.Net.Imap.ImapProtocolException or IOException)
+        {
+            return null;
+        }
     }
 
     private static string? Describe(string side, CredentialCheckResult check) => check.Outcome switch
