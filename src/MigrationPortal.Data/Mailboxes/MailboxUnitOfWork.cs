@@ -89,7 +89,7 @@ public sealed partial class MailboxUnitOfWork(PortalDbContext db, DatabaseWriteG
                     {
                         await using var transaction = await db.Database.BeginTransactionAsync(ct);
                         await FenceAsync(mailbox, ct);
-                        if (claim is not null && !await db.MigrationClaims.AnyAsync(c => c.MailboxId == claim.MailboxId && c.ClaimId == claim.ClaimId, ct))
+                        if (claim is not null && !await MigrationClaimStore.Held(db, claim).AnyAsync(ct))
                             throw new MailboxTransitionException(MailboxOutcome.ClaimLostText);
                         await LicensePoolStore.ApplyAsync(db, pool, ct);
                         await db.SaveChangesAsync(ct);

@@ -28,13 +28,21 @@ public sealed record Claim(int MailboxId, int ProjectId, Guid ClaimId, DateTimeO
 /// </summary>
 public sealed class MigrationClaimStore(PortalDbContext db, DatabaseWriteGate gate, TimeProvider time)
 {
+    /// <summary>Claims whose lease has not lapsed: a worker may still be writing for these mailboxes.</summary>
+    public static IQueryable<MigrationClaim> Live(PortalDbContext db, DateTimeOffset now) =>
+        db.MigrationClaims.Where(c => c.LeaseUntil > now);
+
+    /// <summary>The claim's row while it is still this claim (not replaced by another worker's, not released).</summary>
+    public static IQueryable<MigrationClaim> Held(PortalDbContext db, Claim claim) =>
+        db.MigrationClaims.Where(c => c.MailboxId == claim.MailboxId && c.ClaimId == claim.ClaimId);
+
     public async Task<Claim?> TryClaimNextAsync(string owner, TimeSpan lease, CancellationToken ct)
     {
         using (await gate.EnterAsync(ct))
         {
             await using var transaction = await db.Database.BeginTransactionAsync(ct);
             var now = time.GetUtcNow();
-            var live = db.MigrationClaims.Where(c => c.LeaseUntil > now);
+            var live = Live(db, now);
             var next = await db.Mailboxes
                 .Where(m => m.Status == MailboxStatus.Submitted || m.Status == MailboxStatus.Migrating)
                 .Where(m => !live.Any(c => c.MailboxId == m.Id))
@@ -62,11 +70,11 @@ public sealed class MigrationClaimStore(PortalDbContext db, DatabaseWriteGate ga
         var now = time.GetUtcNow();
         using (await gate.EnterAsync(ct))
         {
-            var renewed = await db.MigrationClaims.Where(c => c.MailboxId == claim.MailboxId && c.ClaimId == claim.ClaimId)
+            var renewed = await Held(db, claim)
                 .ExecuteUpdateAsync(s => s.SetProperty(c => c.LeaseUntil, now + lease).SetProperty(c => c.HeartbeatAt, now), ct);
             if (renewed == 0) return ClaimStanding.Lost;
         }
-        var stop = await db.MigrationClaims.Where(c => c.MailboxId == claim.MailboxId && c.ClaimId == claim.ClaimId)
+        var stop = await Held(db, claim)
             .Select(c => (bool?)c.StopRequested).SingleOrDefaultAsync(ct);
         return stop switch { null => ClaimStanding.Lost, true => ClaimStanding.StopRequested, false => ClaimStanding.Held };
     }
@@ -77,18 +85,18 @@ public sealed class MigrationClaimStore(PortalDbContext db, DatabaseWriteGate ga
     /// </summary>
     public static async Task<bool> RequestStopAsync(PortalDbContext db, int mailboxId, DateTimeOffset now, CancellationToken ct)
     {
-        var claim = await db.MigrationClaims.SingleOrDefaultAsync(c => c.MailboxId == mailboxId && c.LeaseUntil > now, ct);
+        var claim = await Live(db, now).SingleOrDefaultAsync(c => c.MailboxId == mailboxId, ct);
         claim?.RequestStop();
         return claim is not null;
     }
 
     /// <summary>For a write made on the claim's behalf, inside the caller's transaction: does the claim still stand?</summary>
     public Task<bool> HoldsAsync(Claim claim, CancellationToken ct) =>
-        db.MigrationClaims.AnyAsync(c => c.MailboxId == claim.MailboxId && c.ClaimId == claim.ClaimId, ct);
+        Held(db, claim).AnyAsync(ct);
 
     public async Task ReleaseAsync(Claim claim, CancellationToken ct)
     {
         using (await gate.EnterAsync(ct))
-            await db.MigrationClaims.Where(c => c.MailboxId == claim.MailboxId && c.ClaimId == claim.ClaimId).ExecuteDeleteAsync(ct);
+            await Held(db, claim).ExecuteDeleteAsync(ct);
     }
 }

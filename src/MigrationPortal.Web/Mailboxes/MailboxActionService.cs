@@ -67,7 +67,7 @@ public sealed partial class MailboxActionService(
             // only then is the license settled. Without a live claim there is no one to wait for.
             if (work.Mailbox.Status == MailboxStatus.Migrating && await MigrationClaimStore.RequestStopAsync(work.Db, work.Mailbox.Id, work.Now, token))
                 work.Mailbox.RequestStop(actor, work.Now);
-            else if (work.Mailbox.Status == MailboxStatus.Stopping && await work.Db.MigrationClaims.AnyAsync(c => c.MailboxId == work.Mailbox.Id && c.LeaseUntil > work.Now, token))
+            else if (work.Mailbox.Status == MailboxStatus.Stopping && await MigrationClaimStore.Live(work.Db, work.Now).AnyAsync(c => c.MailboxId == work.Mailbox.Id, token))
                 throw new MailboxTransitionException("It is Stopping: its worker ends the pass within seconds.");
             else
                 work.Mailbox.Stop(work.Licenses, actor, work.Now);

@@ -2,6 +2,7 @@ using Microsoft.EntityFrameworkCore;
 using MigrationPortal.Core.Mailboxes;
 using MigrationPortal.Data;
 using MigrationPortal.Data.Mailboxes;
+using MigrationPortal.Data.MigrationClaims;
 
 namespace MigrationPortal.Web.Worker;
 
@@ -18,8 +19,9 @@ public sealed class OrphanedStopSweep(PortalDbContext db, MailboxUnitOfWork unit
     public async Task<int> RunAsync(CancellationToken ct)
     {
         var now = time.GetUtcNow();
+        var live = MigrationClaimStore.Live(db, now);
         var orphans = await db.Mailboxes
-            .Where(m => m.Status == MailboxStatus.Stopping && !db.MigrationClaims.Any(c => c.MailboxId == m.Id && c.LeaseUntil > now))
+            .Where(m => m.Status == MailboxStatus.Stopping && !live.Any(c => c.MailboxId == m.Id))
             .OrderBy(m => m.Id).Select(m => m.Id).Take(BatchSize).ToListAsync(ct);
         var stopped = 0;
         foreach (var id in orphans)

@@ -1,6 +1,5 @@
 using MailKit;
 using MigrationPortal.Core.Projects;
-using MigrationPortal.Engine.Checkpoints;
 using MigrationPortal.Engine.Imap;
 using MigrationPortal.Engine.Passes;
 using MigrationPortal.Fixtures.Dovecot;
@@ -43,7 +42,7 @@ public sealed class DelimiterTests(DotSeparatedDestination servers) : IClassFixt
         await using var source = await _connector.ConnectAsync(new ImapEndpoint(servers.Source.Host, servers.Source.Port, TlsMode.None), new ImapLogin(user, Password), default);
         await using var destination = await _connector.ConnectAsync(new ImapEndpoint(servers.Destination.Host, servers.Destination.Port, TlsMode.None), new ImapLogin(user, Password), default);
 
-        var result = await new MailboxPass(source.Store, destination.Store, new NoCheckpoints()).RunAsync(default);
+        var result = await new MailboxPass(source.Store, destination.Store, new MemoryCheckpoints()).RunAsync(default);
 
         Assert.Equal(2, result.MessagesCopied);
         var folders = await destination.Store.GetFoldersAsync(destination.Store.PersonalNamespaces[0]);
@@ -54,11 +53,5 @@ public sealed class DelimiterTests(DotSeparatedDestination servers) : IClassFixt
         var umlaut = Assert.Single(folders, f => f.FullName == "Rechnungen.Ärzte & Co");
         await umlaut.OpenAsync(FolderAccess.ReadOnly);
         Assert.Equal(1, umlaut.Count);
-    }
-
-    private sealed class NoCheckpoints : ICheckpointStore
-    {
-        public Task<FolderCheckpoint?> GetAsync(string sourceFolder, CancellationToken ct) => Task.FromResult<FolderCheckpoint?>(null);
-        public Task SaveAsync(BatchProgress batch, CancellationToken ct) => Task.CompletedTask;
     }
 }
