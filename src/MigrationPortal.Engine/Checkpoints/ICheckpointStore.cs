@@ -15,8 +15,27 @@ public sealed record FolderCheckpoint(string SourceFolder, uint UidValidity, uin
 /// <summary>A message the destination refused; the pass goes on without it, and the admin sees it on the item page.</summary>
 public sealed record FailedMessage(string Folder, uint Uid, string? Subject, long Size, string ServerAnswer);
 
-/// <summary>What was copied in one batch (and what was refused), saved together with the checkpoint it reaches.</summary>
-public sealed record BatchProgress(FolderCheckpoint Checkpoint, int Messages, long Bytes, IReadOnlyList<FailedMessage>? Failed = null);
+/// <summary>
+/// What was copied in one batch (and what was refused), saved together with the checkpoint it reaches.
+/// <paramref name="Recovered"/> are messages that had failed in an earlier pass and are now copied: they are no longer failed.
+/// </summary>
+public sealed record BatchProgress(FolderCheckpoint Checkpoint, int Messages, long Bytes, IReadOnlyList<FailedMessage>? Failed = null,
+    IReadOnlyList<FailedMessage>? Recovered = null);
+
+/// <summary>What the pass found on the source before copying: what its progress is measured against.</summary>
+public sealed record PassInventory(int Folders, int Messages, long Bytes);
+
+/// <summary>One folder's share of a pass, saved when the pass is done with the folder.</summary>
+public sealed record FolderStatistics(
+    string SourceFolder,
+    string DestinationFolder,
+    int MessagesFound,
+    long BytesFound,
+    int MessagesCopied,
+    long BytesCopied,
+    int MessagesSkipped,
+    int MessagesFailed,
+    TimeSpan Duration);
 
 /// <summary>
 /// What a pass reads and writes between batches. The portal keeps it in its database, fenced by the worker's claim;
@@ -28,4 +47,13 @@ public interface ICheckpointStore
 
     /// <summary>Saves the batch's progress and checkpoint in one transaction.</summary>
     Task SaveAsync(BatchProgress batch, CancellationToken ct);
+
+    /// <summary>The messages earlier passes could not copy and that are still not copied (what Retry Errors retries).</summary>
+    Task<IReadOnlyList<FailedMessage>> GetFailedAsync(CancellationToken ct);
+
+    /// <summary>Called once, before the first message is copied.</summary>
+    Task ReportFoundAsync(PassInventory found, CancellationToken ct);
+
+    /// <summary>Called when the pass is done with a folder (not for a folder a Stop interrupted).</summary>
+    Task SaveFolderAsync(FolderStatistics folder, CancellationToken ct);
 }

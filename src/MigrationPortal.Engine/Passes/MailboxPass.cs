@@ -23,6 +23,8 @@ public sealed class MailboxPass(IMailStore source, IMailStore destination, IChec
     /// <summary>Messages per checkpoint: what a crash may make the next pass look at again (never copy again).</summary>
     public int BatchSize { get; init; } = DefaultBatchSize;
 
+    public PassOptions Options { get; init; } = PassOptions.Full;
+
     public async Task<PassResult> RunAsync(CancellationToken stop, CancellationToken abort = default)
     {
         var failedMessages = new List<FailedMessage>();

@@ -3,6 +3,7 @@ using MigrationPortal.Engine.Checkpoints;
 namespace MigrationPortal.Engine.Passes;
 
 /// <param name="MessagesSkipped">Already in the destination: below the checkpoint, or matched by Message-ID and date.</param>
+/// <param name="FolderStatistics">Each folder the pass finished, in the order it did.</param>
 public sealed record PassResult(
     int Folders,
     int MessagesFound,
@@ -10,4 +11,9 @@ public sealed record PassResult(
     long BytesCopied,
     int MessagesSkipped,
     IReadOnlyList<FailedMessage> FailedMessages,
-    bool Stopped);
+    bool Stopped)
+{
+    public IReadOnlyList<FolderStatistics> FolderStatistics { get; init; } = [];
+    public long BytesFound { get; init; }
+    public TimeSpan Duration { get; init; }
+}

@@ -22,6 +22,15 @@ public sealed class DatabaseCheckpointStore(PortalDbContext db, MailboxUnitOfWor
             (uint?)row.JournalDestinationUidValidity, (uint?)row.JournalDestinationUidNext);
     }
 
+    public async Task<IReadOnlyList<FailedMessage>> GetFailedAsync(CancellationToken ct) =>
+        await db.FailedMessages.AsNoTracking().Where(f => f.MailboxId == claim.MailboxId).OrderBy(f => f.Id)
+            .Select(f => new FailedMessage(f.Folder, (uint)f.Uid, f.Subject, f.Size, f.ServerAnswer)).ToListAsync(ct);
+
+    // TODO(statistics): the pass's inventory and per-folder statistics get their own rows with the dashboard's progress bar.
+    public Task ReportFoundAsync(PassInventory found, CancellationToken ct) => Task.CompletedTask;
+
+    public Task SaveFolderAsync(FolderStatistics folder, CancellationToken ct) => Task.CompletedTask;
+
     public async Task SaveAsync(BatchProgress batch, CancellationToken ct)
     {
         var outcome = await unitOfWork.RunAsync(claim.MailboxId, null, async (work, token) =>

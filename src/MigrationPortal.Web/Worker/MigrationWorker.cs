@@ -106,14 +106,17 @@ public sealed partial class MigrationWorker(
         PassResult? result = null;
         try
         {
-            await using var source = await ConnectAsync(project.Source, mailbox.Source, passwords, isSource: true, lost.Token);
-            await using var destination = await ConnectAsync(project.Destination, mailbox.Destination, passwords, isSource: false, lost.Token);
-            var pass = new MailboxPass(source.Store, destination.Store, new DatabaseCheckpointStore(db, unitOfWork, claim));
-            result = await pass.RunAsync(stop.Token, lost.Token);
+            var migration = new MailboxMigration(connector);
+            result = await migration.RunAsync(
+                new MigrationSide(project.Source, Login(mailbox.Source, passwords)),
+                new MigrationSide(project.Destination, Login(mailbox.Destination, passwords)),
+                new DatabaseCheckpointStore(db, unitOfWork, claim), PassOptions.Full, stop.Token, lost.Token);
         }
-        catch (SideFailedException e)
+        catch (MigrationSideException e)
         {
-            failure = e.Reason;
+            failure = e.Failure == ImapConnectFailure.Rejected
+                ? FailureReason.WrongCredentials(e.IsSource, !e.IsSource)
+                : e.IsSource ? FailureReason.SourceUnreachable(e.Detail) : FailureReason.DestinationUnreachable(e.Detail);
         }
         catch (Exception e) when (e is ImapCommandException or ImapProtocolException or IOException or ServiceNotConnectedException)
         {
@@ -152,20 +155,8 @@ public sealed partial class MigrationWorker(
         LogPassEnded(logger, claim.MailboxId, settled.Kind, result?.MessagesCopied ?? 0, result?.MessagesSkipped ?? 0, failure?.Text);
     }
 
-    private async Task<ImapSession> ConnectAsync(Core.Projects.ImapEndpoint endpoint, MailboxCredentials side, IPasswordProtector passwords,
-        bool isSource, CancellationToken ct)
-    {
-        try
-        {
-            return await connector.ConnectAsync(endpoint, new ImapLogin(side.LoginName, passwords.Unprotect(side.ProtectedPassword!)), ct);
-        }
-        catch (ImapConnectException e)
-        {
-            throw new SideFailedException(e.Failure == ImapConnectFailure.Rejected
-                ? FailureReason.WrongCredentials(isSource, !isSource)
-                : isSource ? FailureReason.SourceUnreachable(e.Message) : FailureReason.DestinationUnreachable(e.Message));
-        }
-    }
+    private static ImapLogin Login(MailboxCredentials side, IPasswordProtector passwords) =>
+        new(side.LoginName, passwords.Unprotect(side.ProtectedPassword!));
 
     /// <summary>Renews the claim; an admin's Stop cancels <paramref name="stop"/>, a lost claim <paramref name="lost"/>.</summary>
     private async Task HeartbeatAsync(Claim claim, CancellationTokenSource stop, CancellationTokenSource lost, CancellationToken ct)
@@ -194,11 +185,6 @@ public sealed partial class MigrationWorker(
             // A busy database for one beat is not a lost claim; the next beat tries again within the lease.
             LogHeartbeatFailed(logger, e, claim.MailboxId);
         }
-    }
-
-    private sealed class SideFailedException(FailureReason reason) : Exception(reason.Text)
-    {
-        public FailureReason Reason { get; } = reason;
     }
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Mailbox {MailboxId}: pass ended ({Outcome}): {Copied} copied, {Skipped} already there; {Failure}")]

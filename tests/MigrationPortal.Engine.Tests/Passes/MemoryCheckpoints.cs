@@ -17,6 +17,23 @@ internal sealed class MemoryCheckpoints : ICheckpointStore
     /// <summary>Throws on the n-th save that carries progress, as if the process died just before writing it.</summary>
     public int CrashOnProgress { get; set; }
 
+    public PassInventory? Found { get; private set; }
+    public List<FolderStatistics> FolderStatistics { get; } = [];
+
+    public Task<IReadOnlyList<FailedMessage>> GetFailedAsync(CancellationToken ct) => Task.FromResult<IReadOnlyList<FailedMessage>>([.. Failed]);
+
+    public Task ReportFoundAsync(PassInventory found, CancellationToken ct)
+    {
+        Found = found;
+        return Task.CompletedTask;
+    }
+
+    public Task SaveFolderAsync(FolderStatistics folder, CancellationToken ct)
+    {
+        FolderStatistics.Add(folder);
+        return Task.CompletedTask;
+    }
+
     public Task SaveAsync(BatchProgress batch, CancellationToken ct)
     {
         if (batch.Messages > 0 && CrashOnProgress > 0 && --CrashOnProgress == 0)
@@ -24,6 +41,8 @@ internal sealed class MemoryCheckpoints : ICheckpointStore
         _folders[batch.Checkpoint.SourceFolder] = batch.Checkpoint;
         Bytes += batch.Bytes;
         Failed.AddRange(batch.Failed ?? []);
+        foreach (var recovered in batch.Recovered ?? [])
+            Failed.RemoveAll(f => f.Folder == recovered.Folder && f.Uid == recovered.Uid);
         AfterSave?.Invoke(batch);
         return Task.CompletedTask;
     }

@@ -1,0 +1,49 @@
+using MigrationPortal.Core.Projects;
+using MigrationPortal.Engine.Checkpoints;
+using MigrationPortal.Engine.Imap;
+
+namespace MigrationPortal.Engine.Passes;
+
+/// <summary>One side of a migration: where the mailbox lives and how to log in to it.</summary>
+public sealed record MigrationSide(ImapEndpoint Endpoint, ImapLogin Login);
+
+/// <summary>A side could not be opened: its credentials were refused or its server could not be reached.</summary>
+public sealed class MigrationSideException(bool isSource, ImapConnectException inner)
+    : Exception($"{(isSource ? "Source" : "Destination")}: {inner.Message}", inner)
+{
+    public bool IsSource { get; } = isSource;
+    public ImapConnectFailure Failure { get; } = inner.Failure;
+
+    /// <summary>The server's or socket's words, without the side's name.</summary>
+    public string Detail { get; } = inner.Message;
+}
+
+/// <summary>
+/// The engine's entry point, the same for the portal's worker and the command-line migrator: opens both sides,
+/// runs one pass of the chosen kind against the checkpoints, and closes the connections.
+/// </summary>
+public sealed class MailboxMigration(IImapConnector connector)
+{
+    /// <param name="stop">Ends the pass at the next message boundary, with its progress saved (an admin's Stop, Ctrl+C).</param>
+    /// <param name="abort">Ends it at once, saving nothing more (the claim was lost).</param>
+    /// <exception cref="MigrationSideException">A side's login was refused or its server unreachable.</exception>
+    public async Task<PassResult> RunAsync(MigrationSide source, MigrationSide destination, ICheckpointStore checkpoints,
+        PassOptions options, CancellationToken stop, CancellationToken abort)
+    {
+        await using var from = await OpenAsync(source, isSource: true, abort);
+        await using var to = await OpenAsync(destination, isSource: false, abort);
+        return await new MailboxPass(from.Store, to.Store, checkpoints) { Options = options }.RunAsync(stop, abort);
+    }
+
+    private async Task<ImapSession> OpenAsync(MigrationSide side, bool isSource, CancellationToken ct)
+    {
+        try
+        {
+            return await connector.ConnectAsync(side.Endpoint, side.Login, ct);
+        }
+        catch (ImapConnectException e)
+        {
+            throw new MigrationSideException(isSource, e);
+        }
+    }
+}
