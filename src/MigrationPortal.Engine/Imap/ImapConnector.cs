@@ -56,6 +56,10 @@ public interface IImapConnector
     /// <summary>Connects (with the endpoint's TLS mode), logs in once, and hands back the session.</summary>
     /// <exception cref="ImapConnectException">Refused or unreachable; only cancelling <paramref name="ct"/> throws otherwise.</exception>
     Task<ImapSession> ConnectAsync(ImapEndpoint endpoint, ImapLogin login, CancellationToken ct);
+
+    /// <summary>Opens the destination's data path: a connection that appends the source's exact bytes.</summary>
+    /// <exception cref="ImapConnectException">Refused or unreachable.</exception>
+    Task<AppendWriter> ConnectAppendWriterAsync(ImapEndpoint endpoint, ImapLogin login, CancellationToken ct);
 }
 
 /// <summary>
@@ -84,7 +88,7 @@ public sealed class ImapConnector : IImapConnector
 
         using var deadline = CancellationTokenSource.CreateLinkedTokenSource(ct);
         deadline.CancelAfter(Timeout);
-        var client = new ImapClient { Timeout = (int)Timeout.TotalMilliseconds };
+        var client = new PooledImapClient { Timeout = (int)Timeout.TotalMilliseconds };
         try
         {
             await client.ConnectAsync(endpoint.Host, endpoint.Port, ToSocketOptions(endpoint.Security), deadline.Token);
@@ -111,6 +115,13 @@ public sealed class ImapConnector : IImapConnector
             client.Dispose();
             throw;
         }
+    }
+
+    public Task<AppendWriter> ConnectAppendWriterAsync(ImapEndpoint endpoint, ImapLogin login, CancellationToken ct)
+    {
+        ArgumentNullException.ThrowIfNull(endpoint);
+        ArgumentNullException.ThrowIfNull(login);
+        return AppendWriter.ConnectAsync(endpoint, login, Timeout, null, ct);
     }
 
     private static SecureSocketOptions ToSocketOptions(TlsMode security) => security switch

@@ -32,7 +32,20 @@ public sealed class MailboxMigration(IImapConnector connector)
     {
         await using var from = await OpenAsync(source, isSource: true, abort);
         await using var to = await OpenAsync(destination, isSource: false, abort);
-        return await new MailboxPass(from.Store, to.Store, checkpoints) { Options = options }.RunAsync(stop, abort);
+        await using var writer = await OpenWriterAsync(destination, abort);
+        return await new MailboxPass(from.Store, to.Store, writer, checkpoints) { Options = options }.RunAsync(stop, abort);
+    }
+
+    private async Task<AppendWriter> OpenWriterAsync(MigrationSide side, CancellationToken ct)
+    {
+        try
+        {
+            return await connector.ConnectAppendWriterAsync(side.Endpoint, side.Login, ct);
+        }
+        catch (ImapConnectException e)
+        {
+            throw new MigrationSideException(isSource: false, e);
+        }
     }
 
     private async Task<ImapSession> OpenAsync(MigrationSide side, bool isSource, CancellationToken ct)

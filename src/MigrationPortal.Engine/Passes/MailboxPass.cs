@@ -1,134 +1,391 @@
+using System.Diagnostics;
+using System.Threading.Channels;
 using MailKit;
 using MailKit.Net.Imap;
 using MailKit.Search;
 using MigrationPortal.Engine.Checkpoints;
+using MigrationPortal.Engine.Imap;
 using MimeKit;
 
 namespace MigrationPortal.Engine.Passes;
 
 /// <summary>
 /// One pass over a mailbox: every selectable source folder is copied into the destination folder of the same path
-/// (hierarchy kept across delimiters, missing folders created), each message with its flags, keywords and
-/// INTERNALDATE. The source is only read (EXAMINE, BODY.PEEK). Per folder the checkpoint (UIDVALIDITY, highest UID
-/// copied) decides what is new, so a second pass, or a resume after a crash or a Stop, copies nothing twice. Stop
-/// arrives through the token and ends the pass at a message boundary, after the batch in flight is checkpointed.
+/// (hierarchy kept across delimiters, special-use folders mapped to the destination's own, missing folders created),
+/// each message with its exact bytes, flags, keywords and INTERNALDATE. The source is only read (EXAMINE, BODY.PEEK).
 ///
-/// This first engine appends through MailKit, which re-serialises each message: exact for well-formed mail, but not
-/// byte-for-byte for malformed messages or bare-LF line ends. The raw APPEND writer replaces that step next.
+/// Per folder the checkpoint (UIDVALIDITY, highest UID copied) decides what is new, so a second pass, or a resume after
+/// a crash or a Stop, copies nothing twice. Bodies stream through a small pipeline: the source connection fetches the
+/// next batch while the destination's <see cref="AppendWriter"/> appends the current one in one MULTIAPPEND, and each
+/// batch's checkpoint is saved with the journal for the next (where the destination folder stood before it), so a
+/// crash in mid-batch is recovered by adopting what was appended instead of appending it again.
+/// Stop arrives through a token and ends the pass at a batch boundary, after the batch in flight is checkpointed.
 /// </summary>
-public sealed class MailboxPass(IMailStore source, IMailStore destination, ICheckpointStore checkpoints)
+public sealed class MailboxPass(IMailStore source, IMailStore destination, AppendWriter writer, ICheckpointStore checkpoints)
 {
-    public const int DefaultBatchSize = 50;
+    public const int DefaultBatchSize = AppendWriter.MaxMessagesPerCommand;
 
-    /// <summary>Messages per checkpoint: what a crash may make the next pass look at again (never copy again).</summary>
+    /// <summary>Messages per APPEND and per checkpoint: what a crash may make the next pass look at again (never copy again).</summary>
     public int BatchSize { get; init; } = DefaultBatchSize;
+
+    /// <summary>Bytes per batch, so a batch of large messages stays a bounded amount of memory.</summary>
+    public long BatchBytes { get; init; } = AppendWriter.MaxBytesPerCommand;
 
     public PassOptions Options { get; init; } = PassOptions.Full;
 
     public async Task<PassResult> RunAsync(CancellationToken stop, CancellationToken abort = default)
     {
-        var failedMessages = new List<FailedMessage>();
-        int folders = 0, found = 0, copied = 0, skipped = 0;
-        long bytes = 0;
-
+        var clock = Stopwatch.StartNew();
+        var totals = new Totals();
         var specialUse = await SpecialUseFoldersAsync(destination, abort);
-        foreach (var folder in await ListAsync(source, abort))
+        var folders = await ListAsync(source, abort);
+        totals.BytesFound = folders.Sum(f => (long)(f.Size ?? 0));
+        await checkpoints.ReportFoundAsync(new PassInventory(folders.Count, folders.Sum(f => f.Count), totals.BytesFound), abort);
+        var retry = Options.Kind == PassKind.RetryErrors ? await checkpoints.GetFailedAsync(abort) : null;
+
+        foreach (var folder in folders)
         {
             if (stop.IsCancellationRequested) break;
-            folders++;
+            if (retry is not null && !retry.Any(f => f.Folder == folder.FullName)) continue;
+            totals.Folders++;
             var target = SpecialUse(folder) is { } use && specialUse.TryGetValue(use, out var mapped)
                 ? mapped
                 : await EnsureFolderAsync(folder, abort);
-            await folder.OpenAsync(FolderAccess.ReadOnly, abort);
+            var statistics = await CopyFolderAsync(folder, target, retry?.Where(f => f.Folder == folder.FullName).ToList(), totals, stop, abort);
+            if (statistics is not null)
+            {
+                totals.Statistics.Add(statistics);
+                await checkpoints.SaveFolderAsync(statistics, abort);
+            }
+        }
+        return new PassResult(totals.Folders, totals.Found, totals.Copied, totals.Bytes, totals.Skipped, totals.FailedMessages, stop.IsCancellationRequested)
+        {
+            FolderStatistics = totals.Statistics,
+            BytesFound = totals.BytesFound,
+            Duration = clock.Elapsed,
+            SizeMismatches = totals.SizeMismatches,
+            NotKept = totals.NotKept,
+        };
+    }
+
+    private sealed class Totals
+    {
+        public int Folders, Found, Copied, Skipped, SizeMismatches;
+        public long Bytes, BytesFound;
+        public readonly List<FailedMessage> FailedMessages = [];
+        public readonly List<FolderStatistics> Statistics = [];
+        public readonly SortedSet<string> NotKept = new(StringComparer.Ordinal);
+    }
+
+    /// <summary>One batch as planned: the messages to append, and the highest source UID the batch settles.</summary>
+    private sealed record PlannedBatch(IReadOnlyList<IMessageSummary> ToAppend, int Adopted, long AdoptedBytes, uint Highest);
+
+    private sealed record FetchedBatch(PlannedBatch Plan, IReadOnlyList<(IMessageSummary Summary, MessageBuffer Body)> Messages) : IDisposable
+    {
+        public void Dispose()
+        {
+            foreach (var (_, body) in Messages) body.Dispose();
+        }
+    }
+
+    /// <returns>The folder's statistics, or null when a Stop interrupted it.</returns>
+    private async Task<FolderStatistics?> CopyFolderAsync(IMailFolder folder, IMailFolder target, IReadOnlyList<FailedMessage>? retry,
+        Totals totals, CancellationToken stop, CancellationToken abort)
+    {
+        var clock = Stopwatch.StartNew();
+        var destinationFolder = await writer.ExamineAsync(target.FullName, abort);
+        await folder.OpenAsync(FolderAccess.ReadOnly, abort);
+        try
+        {
+            var checkpoint = await checkpoints.GetAsync(folder.FullName, abort);
+            if (checkpoint is not null && checkpoint.UidValidity != folder.UidValidity) checkpoint = null;
+            var after = checkpoint?.HighestCopiedUid ?? 0;
+            var (plan, adoptedAsSkipped, skipped) = retry is not null
+                ? (await PlanRetryAsync(folder, retry, abort), 0, 0)
+                : await PlanAsync(folder, target, checkpoint, abort);
+
+            int found = folder.Count, copied = 0, failed = 0;
+            long bytesFound = (long)(folder.Size ?? 0), bytes = 0;
+            totals.Found += found;
+            totals.Skipped += skipped + adoptedAsSkipped;
+
+            // Pre-Stage leaves later mail for a later pass: the checkpoint stays where it was, and its journal at the
+            // destination's UIDNEXT before this pass, so the next pass adopts what Pre-Stage copied instead of copying it again.
+            var preStage = Options.Kind == PassKind.PreStage;
+            var keepCheckpoint = preStage || retry is not null;
+            var journalUidNext = preStage && checkpoint?.HasJournal == true && checkpoint.JournalDestinationUidValidity == destinationFolder.UidValidity
+                ? checkpoint.JournalDestinationUidNext!.Value
+                : destinationFolder.UidNext;
+            if (plan.Count > 0 && retry is null)
+                await checkpoints.SaveAsync(new BatchProgress(Journal(folder, after, destinationFolder.UidValidity, journalUidNext), 0, 0), abort);
+
+            using var pipeline = CancellationTokenSource.CreateLinkedTokenSource(abort);
+            var channel = Channel.CreateBounded<FetchedBatch>(new BoundedChannelOptions(1) { SingleReader = true, SingleWriter = true });
+            var fetching = FetchAsync(folder, plan, channel.Writer, stop, pipeline.Token);
+            var uidNext = destinationFolder.UidNext;
+            var completed = 0;
             try
             {
-                var checkpoint = await checkpoints.GetAsync(folder.FullName, abort);
-                // Which destination messages may already be copies of source messages the checkpoint does not count:
-                // after a crash in mid-batch, those appended since the journal (this pass's work, counted as copied);
-                // after the source's UIDVALIDITY changed, or on a first pass into a folder that is not empty, all of
-                // them (already there, counted as skipped). Matched by Message-ID and INTERNALDATE, never by headers alone.
-                if (checkpoint is not null && checkpoint.UidValidity != folder.UidValidity) checkpoint = null;
-                var adoptAsCopied = checkpoint is { HasJournal: true };
-                var adoptable = adoptAsCopied
-                    ? await DestinationIdentitiesAsync(target, checkpoint!.JournalDestinationUidValidity, checkpoint.JournalDestinationUidNext!.Value, abort)
-                    : checkpoint is null ? await DestinationIdentitiesAsync(target, null, 1, abort) : [];
-                var after = checkpoint?.HighestCopiedUid ?? 0;
-                var request = new FetchRequest(MessageSummaryItems.UniqueId | MessageSummaryItems.Flags | MessageSummaryItems.InternalDate | MessageSummaryItems.Size,
-                    [HeaderId.MessageId]);
-                var summaries = folder.Count == 0 ? [] : await folder.FetchAsync(
-                    new UniqueIdRange(new UniqueId(folder.UidValidity, after + 1), UniqueId.MaxValue), request, abort);
-                var todo = summaries.Where(s => s.UniqueId.Id > after).OrderBy(s => s.UniqueId.Id).ToList();
-                found += folder.Count;
-                skipped += folder.Count - todo.Count;
-
-                foreach (var batch in todo.Chunk(BatchSize))
+                await foreach (var batch in channel.Reader.ReadAllAsync(pipeline.Token))
                 {
-                    int batchCopied = 0;
-                    long batchBytes = 0;
-                    var batchFailed = new List<FailedMessage>();
-                    uint highest = after;
-                    // The journal first: where the destination folder stood before this batch's appends.
-                    await target.StatusAsync(StatusItems.UidNext | StatusItems.UidValidity, abort);
-                    await checkpoints.SaveAsync(new BatchProgress(
-                        new FolderCheckpoint(folder.FullName, folder.UidValidity, after, target.UidValidity, target.UidNext?.Id ?? 1), 0, 0), abort);
-                    foreach (var summary in batch)
+                    using (batch)
                     {
-                        if (stop.IsCancellationRequested) break;
-                        if (adoptable.Count > 0 && adoptable.Remove(Identity(summary)))
-                        {
-                            if (adoptAsCopied)
-                            {
-                                batchCopied++;
-                                batchBytes += summary.Size ?? 0;
-                            }
-                            else
-                            {
-                                skipped++;
-                            }
-                            highest = summary.UniqueId.Id;
-                            continue;
-                        }
-                        using var message = await folder.GetMessageAsync(summary.UniqueId, abort);
-                        try
-                        {
-                            var append = new AppendRequest(message, (summary.Flags ?? MessageFlags.None) & ~MessageFlags.Recent)
-                            {
-                                InternalDate = summary.InternalDate,
-                                Keywords = summary.Keywords.Count > 0 ? new HashSet<string>(summary.Keywords) : null,
-                            };
-                            await target.AppendAsync(append, abort);
-                            batchCopied++;
-                            batchBytes += summary.Size ?? 0;
-                        }
-                        catch (ImapCommandException refused)
-                        {
-                            batchFailed.Add(new FailedMessage(folder.FullName, summary.UniqueId.Id, message.Subject, summary.Size ?? 0, refused.Message));
-                        }
-                        highest = summary.UniqueId.Id;
+                        var outcome = await AppendBatchAsync(folder, destinationFolder, batch, totals, abort);
+                        completed++;
+                        if (outcome.LastUid is { } last) uidNext = Math.Max(uidNext, last + 1);
+                        else if (!writer.UidPlus) uidNext = (await writer.ExamineAsync(target.FullName, abort)).UidNext;
+                        var highest = keepCheckpoint ? after : Math.Max(after, batch.Plan.Highest);
+                        var more = completed < plan.Count && !stop.IsCancellationRequested;
+                        var next = keepCheckpoint
+                            ? retry is null ? Journal(folder, after, destinationFolder.UidValidity, journalUidNext) : checkpoint ?? new FolderCheckpoint(folder.FullName, folder.UidValidity, after)
+                            : more ? Journal(folder, highest, destinationFolder.UidValidity, uidNext) : new FolderCheckpoint(folder.FullName, folder.UidValidity, highest);
+                        var batchCopied = outcome.Copied + batch.Plan.Adopted;
+                        var batchBytes = outcome.Bytes + batch.Plan.AdoptedBytes;
+                        await checkpoints.SaveAsync(new BatchProgress(next, batchCopied, batchBytes, outcome.Failed, outcome.Recovered(retry)), abort);
+                        after = highest;
+                        copied += batchCopied;
+                        bytes += batchBytes;
+                        failed += outcome.Failed.Count;
+                        totals.Copied += batchCopied;
+                        totals.Bytes += batchBytes;
+                        totals.FailedMessages.AddRange(outcome.Failed);
                     }
-                    await checkpoints.SaveAsync(new BatchProgress(new FolderCheckpoint(folder.FullName, folder.UidValidity, highest), batchCopied, batchBytes, batchFailed), abort);
-                    failedMessages.AddRange(batchFailed);
-                    after = highest;
-                    copied += batchCopied;
-                    bytes += batchBytes;
                     if (stop.IsCancellationRequested) break;
                 }
-                if (!stop.IsCancellationRequested && checkpoint is null && todo.Count == 0)
-                    await checkpoints.SaveAsync(new BatchProgress(new FolderCheckpoint(folder.FullName, folder.UidValidity, after), 0, 0), abort);
             }
             finally
             {
-                await folder.CloseAsync(false, abort);
+                await pipeline.CancelAsync();
+                try
+                {
+                    await fetching;
+                }
+                catch (OperationCanceledException) when (pipeline.IsCancellationRequested)
+                {
+                }
+                while (channel.Reader.TryRead(out var unused)) unused.Dispose();
             }
+            if (stop.IsCancellationRequested && completed < plan.Count) return null;
+            if (checkpoint is null && plan.Count == 0 && !keepCheckpoint)
+                await checkpoints.SaveAsync(new BatchProgress(new FolderCheckpoint(folder.FullName, folder.UidValidity, after), 0, 0), abort);
+            return new FolderStatistics(folder.FullName, target.FullName, found, bytesFound, copied, bytes, skipped + adoptedAsSkipped, failed, clock.Elapsed);
         }
-        return new PassResult(folders, found, copied, bytes, skipped, failedMessages, stop.IsCancellationRequested);
+        finally
+        {
+            await folder.CloseAsync(false, abort);
+        }
     }
 
+    private static FolderCheckpoint Journal(IMailFolder folder, uint highest, uint destinationUidValidity, uint destinationUidNext) =>
+        new(folder.FullName, folder.UidValidity, highest, destinationUidValidity, destinationUidNext);
+
     /// <summary>
-    /// What a message is taken to be when adopting after a crash: its Message-ID and INTERNALDATE, both of which the
-    /// append keeps. Only destination messages appended since the journal's UIDNEXT are candidates, so mail that was
-    /// already in the destination is never mistaken for the batch's; identical twins are a multiset, each adopted once.
+    /// What this folder still needs, in batches. Destination messages that may already be copies of source messages the
+    /// checkpoint does not count are adopted instead of appended: after a crash in mid-batch, those appended since the
+    /// journal (this pass's work, counted as copied); after the source's UIDVALIDITY changed, or on a first pass into a
+    /// folder that is not empty, all of them (already there, counted as skipped). Matched by Message-ID and INTERNALDATE,
+    /// never by headers alone; identical twins are a multiset, each adopted once.
     /// </summary>
+    private async Task<(IReadOnlyList<PlannedBatch> Plan, int AdoptedAsSkipped, int Skipped)> PlanAsync(
+        IMailFolder folder, IMailFolder target, FolderCheckpoint? checkpoint, CancellationToken ct)
+    {
+        var adoptAsCopied = checkpoint is { HasJournal: true };
+        var adoptable = adoptAsCopied
+            ? await DestinationIdentitiesAsync(target, checkpoint!.JournalDestinationUidValidity, checkpoint.JournalDestinationUidNext!.Value, ct)
+            : checkpoint is null ? await DestinationIdentitiesAsync(target, null, 1, ct) : [];
+        var after = checkpoint?.HighestCopiedUid ?? 0;
+        var todo = await SummariesAsync(folder, new UniqueIdRange(new UniqueId(folder.UidValidity, after + 1), UniqueId.MaxValue), ct);
+        todo = [.. todo.Where(s => s.UniqueId.Id > after).OrderBy(s => s.UniqueId.Id)];
+        var skipped = folder.Count - todo.Count;
+
+        var plan = new List<PlannedBatch>();
+        var adoptedAsSkipped = 0;
+        var batch = new List<IMessageSummary>();
+        int adopted = 0;
+        long batchBytes = 0, adoptedBytes = 0;
+        uint highest = after;
+        foreach (var summary in todo)
+        {
+            if (Options.Kind == PassKind.PreStage && Options.PreStageBefore is { } before && summary.InternalDate is { } date && date >= before)
+                continue;
+            if (adoptable.Count > 0 && adoptable.Remove(Identity(summary)))
+            {
+                if (adoptAsCopied)
+                {
+                    adopted++;
+                    adoptedBytes += summary.Size ?? 0;
+                }
+                else
+                {
+                    adoptedAsSkipped++;
+                }
+            }
+            else
+            {
+                if (batch.Count > 0 && (batch.Count >= BatchSize || batchBytes + (summary.Size ?? 0) > BatchBytes))
+                {
+                    plan.Add(new PlannedBatch(batch, adopted, adoptedBytes, highest));
+                    (batch, adopted, adoptedBytes, batchBytes) = ([], 0, 0, 0);
+                }
+                batch.Add(summary);
+                batchBytes += summary.Size ?? 0;
+            }
+            highest = summary.UniqueId.Id;
+        }
+        if (batch.Count > 0 || adopted > 0 || highest > after)
+            plan.Add(new PlannedBatch(batch, adopted, adoptedBytes, highest));
+        return (plan, adoptedAsSkipped, skipped);
+    }
+
+    /// <summary>Retry Errors: the folder's failed messages that are still on the source, in batches.</summary>
+    private async Task<IReadOnlyList<PlannedBatch>> PlanRetryAsync(IMailFolder folder, IReadOnlyList<FailedMessage> failed, CancellationToken ct)
+    {
+        var uids = failed.Select(f => new UniqueId(folder.UidValidity, f.Uid)).Distinct().ToList();
+        var summaries = await SummariesAsync(folder, uids, ct);
+        return [.. summaries.OrderBy(s => s.UniqueId.Id).Chunk(BatchSize).Select(c => new PlannedBatch(c, 0, 0, c[^1].UniqueId.Id))];
+    }
+
+    private static async Task<IList<IMessageSummary>> SummariesAsync(IMailFolder folder, IList<UniqueId> uids, CancellationToken ct)
+    {
+        if (folder.Count == 0 || uids.Count == 0) return [];
+        var request = new FetchRequest(MessageSummaryItems.UniqueId | MessageSummaryItems.Flags | MessageSummaryItems.InternalDate | MessageSummaryItems.Size,
+            [HeaderId.MessageId]);
+        return await folder.FetchAsync(uids, request, ct);
+    }
+
+    /// <summary>The pipeline's source side: fetches each planned batch's bodies while the previous batch is appended.</summary>
+    private static async Task FetchAsync(IMailFolder folder, IReadOnlyList<PlannedBatch> plan, ChannelWriter<FetchedBatch> output,
+        CancellationToken stop, CancellationToken ct)
+    {
+        try
+        {
+            foreach (var batch in plan)
+            {
+                if (stop.IsCancellationRequested) break;
+                var bodies = await FetchBodiesAsync(folder, batch.ToAppend, ct);
+                var fetched = new FetchedBatch(batch, [.. batch.ToAppend.Where(s => bodies.ContainsKey(s.UniqueId.Id)).Select(s => (s, bodies[s.UniqueId.Id]))]);
+                try
+                {
+                    await output.WriteAsync(fetched, ct);
+                }
+                catch
+                {
+                    fetched.Dispose();
+                    throw;
+                }
+            }
+        }
+        finally
+        {
+            output.TryComplete();
+        }
+    }
+
+    /// <summary>The exact bytes (BODY.PEEK[]) of each message; one that vanished from the source meanwhile is left out.</summary>
+    private static async Task<Dictionary<uint, MessageBuffer>> FetchBodiesAsync(IMailFolder folder, IReadOnlyList<IMessageSummary> summaries, CancellationToken ct)
+    {
+        var bodies = new Dictionary<uint, MessageBuffer>();
+        if (summaries.Count == 0) return bodies;
+        try
+        {
+            var uids = summaries.Select(s => s.UniqueId).ToList();
+            if (folder is IImapFolder imap)
+            {
+                await imap.GetStreamsAsync(uids, (_, _, uid, stream, _) =>
+                {
+                    bodies[uid.Id] = PooledImapClient.TakeBuffer(stream) ?? Copy(stream);
+                    return Task.CompletedTask;
+                }, ct);
+            }
+            else
+            {
+                foreach (var uid in uids)
+                {
+                    await using var stream = await folder.GetStreamAsync(uid, "", ct);
+                    bodies[uid.Id] = Copy(stream);
+                }
+            }
+            return bodies;
+        }
+        catch
+        {
+            foreach (var body in bodies.Values) body.Dispose();
+            throw;
+        }
+
+        static MessageBuffer Copy(Stream stream)
+        {
+            var buffer = MessageBuffer.Pool.GetStream("copy");
+            stream.CopyTo(buffer);
+            buffer.Position = 0;
+            return new MessageBuffer(buffer);
+        }
+    }
+
+    private sealed record BatchOutcome(int Copied, long Bytes, uint? LastUid, IReadOnlyList<FailedMessage> Failed, IReadOnlyList<IMessageSummary> Appended)
+    {
+        public IReadOnlyList<FailedMessage>? Recovered(IReadOnlyList<FailedMessage>? retry) =>
+            retry is null ? null : [.. retry.Where(f => Appended.Any(a => a.UniqueId.Id == f.Uid))];
+    }
+
+    private async Task<BatchOutcome> AppendBatchAsync(IMailFolder folder, DestinationFolder destinationFolder, FetchedBatch batch, Totals totals, CancellationToken ct)
+    {
+        var items = batch.Messages.Select(m => new AppendItem(m.Body, (m.Summary.Flags ?? MessageFlags.None) & ~MessageFlags.Recent,
+            [.. m.Summary.Keywords], m.Summary.InternalDate)).ToList();
+        foreach (var item in items)
+            foreach (var lost in AppendWriter.NotKept(item, destinationFolder))
+                totals.NotKept.Add(lost);
+        var outcomes = await writer.AppendAsync(destinationFolder, items, ct);
+
+        int copied = 0;
+        long bytes = 0;
+        uint? last = null;
+        var failed = new List<FailedMessage>();
+        var appended = new List<IMessageSummary>();
+        var stored = new Dictionary<uint, long>();
+        for (var i = 0; i < items.Count; i++)
+        {
+            var (summary, body) = batch.Messages[i];
+            if (outcomes[i].Appended)
+            {
+                copied++;
+                bytes += body.Length;
+                appended.Add(summary);
+                if (outcomes[i].Uid is { } uid)
+                {
+                    stored[uid] = body.Length;
+                    last = Math.Max(last ?? 0, uid);
+                }
+            }
+            else
+            {
+                failed.Add(new FailedMessage(folder.FullName, summary.UniqueId.Id, Subject(body), body.Length, outcomes[i].Refusal!));
+            }
+        }
+        // What was stored is what was sent: the destination's size of every appended message is checked.
+        if (stored.Count > 0)
+        {
+            var sizes = await writer.FetchSizesAsync(stored.Keys, ct);
+            totals.SizeMismatches += stored.Count(s => !sizes.TryGetValue(s.Key, out var size) || size != s.Value);
+        }
+        return new BatchOutcome(copied, bytes, last, failed, appended);
+    }
+
+    /// <summary>The subject of a refused message, for the admin's list; read from its own header, since only refusals need it.</summary>
+    private static string? Subject(MessageBuffer body)
+    {
+        try
+        {
+            var bytes = body.Bytes;
+            using var stream = new MemoryStream(System.Buffers.BuffersExtensions.ToArray(bytes.Length > 64 * 1024 ? bytes.Slice(0, 64 * 1024) : bytes));
+            return HeaderList.Load(stream)[HeaderId.Subject];
+        }
+        catch (FormatException)
+        {
+            return null;
+        }
+    }
+
     private static (string MessageId, long InternalDate) Identity(IMessageSummary summary) =>
         (summary.Headers?[HeaderId.MessageId]?.Trim() ?? "", summary.InternalDate?.UtcTicks ?? 0);
 
@@ -195,13 +452,21 @@ public sealed class MailboxPass(IMailStore source, IMailStore destination, IChec
         return map;
     }
 
-    /// <summary>Every selectable folder of the personal namespace, INBOX first, parents before children.</summary>
+    /// <summary>
+    /// Every selectable folder of the personal namespace, INBOX first, parents before children, with its message count
+    /// and size (one LIST-STATUS where the server offers it, else a STATUS per folder).
+    /// </summary>
     private static async Task<IReadOnlyList<IMailFolder>> ListAsync(IMailStore store, CancellationToken ct)
     {
-        var all = await store.GetFoldersAsync(store.PersonalNamespaces[0], subscribedOnly: false, ct);
+        var items = StatusItems.Count | StatusItems.UidNext | StatusItems.UidValidity;
+        if (store is ImapClient { Capabilities: var caps } && caps.HasFlag(ImapCapabilities.StatusSize)) items |= StatusItems.Size;
+        var all = await store.GetFoldersAsync(store.PersonalNamespaces[0], items, subscribedOnly: false, ct);
         var selectable = all.Where(f => !f.Attributes.HasFlag(FolderAttributes.NoSelect) && !f.Attributes.HasFlag(FolderAttributes.NonExistent)).ToList();
         if (!selectable.Any(f => f.FullName.Equals("INBOX", StringComparison.OrdinalIgnoreCase)))
+        {
+            await store.Inbox.StatusAsync(items, ct);
             selectable.Insert(0, store.Inbox);
+        }
         return selectable.OrderBy(f => f.FullName.Equals("INBOX", StringComparison.OrdinalIgnoreCase) ? 0 : 1)
             .ThenBy(f => f.FullName, StringComparer.Ordinal).ToList();
     }

@@ -16,4 +16,10 @@ public sealed record PassResult(
     public IReadOnlyList<FolderStatistics> FolderStatistics { get; init; } = [];
     public long BytesFound { get; init; }
     public TimeSpan Duration { get; init; }
+
+    /// <summary>Appended messages whose size in the destination differs from the source's bytes (the server rewrote them).</summary>
+    public int SizeMismatches { get; init; }
+
+    /// <summary>Flags and keywords the destination's folders could not keep (not in their PERMANENTFLAGS).</summary>
+    public IReadOnlyCollection<string> NotKept { get; init; } = [];
 }

@@ -42,7 +42,9 @@ public sealed class DelimiterTests(DotSeparatedDestination servers) : IClassFixt
         await using var source = await _connector.ConnectAsync(new ImapEndpoint(servers.Source.Host, servers.Source.Port, TlsMode.None), new ImapLogin(user, Password), default);
         await using var destination = await _connector.ConnectAsync(new ImapEndpoint(servers.Destination.Host, servers.Destination.Port, TlsMode.None), new ImapLogin(user, Password), default);
 
-        var result = await new MailboxPass(source.Store, destination.Store, new MemoryCheckpoints()).RunAsync(default);
+        await using var writer = await _connector.ConnectAppendWriterAsync(new ImapEndpoint(servers.Destination.Host, servers.Destination.Port, TlsMode.None), new ImapLogin(user, Password), default);
+
+        var result = await new MailboxPass(source.Store, destination.Store, writer, new MemoryCheckpoints()).RunAsync(default);
 
         Assert.Equal(2, result.MessagesCopied);
         var folders = await destination.Store.GetFoldersAsync(destination.Store.PersonalNamespaces[0]);

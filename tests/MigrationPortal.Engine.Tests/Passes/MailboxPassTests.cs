@@ -177,7 +177,8 @@ public sealed class MailboxPassTests(DovecotPair servers) : IClassFixture<Doveco
     {
         await using var source = await _connector.ConnectAsync(new ImapEndpoint(servers.Source.Host, servers.Source.Port, TlsMode.None), new ImapLogin(user, Password), default);
         await using var destination = await _connector.ConnectAsync(new ImapEndpoint(servers.Destination.Host, servers.Destination.Port, TlsMode.None), new ImapLogin(user, Password), default);
-        return await new MailboxPass(source.Store, destination.Store, checkpoints) { BatchSize = batchSize ?? (batchCut ? 3 : MailboxPass.DefaultBatchSize) }.RunAsync(stop);
+        await using var writer = await _connector.ConnectAppendWriterAsync(new ImapEndpoint(servers.Destination.Host, servers.Destination.Port, TlsMode.None), new ImapLogin(user, Password), default);
+        return await new MailboxPass(source.Store, destination.Store, writer, checkpoints) { BatchSize = batchSize ?? (batchCut ? 3 : MailboxPass.DefaultBatchSize) }.RunAsync(stop);
     }
 
     private async Task<string> UsersAsync()
