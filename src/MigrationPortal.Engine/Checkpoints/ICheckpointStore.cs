@@ -16,8 +16,9 @@ public sealed record FolderCheckpoint(string SourceFolder, uint UidValidity, uin
 public sealed record FailedMessage(string Folder, uint Uid, string? Subject, long Size, string ServerAnswer);
 
 /// <summary>
-/// What was copied in one batch (and what was refused), saved together with the checkpoint it reaches.
-/// <paramref name="Recovered"/> are messages that had failed in an earlier pass and are now copied: they are no longer failed.
+/// What was copied in one batch (and what was refused), saved together with the checkpoint it reaches. A message in
+/// <paramref name="Failed"/> that is already recorded as failed (refused again by Retry Errors) stays one record, with
+/// the latest answer. <paramref name="Recovered"/> are messages that had failed in an earlier pass and are now copied: they are no longer failed.
 /// </summary>
 public sealed record BatchProgress(FolderCheckpoint Checkpoint, int Messages, long Bytes, IReadOnlyList<FailedMessage>? Failed = null,
     IReadOnlyList<FailedMessage>? Recovered = null);

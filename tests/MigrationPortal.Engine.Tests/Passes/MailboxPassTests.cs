@@ -154,6 +154,48 @@ public sealed class MailboxPassTests(DovecotPair servers) : IClassFixture<Doveco
     }
 
     [Fact]
+    public async Task Run_RetryErrorsWhileTheDestinationStillRefuses_StillFailedAndNothingElseTouched()
+    {
+        var user = await UsersAsync();
+        await AppendAsync(user, "INBOX", "small");
+        await AppendAsync(user, "INBOX", "too large", body: new string('x', 60_000));
+        var checkpoints = new MemoryCheckpoints();
+        await RunAsync(user, checkpoints);
+        var before = await SnapshotAsync(servers.Destination, user);
+
+        var retry = await RunAsync(user, checkpoints, options: new PassOptions { Kind = PassKind.RetryErrors });
+
+        Assert.Equal(0, retry.MessagesCopied);
+        Assert.Equal("too large", Assert.Single(retry.FailedMessages).Subject);
+        Assert.Single(checkpoints.Failed, f => f.Subject == "too large");
+        Assert.Equal(before, await SnapshotAsync(servers.Destination, user));
+    }
+
+    [Fact]
+    public async Task Run_PreStageThenFull_OldMailFirstThenTheRestAndNothingTwice()
+    {
+        var user = await UsersAsync();
+        var cutoff = new DateTimeOffset(2024, 6, 1, 0, 0, 0, TimeSpan.Zero);
+        await AppendAsync(user, "INBOX", "old one", date: cutoff.AddDays(-100));
+        await AppendAsync(user, "INBOX", "new one", date: cutoff.AddDays(3));
+        await AppendAsync(user, "INBOX", "old two", date: cutoff.AddDays(-1));
+        await AppendAsync(user, "Projects", "new nested", date: cutoff.AddDays(1));
+        var checkpoints = new MemoryCheckpoints();
+
+        var preStage = await RunAsync(user, checkpoints, options: PassOptions.PreStage(cutoff));
+
+        Assert.Equal(2, preStage.MessagesCopied);
+        Assert.Equal(["old one", "old two"], (await SnapshotAsync(servers.Destination, user)).Select(m => m.Subject).Order());
+
+        var full = await RunAsync(user, checkpoints);
+
+        Assert.Equal(await SnapshotAsync(servers.Source, user), await SnapshotAsync(servers.Destination, user));
+        Assert.Equal(0, (await RunAsync(user, checkpoints)).MessagesCopied);
+        Assert.Equal(4, (await SnapshotAsync(servers.Destination, user)).Count);
+        Assert.True(full.MessagesCopied >= 2);
+    }
+
+    [Fact]
     public async Task Run_SentItemsOnTheSource_LandsInTheDestinationsSentFolderBySpecialUse()
     {
         var user = await UsersAsync();
@@ -173,12 +215,13 @@ public sealed class MailboxPassTests(DovecotPair servers) : IClassFixture<Doveco
         Assert.DoesNotContain(await check.Store.GetFoldersAsync(check.Store.PersonalNamespaces[0]), f => f.FullName == "Sent Items");
     }
 
-    private async Task<PassResult> RunAsync(string user, MemoryCheckpoints checkpoints, CancellationToken stop = default, bool batchCut = false, int? batchSize = null)
+    private async Task<PassResult> RunAsync(string user, MemoryCheckpoints checkpoints, CancellationToken stop = default, bool batchCut = false, int? batchSize = null,
+        PassOptions? options = null)
     {
         await using var source = await _connector.ConnectAsync(new ImapEndpoint(servers.Source.Host, servers.Source.Port, TlsMode.None), new ImapLogin(user, Password), default);
         await using var destination = await _connector.ConnectAsync(new ImapEndpoint(servers.Destination.Host, servers.Destination.Port, TlsMode.None), new ImapLogin(user, Password), default);
         await using var writer = await _connector.ConnectAppendWriterAsync(new ImapEndpoint(servers.Destination.Host, servers.Destination.Port, TlsMode.None), new ImapLogin(user, Password), default);
-        return await new MailboxPass(source.Store, destination.Store, writer, checkpoints) { BatchSize = batchSize ?? (batchCut ? 3 : MailboxPass.DefaultBatchSize) }.RunAsync(stop);
+        return await new MailboxPass(source.Store, destination.Store, writer, checkpoints) { BatchSize = batchSize ?? (batchCut ? 3 : MailboxPass.DefaultBatchSize), Options = options ?? PassOptions.Full }.RunAsync(stop);
     }
 
     private async Task<string> UsersAsync()

@@ -40,7 +40,12 @@ internal sealed class MemoryCheckpoints : ICheckpointStore
             throw new SimulatedCrash();
         _folders[batch.Checkpoint.SourceFolder] = batch.Checkpoint;
         Bytes += batch.Bytes;
-        Failed.AddRange(batch.Failed ?? []);
+        foreach (var failed in batch.Failed ?? [])
+        {
+            // A message refused again (Retry Errors) is still one failed message, with the latest answer.
+            Failed.RemoveAll(f => f.Folder == failed.Folder && f.Uid == failed.Uid);
+            Failed.Add(failed);
+        }
         foreach (var recovered in batch.Recovered ?? [])
             Failed.RemoveAll(f => f.Folder == recovered.Folder && f.Uid == recovered.Uid);
         AfterSave?.Invoke(batch);

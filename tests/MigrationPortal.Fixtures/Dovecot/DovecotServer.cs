@@ -218,20 +218,41 @@ public sealed class DovecotServer : IAsyncLifetime
         await client.DisconnectAsync(quit: true);
     }
 
-    /// <summary>Gives a user's folder a new UIDVALIDITY (doveadm mailbox update), as a server restore or rebuild would.</summary>
-    public async Task SetUidValidityAsync(string login, string folder, uint uidValidity)
+    /// <summary>
+    /// Stores the bytes as a message of the user's folder with Dovecot's own tool (doveadm save), creating the folder
+    /// first: a way in that goes through no IMAP client, so a test can seed mail no client would write.
+    /// </summary>
+    public async Task SaveRawAsync(string login, string folder, byte[] message)
+    {
+        ArgumentNullException.ThrowIfNull(message);
+        if (!folder.Equals("INBOX", StringComparison.OrdinalIgnoreCase))
+            await DoveadmAsync(null, tolerateFailure: true, "mailbox", "create", "-u", login, folder);
+        await DoveadmAsync(message, tolerateFailure: false, "save", "-u", login, "-m", folder);
+    }
+
+    private async Task DoveadmAsync(byte[]? input, bool tolerateFailure, params string[] args)
     {
         var dir = _dir ?? throw new InvalidOperationException("Call InitializeAsync first.");
         var doveadm = FindExecutable("doveadm") ?? throw new InvalidOperationException($"doveadm was not found. {SetupHint}");
-        var start = new ProcessStartInfo(doveadm) { RedirectStandardError = true, RedirectStandardOutput = true };
-        foreach (var arg in new[] { "-c", dir.Config, "mailbox", "update", "--uid-validity", uidValidity.ToString(System.Globalization.CultureInfo.InvariantCulture), "-u", login, folder })
+        var start = new ProcessStartInfo(doveadm) { RedirectStandardError = true, RedirectStandardOutput = true, RedirectStandardInput = true };
+        start.ArgumentList.Add("-c");
+        start.ArgumentList.Add(dir.Config);
+        foreach (var arg in args)
             start.ArgumentList.Add(arg);
         using var process = Process.Start(start) ?? throw new InvalidOperationException("doveadm did not start.");
-        var error = await process.StandardError.ReadToEndAsync();
+        var error = process.StandardError.ReadToEndAsync();
+        if (input is not null)
+            await process.StandardInput.BaseStream.WriteAsync(input);
+        process.StandardInput.Close();
         await process.WaitForExitAsync();
-        if (process.ExitCode != 0)
-            throw new InvalidOperationException($"doveadm mailbox update failed ({process.ExitCode}): {error}");
+        if (process.ExitCode != 0 && !tolerateFailure)
+            throw new InvalidOperationException($"doveadm {args[0]} failed ({process.ExitCode}): {await error}");
     }
+
+    /// <summary>Gives a user's folder a new UIDVALIDITY (doveadm mailbox update), as a server restore or rebuild would.</summary>
+    public Task SetUidValidityAsync(string login, string folder, uint uidValidity) =>
+        DoveadmAsync(null, tolerateFailure: false, "mailbox", "update", "--uid-validity",
+            uidValidity.ToString(System.Globalization.CultureInfo.InvariantCulture), "-u", login, folder);
 
     /// <summary>What Dovecot printed while starting, then its log file: for assertion messages and failures.</summary>
     public string ReadLog()
