@@ -22,18 +22,40 @@ public sealed class MigrationSideException(bool isSource, ImapConnectException i
 /// The engine's entry point, the same for the portal's worker and the command-line migrator: opens both sides,
 /// runs one pass of the chosen kind against the checkpoints, and closes the connections.
 /// </summary>
-public sealed class MailboxMigration(IImapConnector connector)
+public sealed class MailboxMigration(IImapConnector connector, RetryPolicy? retry = null, TimeProvider? time = null)
 {
+    /// <summary>Told of each transient fault the pass is retried after, and how long it waits first.</summary>
+    public Action<Exception, TimeSpan>? OnRetry { get; init; }
+
     /// <param name="stop">Ends the pass at the next message boundary, with its progress saved (an admin's Stop, Ctrl+C).</param>
     /// <param name="abort">Ends it at once, saving nothing more (the claim was lost).</param>
-    /// <exception cref="MigrationSideException">A side's login was refused or its server unreachable.</exception>
+    /// <exception cref="MigrationSideException">A side's login was refused or its server unreachable (after the retries).</exception>
     public async Task<PassResult> RunAsync(MigrationSide source, MigrationSide destination, ICheckpointStore checkpoints,
         PassOptions options, CancellationToken stop, CancellationToken abort)
+    {
+        // A transient fault (a dropped connection, a server restarting) retries the pass with new connections; it
+        // resumes from its checkpoints, so what the first attempt copied is neither lost nor copied again.
+        var totals = new MailboxPass.PassTotals();
+        var pipeline = TransientFaults.Pipeline(retry ?? RetryPolicy.Default, time ?? TimeProvider.System, OnRetry);
+        // The waits between attempts end on a Stop too: the pass then ends Stopped with what it had copied.
+        using var stopOrAbort = CancellationTokenSource.CreateLinkedTokenSource(stop, abort);
+        try
+        {
+            return await pipeline.ExecuteAsync(async _ => await AttemptAsync(source, destination, checkpoints, options, totals, stop, abort), stopOrAbort.Token);
+        }
+        catch (OperationCanceledException) when (stop.IsCancellationRequested && !abort.IsCancellationRequested)
+        {
+            return MailboxPass.Result(totals, stopped: true);
+        }
+    }
+
+    private async Task<PassResult> AttemptAsync(MigrationSide source, MigrationSide destination, ICheckpointStore checkpoints,
+        PassOptions options, MailboxPass.PassTotals totals, CancellationToken stop, CancellationToken abort)
     {
         await using var from = await OpenAsync(source, isSource: true, abort);
         await using var to = await OpenAsync(destination, isSource: false, abort);
         await using var writer = await OpenWriterAsync(destination, abort);
-        return await new MailboxPass(from.Store, to.Store, writer, checkpoints) { Options = options }.RunAsync(stop, abort);
+        return await new MailboxPass(from.Store, to.Store, writer, checkpoints) { Options = options, Totals = totals }.RunAsync(stop, abort);
     }
 
     private async Task<AppendWriter> OpenWriterAsync(MigrationSide side, CancellationToken ct)

@@ -33,10 +33,15 @@ public sealed class MailboxPass(IMailStore source, IMailStore destination, Appen
 
     public PassOptions Options { get; init; } = PassOptions.Full;
 
+    /// <summary>
+    /// What this pass has done so far. A pass retried after a transient fault runs again with the same totals: folders
+    /// it finished are not opened again, and what it copied before the fault still counts as this pass's work.
+    /// </summary>
+    internal PassTotals Totals { get; init; } = new();
+
     public async Task<PassResult> RunAsync(CancellationToken stop, CancellationToken abort = default)
     {
-        var clock = Stopwatch.StartNew();
-        var totals = new Totals();
+        var totals = Totals;
         var specialUse = await SpecialUseFoldersAsync(destination, abort);
         var folders = await ListAsync(source, abort);
         totals.BytesFound = folders.Sum(f => (long)(f.Size ?? 0));
@@ -47,7 +52,7 @@ public sealed class MailboxPass(IMailStore source, IMailStore destination, Appen
         {
             if (stop.IsCancellationRequested) break;
             if (retry is not null && !retry.Any(f => f.Folder == folder.FullName)) continue;
-            totals.Folders++;
+            if (totals.CompletedFolders.Contains(folder.FullName)) continue;
             var target = SpecialUse(folder) is { } use && specialUse.TryGetValue(use, out var mapped)
                 ? mapped
                 : await EnsureFolderAsync(folder, abort);
@@ -58,23 +63,31 @@ public sealed class MailboxPass(IMailStore source, IMailStore destination, Appen
                 await checkpoints.SaveFolderAsync(statistics, abort);
             }
         }
-        return new PassResult(totals.Folders, totals.Found, totals.Copied, totals.Bytes, totals.Skipped, totals.FailedMessages, stop.IsCancellationRequested)
+        return Result(totals, stop.IsCancellationRequested);
+    }
+
+    internal static PassResult Result(PassTotals totals, bool stopped) =>
+        new(totals.Folders, totals.Found, totals.Copied, totals.Bytes, totals.Skipped, totals.FailedMessages, stopped)
         {
             FolderStatistics = totals.Statistics,
             BytesFound = totals.BytesFound,
-            Duration = clock.Elapsed,
+            Duration = totals.Clock.Elapsed,
             SizeMismatches = totals.SizeMismatches,
             NotKept = totals.NotKept,
         };
-    }
 
-    private sealed class Totals
+    internal sealed class PassTotals
     {
+        public readonly Stopwatch Clock = Stopwatch.StartNew();
         public int Folders, Found, Copied, Skipped, SizeMismatches;
         public long Bytes, BytesFound;
         public readonly List<FailedMessage> FailedMessages = [];
         public readonly List<FolderStatistics> Statistics = [];
         public readonly SortedSet<string> NotKept = new(StringComparer.Ordinal);
+        public readonly HashSet<string> CompletedFolders = new(StringComparer.Ordinal);
+
+        /// <summary>A folder a fault interrupted: what was copied and refused in it before, carried into the retry.</summary>
+        public readonly Dictionary<string, (int Copied, long Bytes, int Failed)> Interrupted = new(StringComparer.Ordinal);
     }
 
     /// <summary>One batch as planned: the messages to append, and the highest source UID the batch settles.</summary>
@@ -90,7 +103,7 @@ public sealed class MailboxPass(IMailStore source, IMailStore destination, Appen
 
     /// <returns>The folder's statistics, or null when a Stop interrupted it.</returns>
     private async Task<FolderStatistics?> CopyFolderAsync(IMailFolder folder, IMailFolder target, IReadOnlyList<FailedMessage>? retry,
-        Totals totals, CancellationToken stop, CancellationToken abort)
+        PassTotals totals, CancellationToken stop, CancellationToken abort)
     {
         var clock = Stopwatch.StartNew();
         var destinationFolder = await writer.ExamineAsync(target.FullName, abort);
@@ -104,10 +117,11 @@ public sealed class MailboxPass(IMailStore source, IMailStore destination, Appen
                 ? (await PlanRetryAsync(folder, retry, abort), 0, 0)
                 : await PlanAsync(folder, target, checkpoint, abort);
 
-            int found = folder.Count, copied = 0, failed = 0;
-            long bytesFound = (long)(folder.Size ?? 0), bytes = 0;
-            totals.Found += found;
-            totals.Skipped += skipped + adoptedAsSkipped;
+            var (copiedBefore, bytesBefore, failedBefore) = totals.Interrupted.GetValueOrDefault(folder.FullName);
+            int found = folder.Count, copied = copiedBefore, failed = failedBefore;
+            long bytesFound = (long)(folder.Size ?? 0), bytes = bytesBefore;
+            // What an interrupted attempt copied or saw refused is below the checkpoint now, not "already there".
+            skipped = Math.Max(0, skipped + adoptedAsSkipped - copiedBefore - failedBefore);
 
             // Pre-Stage leaves later mail for a later pass: the checkpoint stays where it was, and its journal at the
             // destination's UIDNEXT before this pass, so the next pass adopts what Pre-Stage copied instead of copying it again.
@@ -149,6 +163,7 @@ public sealed class MailboxPass(IMailStore source, IMailStore destination, Appen
                         totals.Copied += batchCopied;
                         totals.Bytes += batchBytes;
                         totals.FailedMessages.AddRange(outcome.Failed);
+                        totals.Interrupted[folder.FullName] = (copied, bytes, failed);
                     }
                     if (stop.IsCancellationRequested) break;
                 }
@@ -168,7 +183,12 @@ public sealed class MailboxPass(IMailStore source, IMailStore destination, Appen
             if (stop.IsCancellationRequested && completed < plan.Count) return null;
             if (checkpoint is null && plan.Count == 0 && !keepCheckpoint)
                 await checkpoints.SaveAsync(new BatchProgress(new FolderCheckpoint(folder.FullName, folder.UidValidity, after), 0, 0), abort);
-            return new FolderStatistics(folder.FullName, target.FullName, found, bytesFound, copied, bytes, skipped + adoptedAsSkipped, failed, clock.Elapsed);
+            totals.Interrupted.Remove(folder.FullName);
+            totals.CompletedFolders.Add(folder.FullName);
+            totals.Folders++;
+            totals.Found += found;
+            totals.Skipped += skipped;
+            return new FolderStatistics(folder.FullName, target.FullName, found, bytesFound, copied, bytes, skipped, failed, clock.Elapsed);
         }
         finally
         {
@@ -328,7 +348,7 @@ public sealed class MailboxPass(IMailStore source, IMailStore destination, Appen
             retry is null ? null : [.. retry.Where(f => Appended.Any(a => a.UniqueId.Id == f.Uid))];
     }
 
-    private async Task<BatchOutcome> AppendBatchAsync(IMailFolder folder, DestinationFolder destinationFolder, FetchedBatch batch, Totals totals, CancellationToken ct)
+    private async Task<BatchOutcome> AppendBatchAsync(IMailFolder folder, DestinationFolder destinationFolder, FetchedBatch batch, PassTotals totals, CancellationToken ct)
     {
         var items = batch.Messages.Select(m => new AppendItem(m.Body, (m.Summary.Flags ?? MessageFlags.None) & ~MessageFlags.Recent,
             [.. m.Summary.Keywords], m.Summary.InternalDate)).ToList();

@@ -26,6 +26,17 @@ public sealed class MigrationOptions
     [Range(0, 1_000_000)]
     public int MaxMessageErrors { get; set; } = 100;
 
+    /// <summary>
+    /// Times a pass is tried again after a transient fault (a dropped connection, a server restarting or busy) before
+    /// it fails; each retry resumes from the checkpoints, so nothing is copied twice.
+    /// </summary>
+    [Range(0, 20)]
+    public int Retries { get; set; } = 5;
+
+    /// <summary>The wait before the first retry; it doubles (with jitter) for each next one, up to a minute.</summary>
+    [Range(typeof(TimeSpan), "00:00:00", "00:10:00")]
+    public TimeSpan RetryDelay { get; set; } = TimeSpan.FromSeconds(2);
+
     /// <summary>How often the worker looks for Submitted mailboxes when nothing wakes it.</summary>
     [Range(typeof(TimeSpan), "00:00:00.100", "00:10:00")]
     public TimeSpan PollInterval { get; set; } = TimeSpan.FromSeconds(5);

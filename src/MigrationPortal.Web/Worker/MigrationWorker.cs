@@ -106,7 +106,10 @@ public sealed partial class MigrationWorker(
         PassResult? result = null;
         try
         {
-            var migration = new MailboxMigration(connector);
+            var migration = new MailboxMigration(connector, new RetryPolicy { MaxRetries = _options.Retries, FirstDelay = _options.RetryDelay }, time)
+            {
+                OnRetry = (fault, wait) => LogRetrying(logger, claim.MailboxId, fault.Message, wait),
+            };
             result = await migration.RunAsync(
                 new MigrationSide(project.Source, Login(mailbox.Source, passwords)),
                 new MigrationSide(project.Destination, Login(mailbox.Destination, passwords)),
@@ -189,6 +192,9 @@ public sealed partial class MigrationWorker(
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Mailbox {MailboxId}: pass ended ({Outcome}): {Copied} copied, {Skipped} already there; {Failure}")]
     private static partial void LogPassEnded(ILogger logger, int mailboxId, MailboxOutcomeKind outcome, int copied, int skipped, string? failure);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Mailbox {MailboxId}: {Fault}; the pass is retried from its checkpoints in {Wait}")]
+    private static partial void LogRetrying(ILogger logger, int mailboxId, string fault, TimeSpan wait);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Mailbox {MailboxId}: pass suspended for shutdown; it resumes from its checkpoints")]
     private static partial void LogSuspended(ILogger logger, int mailboxId);

@@ -1,0 +1,89 @@
+using System.Security.Cryptography;
+using System.Text;
+using MailKit;
+using MailKit.Net.Imap;
+using MigrationPortal.Core.Projects;
+using MigrationPortal.Engine.Imap;
+using MigrationPortal.Engine.Passes;
+using MigrationPortal.Fixtures.Dovecot;
+
+namespace MigrationPortal.Engine.Tests.Passes;
+
+/// <summary>A server that goes away in mid-pass: the pass waits, reconnects, resumes from its checkpoints, and duplicates nothing.</summary>
+public sealed class TransientFaultTests(UnlimitedPair servers) : IClassFixture<UnlimitedPair>
+{
+    private const string Password = "pass-Word-1";
+    private readonly ImapConnector _connector = new(TimeSpan.FromSeconds(10));
+
+    [Fact]
+    public async Task Run_DestinationRestartsAfterTheFirstBatch_RetriedAndEveryMessageThereOnce()
+    {
+        var user = "fault" + Guid.NewGuid().ToString("N")[..8];
+        await servers.Source.AddUserAsync(user, Password);
+        await servers.Destination.AddUserAsync(user, Password);
+        for (var i = 0; i < 120; i++)
+            await servers.Source.SaveRawAsync(user, i % 3 == 0 ? "Projects" : "INBOX",
+                Encoding.ASCII.GetBytes($"From: ada@example.org\r\nSubject: m{i}\r\nMessage-ID: <m{i}@example.org>\r\n\r\nbody {i}\r\n"));
+        var checkpoints = new MemoryCheckpoints();
+        var restarted = false;
+        checkpoints.AfterSave = batch =>
+        {
+            if (restarted || batch.Messages == 0) return;
+            restarted = true;
+            // Blocks the pass between two batches while the destination goes away and comes back.
+            servers.Destination.StopAsync().GetAwaiter().GetResult();
+            servers.Destination.StartAsync().GetAwaiter().GetResult();
+        };
+        var retries = new List<string>();
+        var migration = new MailboxMigration(_connector, new RetryPolicy { FirstDelay = TimeSpan.FromMilliseconds(200) })
+        {
+            OnRetry = (fault, _) => retries.Add(fault.Message),
+        };
+
+        var result = await migration.RunAsync(Side(servers.Source, user), Side(servers.Destination, user), checkpoints, PassOptions.Full, default, default);
+
+        Assert.True(restarted);
+        Assert.NotEmpty(retries);
+        Assert.Equal(120, result.MessagesCopied);
+        Assert.Equal(120, result.MessagesFound);
+        Assert.Equal(0, result.MessagesSkipped);
+        Assert.Equal(await HashesAsync(servers.Source, user), await HashesAsync(servers.Destination, user));
+    }
+
+    [Fact]
+    public async Task Run_WrongDestinationPassword_NotRetriedAndNamesTheDestination()
+    {
+        var user = "fault" + Guid.NewGuid().ToString("N")[..8];
+        await servers.Source.AddUserAsync(user, Password);
+        await servers.Destination.AddUserAsync(user, Password);
+        var retries = 0;
+        var migration = new MailboxMigration(_connector, new RetryPolicy { FirstDelay = TimeSpan.FromMilliseconds(10) }) { OnRetry = (_, _) => retries++ };
+
+        var refused = await Assert.ThrowsAsync<MigrationSideException>(() => migration.RunAsync(Side(servers.Source, user),
+            new MigrationSide(Side(servers.Destination, user).Endpoint, new ImapLogin(user, "wrong")), new MemoryCheckpoints(), PassOptions.Full, default, default));
+
+        Assert.False(refused.IsSource);
+        Assert.Equal(ImapConnectFailure.Rejected, refused.Failure);
+        Assert.Equal(0, retries);
+    }
+
+    private static MigrationSide Side(DovecotServer server, string user) =>
+        new(new ImapEndpoint(server.Host, server.Port, TlsMode.None), new ImapLogin(user, Password));
+
+    private async Task<List<string>> HashesAsync(DovecotServer server, string user)
+    {
+        await using var session = await _connector.ConnectAsync(Side(server, user).Endpoint, new ImapLogin(user, Password), default);
+        var hashes = new List<string>();
+        foreach (var folder in await session.Store.GetFoldersAsync(session.Store.PersonalNamespaces[0]))
+        {
+            if (folder.Attributes.HasFlag(FolderAttributes.NoSelect) || folder.Attributes.HasFlag(FolderAttributes.NonExistent)) continue;
+            await folder.OpenAsync(FolderAccess.ReadOnly);
+            if (folder.Count > 0)
+                await ((IImapFolder)folder).GetStreamsAsync(0, -1, async (_, _, _, stream, ct) =>
+                    hashes.Add(folder.FullName + " " + Convert.ToHexString(await SHA256.HashDataAsync(stream, ct))));
+            await folder.CloseAsync();
+        }
+        hashes.Sort(StringComparer.Ordinal);
+        return hashes;
+    }
+}
