@@ -18,5 +18,6 @@ internal sealed class MigrationProjectConfiguration : IEntityTypeConfiguration<M
     {
         endpoint.Property(e => e.Host).HasMaxLength(ImapEndpoint.MaxHostLength);
         endpoint.Property(e => e.Security).HasConversion<string>().HasMaxLength(16);
+        endpoint.Property(e => e.CertificateSha256).HasMaxLength(ImapEndpoint.CertificateSha256Length);
     }
 }

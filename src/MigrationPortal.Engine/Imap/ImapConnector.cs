@@ -1,6 +1,8 @@
 using System.Globalization;
 using System.Net;
+using System.Net.Security;
 using System.Net.Sockets;
+using System.Security.Cryptography.X509Certificates;
 using System.Text;
 using MailKit;
 using MailKit.Net.Imap;
@@ -25,7 +27,7 @@ public enum ImapConnectFailure
 /// Opening a connection failed. <see cref="Exception.Message"/> is fit for the person who typed the credentials and
 /// for the admin (host:port and the server's or socket's words), and never contains the password.
 /// </summary>
-public sealed class ImapConnectException(ImapConnectFailure failure, string message) : Exception(message)
+public sealed class ImapConnectException(ImapConnectFailure failure, string message, Exception? inner = null) : Exception(message, inner)
 {
     public ImapConnectFailure Failure { get; } = failure;
 }
@@ -64,8 +66,9 @@ public interface IImapConnector
 
 /// <summary>
 /// The one place that opens an IMAP connection, for credential checks and migration alike: TLS as the endpoint says
-/// (certificates validated by MailKit's defaults: system trust store, host name, revocation; STARTTLS never falls back
-/// to plain text), one login attempt, and the wording of every failure.
+/// (certificates validated by <see cref="ServerCertificates"/>: the system's trust store, host name and revocation, or
+/// exactly the pinned certificate; STARTTLS never falls back to plain text), one login attempt, and the wording of
+/// every failure.
 /// </summary>
 public sealed class ImapConnector : IImapConnector
 {
@@ -89,6 +92,8 @@ public sealed class ImapConnector : IImapConnector
         using var deadline = CancellationTokenSource.CreateLinkedTokenSource(ct);
         deadline.CancelAfter(Timeout);
         var client = new PooledImapClient { Timeout = (int)Timeout.TotalMilliseconds };
+        var certificates = new CertificateCheck(endpoint);
+        client.ServerCertificateValidationCallback = certificates.Validate;
         try
         {
             await client.ConnectAsync(endpoint.Host, endpoint.Port, ToSocketOptions(endpoint.Security), deadline.Token);
@@ -105,7 +110,7 @@ public sealed class ImapConnector : IImapConnector
             client.Dispose();
             throw new ImapConnectException(ImapConnectFailure.Rejected, Redact(e.Message, login.Password));
         }
-        catch (Exception e) when (DescribeFailure(e, endpoint) is { } reason)
+        catch (Exception e) when (DescribeFailure(e, endpoint, certificates.Refusal) is { } reason)
         {
             client.Dispose();
             throw new ImapConnectException(ImapConnectFailure.Unreachable, Redact(reason, login.Password));
@@ -121,7 +126,40 @@ public sealed class ImapConnector : IImapConnector
     {
         ArgumentNullException.ThrowIfNull(endpoint);
         ArgumentNullException.ThrowIfNull(login);
-        return AppendWriter.ConnectAsync(endpoint, login, Timeout, null, ct);
+        var certificates = new CertificateCheck(endpoint);
+        return ConnectWriterAsync();
+
+        async Task<AppendWriter> ConnectWriterAsync()
+        {
+            try
+            {
+                return await AppendWriter.ConnectAsync(endpoint, login, Timeout, certificates.Validate, ct);
+            }
+            catch (ImapConnectException e) when (certificates.Refusal is { } refusal)
+            {
+                throw new ImapConnectException(ImapConnectFailure.Unreachable, refusal, e);
+            }
+        }
+    }
+
+    /// <summary>
+    /// The endpoint's certificate rule for one connection. MailKit's own message for a refused certificate cannot tell
+    /// a pin that did not match from a certificate the system does not trust, and does not show the fingerprint: the
+    /// refusal is worded here while the certificate is at hand.
+    /// </summary>
+    private sealed class CertificateCheck(ImapEndpoint endpoint)
+    {
+        private readonly RemoteCertificateValidationCallback _validate = ServerCertificates.For(endpoint);
+
+        public string? Refusal { get; private set; }
+
+        public bool Validate(object sender, X509Certificate? certificate, X509Chain? chain, SslPolicyErrors errors)
+        {
+            if (_validate(sender, certificate, chain, errors))
+                return true;
+            Refusal = ServerCertificates.DescribeRefusal(certificate, errors, endpoint);
+            return false;
+        }
     }
 
     private static SecureSocketOptions ToSocketOptions(TlsMode security) => security switch
@@ -142,18 +180,25 @@ public sealed class ImapConnector : IImapConnector
             : client.AuthenticateAsync(Encoding.UTF8, credentials, ct);
 
     /// <returns>Null for exceptions that are not about reaching the server: those are bugs and propagate.</returns>
-    private string? DescribeFailure(Exception e, ImapEndpoint endpoint)
+    /// <param name="refusal">Why the certificate was refused, when it was.</param>
+    private string? DescribeFailure(Exception e, ImapEndpoint endpoint, string? refusal)
     {
         var where = string.Create(CultureInfo.InvariantCulture, $"{endpoint.Host}:{endpoint.Port}");
         return e switch
         {
             OperationCanceledException or TimeoutException =>
                 string.Create(CultureInfo.InvariantCulture, $"{where} did not answer within {Timeout.TotalSeconds:0.#} s."),
+            SslHandshakeException when refusal is not null =>
+                $"The TLS certificate of {where} was not accepted. {refusal}",
             SslHandshakeException { ServerCertificate: not null } tls =>
                 $"The TLS certificate of {where} was not accepted: {CertificateProblem(tls)}",
             SslHandshakeException tls =>
                 $"The TLS handshake with {where} failed ({Innermost(tls).Message.TrimEnd('.')}). Check the port and the security mode.",
             SocketException socket => $"Could not connect to {where}: {socket.Message}.",
+            // MailKit checks the capabilities before anything else is sent: the login never went out in plain text.
+            NotSupportedException when endpoint.Security == TlsMode.StartTls =>
+                $"{where} does not offer STARTTLS, so the portal closed the connection without sending the login. " +
+                "Choose TLS if the server has an implicit-TLS port (usually 993), or have STARTTLS enabled on the server.",
             NotSupportedException unsupported => $"{where}: {unsupported.Message}",
             ImapCommandException command => $"{where} refused the connection: {command.Message}",
             ImapProtocolException protocol => $"{where} did not answer like an IMAP server: {protocol.Message}",

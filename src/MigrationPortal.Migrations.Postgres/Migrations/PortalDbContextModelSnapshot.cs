@@ -567,6 +567,10 @@ namespace MigrationPortal.Migrations.Postgres.Migrations
                         {
                             b1.IsRequired();
 
+                            b1.Property<string>("CertificateSha256")
+                                .HasMaxLength(64)
+                                .HasColumnType("character varying(64)");
+
                             b1.Property<string>("Host")
                                 .IsRequired()
                                 .HasMaxLength(253)
@@ -584,6 +588,10 @@ namespace MigrationPortal.Migrations.Postgres.Migrations
                     b.ComplexProperty(typeof(Dictionary<string, object>), "Source", "MigrationPortal.Core.Projects.MigrationProject.Source#ImapEndpoint", b1 =>
                         {
                             b1.IsRequired();
+
+                            b1.Property<string>("CertificateSha256")
+                                .HasMaxLength(64)
+                                .HasColumnType("character varying(64)");
 
                             b1.Property<string>("Host")
                                 .IsRequired()

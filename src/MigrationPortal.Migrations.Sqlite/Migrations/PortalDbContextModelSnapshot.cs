@@ -546,6 +546,10 @@ namespace MigrationPortal.Migrations.Sqlite.Migrations
                         {
                             b1.IsRequired();
 
+                            b1.Property<string>("CertificateSha256")
+                                .HasMaxLength(64)
+                                .HasColumnType("TEXT");
+
                             b1.Property<string>("Host")
                                 .IsRequired()
                                 .HasMaxLength(253)
@@ -563,6 +567,10 @@ namespace MigrationPortal.Migrations.Sqlite.Migrations
                     b.ComplexProperty(typeof(Dictionary<string, object>), "Source", "MigrationPortal.Core.Projects.MigrationProject.Source#ImapEndpoint", b1 =>
                         {
                             b1.IsRequired();
+
+                            b1.Property<string>("CertificateSha256")
+                                .HasMaxLength(64)
+                                .HasColumnType("TEXT");
 
                             b1.Property<string>("Host")
                                 .IsRequired()

@@ -5,7 +5,10 @@ namespace MigrationPortal.Fixtures.Dovecot;
 // mail_driver/mail_path, passdb args changed), so a 2.4 host needs a second template.
 internal static class DovecotConfig
 {
-    public static string Render(string instanceName, InstanceDirectory dir, int port, uint mailUid, string sentFolder = "Sent", char separator = '/') => $$"""
+    /// <param name="tlsPort">With TLS: the implicit-TLS (imaps) port; STARTTLS is then offered on <paramref name="port"/>.
+    /// Null: ssl = no, so the server offers no STARTTLS and has no imaps listener.</param>
+    public static string Render(string instanceName, InstanceDirectory dir, int port, uint mailUid, string sentFolder = "Sent", char separator = '/',
+        int? tlsPort = null) => $$"""
         # Private test instance written by MigrationPortal.Fixtures.Dovecot.DovecotServer; loopback only.
         instance_name = {{instanceName}}
         # DovecotServer checks for its own name in the greeting, not for any IMAP server on the port.
@@ -15,7 +18,7 @@ internal static class DovecotConfig
         log_path = {{dir.Log}}
         listen = 127.0.0.1
         protocols = imap
-        ssl = no
+        {{Ssl(dir, tlsPort)}}
         disable_plaintext_auth = no
         auth_mechanisms = plain login
         # A failed login is still answered after ~0.5 s: Dovecot checks its failure queue twice a second.
@@ -62,7 +65,8 @@ internal static class DovecotConfig
             port = {{port}}
           }
           inet_listener imaps {
-            port = 0
+            address = 127.0.0.1
+            port = {{tlsPort ?? 0}}
           }
         }
         # Without the penalty socket Dovecot does not add its growing per-IP delay (2, 4, 8, 15 s) after
@@ -74,4 +78,15 @@ internal static class DovecotConfig
         }
 
         """;
+
+    // The certificate and key are read by Dovecot's config process, which runs as root: the key can stay 0600.
+    // disable_plaintext_auth = no still lets the plain port log in without STARTTLS, as the fixture's own helpers do.
+    private static string Ssl(InstanceDirectory dir, int? tlsPort) => tlsPort is null
+        ? "ssl = no"
+        : $"""
+          ssl = yes
+          ssl_cert = <{dir.Certificate}
+          ssl_key = <{dir.CertificateKey}
+          ssl_min_protocol = TLSv1.2
+          """;
 }

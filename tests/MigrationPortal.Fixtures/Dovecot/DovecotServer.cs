@@ -2,6 +2,8 @@ using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Net;
 using System.Net.Sockets;
+using System.Security.Cryptography;
+using System.Security.Cryptography.X509Certificates;
 using System.Text;
 using MailKit;
 using MailKit.Net.Imap;
@@ -13,7 +15,8 @@ namespace MigrationPortal.Fixtures.Dovecot;
 
 /// <summary>
 /// A private Dovecot IMAP server: its own directory under /tmp/mp-dovecot, a free loopback port,
-/// plain-text IMAP (no TLS), one passwd-file per user, mail stored in maildirs as the OS user "mpmail".
+/// plain-text IMAP (no TLS, no STARTTLS offered; see <see cref="Tls"/>), one passwd-file per user, mail stored in
+/// maildirs as the OS user "mpmail".
 /// Use it as a class or collection fixture; any number of instances can run side by side.
 /// Needs root and Linux: the Dovecot master starts as root and drops to mpmail/dovenull/dovecot itself.
 /// </summary>
@@ -39,6 +42,8 @@ public sealed class DovecotServer : IAsyncLifetime
     private string _dovecot = "";
     private uint _mailUid;
     private uint _mailGid;
+    private int? _tlsPort;
+    private string? _certificateSha256;
 
     static DovecotServer()
     {
@@ -72,9 +77,23 @@ public sealed class DovecotServer : IAsyncLifetime
 
         """;
 
+    /// <summary>
+    /// Offers TLS with a self-signed certificate made for this instance (for 127.0.0.1 and localhost): STARTTLS on
+    /// <see cref="Port"/> and implicit TLS on <see cref="TlsPort"/>. False (the default): ssl = no, so STARTTLS is not
+    /// offered at all.
+    /// </summary>
+    public bool Tls { get; init; }
+
     public string Host => "127.0.0.1";
 
+    /// <summary>Plain IMAP; with <see cref="Tls"/>, STARTTLS is offered here (and a login without it is still accepted).</summary>
     public int Port { get; private set; }
+
+    /// <summary>The implicit-TLS (imaps) port; only with <see cref="Tls"/>.</summary>
+    public int TlsPort => _tlsPort ?? throw new InvalidOperationException("This server was started without Tls.");
+
+    /// <summary>The SHA-256 fingerprint of the server's certificate, 64 uppercase hex characters; only with <see cref="Tls"/>.</summary>
+    public string CertificateSha256 => _certificateSha256 ?? throw new InvalidOperationException("This server was started without Tls.");
 
     private string InstanceName => _dir?.Name ?? throw new InvalidOperationException("The server is not initialised.");
 
@@ -87,11 +106,16 @@ public sealed class DovecotServer : IAsyncLifetime
         _dir = InstanceDirectory.Create(_mailUid, _mailGid);
         try
         {
+            if (Tls)
+                _certificateSha256 = await WriteSelfSignedCertificateAsync(_dir);
             // The port is free when picked but not reserved: another process may take it before Dovecot binds.
             for (var attempt = 1; ; attempt++)
             {
                 Port = PickFreePort();
-                await File.WriteAllTextAsync(_dir.Config, DovecotConfig.Render(InstanceName, _dir, Port, _mailUid, SentFolder, Separator) + ExtraConfig);
+                if (Tls)
+                    _tlsPort = PickFreePort(except: Port);
+                await File.WriteAllTextAsync(_dir.Config,
+                    DovecotConfig.Render(InstanceName, _dir, Port, _mailUid, SentFolder, Separator, _tlsPort) + ExtraConfig);
                 try
                 {
                     await StartAsync();
@@ -429,18 +453,49 @@ public sealed class DovecotServer : IAsyncLifetime
             _console.Append(line).Append('\n');
     }
 
-    private static int PickFreePort()
+    private static int PickFreePort(int? except = null)
     {
-        var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        try
+        while (true)
         {
-            return ((IPEndPoint)listener.LocalEndpoint).Port;
+            var listener = new TcpListener(IPAddress.Loopback, 0);
+            listener.Start();
+            try
+            {
+                var port = ((IPEndPoint)listener.LocalEndpoint).Port;
+                if (port != except)
+                    return port;
+            }
+            finally
+            {
+                listener.Stop();
+            }
         }
-        finally
-        {
-            listener.Stop();
-        }
+    }
+
+    // Made here rather than with openssl, which a test machine may lack. A fresh key per instance: a test that pins one
+    // server's certificate cannot pass against another's by accident.
+    private static async Task<string> WriteSelfSignedCertificateAsync(InstanceDirectory dir)
+    {
+        using var key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
+        var request = new CertificateRequest("CN=localhost, O=MigrationPortal test Dovecot", key, HashAlgorithmName.SHA256);
+        var names = new SubjectAlternativeNameBuilder();
+        names.AddDnsName("localhost");
+        names.AddIpAddress(IPAddress.Loopback);
+        request.CertificateExtensions.Add(names.Build());
+        request.CertificateExtensions.Add(new X509BasicConstraintsExtension(certificateAuthority: false, hasPathLengthConstraint: false, pathLengthConstraint: 0, critical: true));
+        request.CertificateExtensions.Add(new X509KeyUsageExtension(X509KeyUsageFlags.DigitalSignature, critical: true));
+        request.CertificateExtensions.Add(new X509EnhancedKeyUsageExtension([new Oid("1.3.6.1.5.5.7.3.1")], critical: false));
+        var now = TimeProvider.System.GetUtcNow();
+        using var certificate = request.CreateSelfSigned(now.AddMinutes(-5), now.AddDays(7));
+
+        if (!OperatingSystem.IsLinux())
+            throw new PlatformNotSupportedException();
+        await File.WriteAllTextAsync(dir.Certificate, certificate.ExportCertificatePem());
+        // Created 0600, never readable by others even for a moment: the instance directory is under /tmp.
+        var keyFile = new FileStreamOptions { Mode = FileMode.CreateNew, Access = FileAccess.Write, UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite };
+        await using (var writer = new StreamWriter(dir.CertificateKey, Encoding.ASCII, keyFile))
+            await writer.WriteAsync(key.ExportPkcs8PrivateKeyPem());
+        return certificate.GetCertHashString(HashAlgorithmName.SHA256).ToUpperInvariant();
     }
 
     private static string? FindExecutable(string name)

@@ -29,6 +29,8 @@ internal sealed class InstanceDirectory
     public string Run => Combine("run");
     public string State => Combine("state");
     public string Mail => Combine("mail");
+    public string Certificate => Combine("server-cert.pem");
+    public string CertificateKey => Combine("server-key.pem");
     private string Owner => Combine("owner");
     private string MasterPidFile => System.IO.Path.Combine(Run, "master.pid");
 

@@ -1,5 +1,6 @@
 using System.ComponentModel.DataAnnotations;
 using MigrationPortal.Core.Projects;
+using MigrationPortal.Engine.Imap;
 
 namespace MigrationPortal.Web.Areas.Admin.Pages.Projects;
 
@@ -18,6 +19,9 @@ public sealed class ProjectInput
     [Display(Name = "Source security")]
     public TlsMode SourceSecurity { get; set; } = TlsMode.Tls;
 
+    [StringLength(MaxPinLength), CertificateSha256, Display(Name = "Source pinned certificate (SHA-256)")]
+    public string? SourceCertificateSha256 { get; set; }
+
     [Required, StringLength(ImapEndpoint.MaxHostLength), Display(Name = "Destination IMAP host")]
     public string DestinationHost { get; set; } = "";
 
@@ -27,11 +31,17 @@ public sealed class ProjectInput
     [Display(Name = "Destination security")]
     public TlsMode DestinationSecurity { get; set; } = TlsMode.Tls;
 
+    [StringLength(MaxPinLength), CertificateSha256, Display(Name = "Destination pinned certificate (SHA-256)")]
+    public string? DestinationCertificateSha256 { get; set; }
+
     [Range(1, MigrationProject.MaxConcurrencyLimit), Display(Name = "Maximum concurrent migrations")]
     public int MaxConcurrentMigrations { get; set; } = 10;
 
-    public ImapEndpoint Source() => new(SourceHost, SourcePort, SourceSecurity);
-    public ImapEndpoint Destination() => new(DestinationHost, DestinationPort, DestinationSecurity);
+    // 32 bytes as "AB:CD:…" with a space after each colon, and then some.
+    private const int MaxPinLength = 200;
+
+    public ImapEndpoint Source() => new(SourceHost, SourcePort, SourceSecurity, SourceCertificateSha256);
+    public ImapEndpoint Destination() => new(DestinationHost, DestinationPort, DestinationSecurity, DestinationCertificateSha256);
 
     public static ProjectInput From(MigrationProject project) => new()
     {
@@ -39,9 +49,11 @@ public sealed class ProjectInput
         SourceHost = project.Source.Host,
         SourcePort = project.Source.Port,
         SourceSecurity = project.Source.Security,
+        SourceCertificateSha256 = project.Source.CertificateSha256 is { } sourcePin ? ServerCertificates.Format(sourcePin) : null,
         DestinationHost = project.Destination.Host,
         DestinationPort = project.Destination.Port,
         DestinationSecurity = project.Destination.Security,
+        DestinationCertificateSha256 = project.Destination.CertificateSha256 is { } destinationPin ? ServerCertificates.Format(destinationPin) : null,
         MaxConcurrentMigrations = project.MaxConcurrentMigrations,
     };
 }
