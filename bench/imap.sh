@@ -261,6 +261,7 @@ chmod 600 "$WORK/mbsyncrc"
 timed mbsync-full "$COUNT" mbsync -c "$WORK/mbsyncrc" -q migrate
 verify mbsync-full mbsync
 timed mbsync-delta-nochange "$COUNT" mbsync -c "$WORK/mbsyncrc" -q migrate
+verify mbsync-delta-nochange mbsync
 
 # dsync: doveadm writes the destination's storage directly, pulling from the source over IMAP (imapc:).
 timed dsync-full "$COUNT" doveadm -c "$DST_CONF" \
@@ -300,7 +301,7 @@ verify ours-delta-new ours --hashes
         [[ -n ${SECONDS_OF[$run]:-} ]] || continue
         printf '%-22s %10s %10s   %s\n' "$run" "${SECONDS_OF[$run]}" "$(rate "${MSGS_OF[$run]}" "${SECONDS_OF[$run]}")" "${VERIFY_OF[$run]:--}"
     done
-    echo "(corpus: $CORPUS_LINE; delta rows: messages checked per second; verification details in the work directory with --keep)"
+    echo "($CORPUS_LINE; delta rows: messages checked per second; verification details in the work directory with --keep)"
 } >&2
 OURS=$(rate "$COUNT" "${SECONDS_OF[ours-full]}")
 R=$(ratio "$OURS" "$(rate "$COUNT" "${SECONDS_OF[dsync-full]}")")

@@ -39,8 +39,9 @@ public sealed class ProgressCheckpoints(ICheckpointStore inner, TextWriter progr
             return;
         _lastPrinted = now;
         var seconds = time.GetElapsedTime(_started, now).TotalSeconds;
+        var ofFound = _found > 0 ? string.Create(CultureInfo.InvariantCulture, $" of {_found}") : "";
         progress.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"{batch.Checkpoint.SourceFolder}: {_copied} of {_found} messages copied, {(seconds > 0 ? _copied / seconds : 0):0.#} msgs/s"));
+            $"{batch.Checkpoint.SourceFolder}: {_copied}{ofFound} messages copied, {(seconds > 0 ? _copied / seconds : 0):0.#} msgs/s"));
     }
 
     public Task SaveFolderAsync(FolderStatistics folder, CancellationToken ct) => inner.SaveFolderAsync(folder, ct);
