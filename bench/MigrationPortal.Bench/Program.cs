@@ -1,0 +1,57 @@
+using System.Globalization;
+using System.Net;
+using System.Net.Sockets;
+using MigrationPortal.Bench;
+
+// bench/imap.sh's helpers. Passwords come from BENCH_PASSWORD (all benchmark users share it).
+var password = Environment.GetEnvironmentVariable("BENCH_PASSWORD") ?? "";
+string Option(string name, string? fallback = null)
+{
+    var i = Array.IndexOf(args, name);
+    return i >= 0 && i + 1 < args.Length ? args[i + 1] : fallback ?? throw new ArgumentException($"{name} is required.");
+}
+int Number(string name, int fallback) => int.Parse(Option(name, fallback.ToString(CultureInfo.InvariantCulture)), CultureInfo.InvariantCulture);
+bool Flag(string name) => args.Contains(name);
+
+switch (args.FirstOrDefault())
+{
+    case "corpus" when Flag("--maildir"):
+    {
+        // corpus --maildir DIR --count N [--seed S] [--small]
+        var (messages, bytes) = MaildirWriter.Write(Option("--maildir"), new Corpus(Number("--seed", 1), Flag("--small")), Number("--count", 5000));
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"corpus: {messages} messages, {bytes / 1e6:0.0} MB (CRLF), mean {(messages == 0 ? 0 : bytes / messages / 1024.0):0.0} KB, {Corpus.FolderPlan.Length} folders"));
+        return 0;
+    }
+    case "corpus":
+    {
+        // corpus --imap HOST:PORT --user U --first I --count N [--seed S] [--small]: new mail on a running server
+        var account = Account.Parse(Option("--imap"), Option("--user"), password);
+        var added = await ImapAppender.AppendAsync(account, new Corpus(Number("--seed", 1), Flag("--small")), Number("--first", 0), Number("--count", 50));
+        Console.WriteLine($"corpus: appended {added} messages to {account}");
+        return 0;
+    }
+    case "verify":
+        // verify --source HOST:PORT --source-user U --destination HOST:PORT --destination-user V [--hashes]
+        return await Verifier.RunAsync(Account.Parse(Option("--source"), Option("--source-user"), password),
+            Account.Parse(Option("--destination"), Option("--destination-user"), password), Flag("--hashes"), Console.Out);
+    case "ceiling":
+    {
+        var (messages, bytes, elapsed) = await Ceiling.RunAsync(Account.Parse(Option("--source"), Option("--source-user"), password),
+            Account.Parse(Option("--destination"), Option("--destination-user"), password));
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{messages} {bytes} {elapsed.TotalSeconds:0.000}"));
+        return 0;
+    }
+    case "ports":
+    {
+        // Free loopback ports, held together while picked so they differ.
+        var listeners = Enumerable.Range(0, Number("--count", 2)).Select(_ => new TcpListener(IPAddress.Loopback, 0)).ToList();
+        listeners.ForEach(l => l.Start());
+        Console.WriteLine(string.Join(' ', listeners.Select(l => ((IPEndPoint)l.LocalEndpoint).Port)));
+        listeners.ForEach(l => l.Stop());
+        return 0;
+    }
+    default:
+        Console.Error.WriteLine("usage: MigrationPortal.Bench corpus|verify|ceiling|ports ... (see bench/imap.sh)");
+        return 2;
+}

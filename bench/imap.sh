@@ -1,0 +1,311 @@
+#!/usr/bin/env bash
+# The loopback IMAP benchmark: two private Dovecot servers, a deterministic corpus, and in one run
+#   our Full pass (the CLI), our no-change Delta, our Delta after 1 % new mail, one Full through the portal,
+#   mbsync (Debian's isync), dsync (doveadm sync -1 -R from an imapc: source), and the ceiling (a bare
+#   FETCH -> APPEND copy, no bookkeeping). The destination is verified against the source after every run.
+#
+# usage: bench/imap.sh [MESSAGES] [--scale] [--seed N] [--keep]
+#   MESSAGES  corpus size (default 5000; --scale: 100000 small messages of 1-5 KB)
+#   --keep    leave the work directory (configs, logs, outputs) behind
+# Needs root (Dovecot starts as root and drops to its own users) and Debian (it installs what is missing).
+# Prints ratios, never pass/fail on timing; exits non-zero only when a run fails or our copy does not verify.
+set -euo pipefail
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+
+COUNT="" SCALE=0 SEED=1 KEEP=0
+while [[ $# -gt 0 ]]; do
+    case "$1" in
+        --scale) SCALE=1; shift ;;
+        --seed) SEED="$2"; shift 2 ;;
+        --keep) KEEP=1; shift ;;
+        -h|--help) sed -n '2,11p' "$0"; exit 0 ;;
+        [0-9]*) COUNT="${1//,/}"; shift ;;
+        *) echo "imap.sh: unknown argument $1" >&2; exit 2 ;;
+    esac
+done
+if [[ -z $COUNT ]]; then COUNT=$([[ $SCALE -eq 1 ]] && echo 100000 || echo 5000); fi
+[[ $(id -u) -eq 0 ]] || { echo "imap.sh: run as root (Dovecot's master starts as root)" >&2; exit 1; }
+
+log() { printf '[%s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
+now() { date +%s.%N; }
+elapsed() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", b - a }'; }
+rate() { awk -v n="$1" -v s="$2" 'BEGIN { if (s > 0) printf "%.0f", n / s; else print "n/a" }'; }
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (a != "n/a" && b != "n/a" && b > 0) printf "%.2f", a / b; else print "n/a" }'; }
+
+# ------------------------------------------------------------------------------------------ packages, users
+need=()
+for p in dovecot-imapd isync time; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || need+=("$p")
+done
+if [[ ${#need[@]} -gt 0 ]]; then
+    log "installing ${need[*]}"
+    made_policy=0
+    # 101 = "do not start": installing dovecot-imapd must not start a system-wide Dovecot.
+    if [[ ! -e /usr/sbin/policy-rc.d ]]; then printf '#!/bin/sh\nexit 101\n' > /usr/sbin/policy-rc.d; chmod 755 /usr/sbin/policy-rc.d; made_policy=1; fi
+    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need[@]}" >/dev/null
+    [[ $made_policy -eq 1 ]] && rm -f /usr/sbin/policy-rc.d
+fi
+MAIL_OS_USER=mpbench
+id "$MAIL_OS_USER" >/dev/null 2>&1 || useradd --no-create-home --home-dir /nonexistent --shell /usr/sbin/nologin "$MAIL_OS_USER"
+MUID=$(id -u "$MAIL_OS_USER"); MGID=$(id -g "$MAIL_OS_USER")
+
+WORK=$(mktemp -d /tmp/mp-bench.XXXXXX)
+chmod 755 "$WORK"
+cleanup() {
+    for inst in src dst; do
+        [[ -f $WORK/$inst/run/master.pid ]] && kill "$(cat "$WORK/$inst/run/master.pid")" 2>/dev/null || true
+    done
+    [[ -n ${PORTAL_PID:-} ]] && kill "$PORTAL_PID" 2>/dev/null || true
+    sleep 1
+    if [[ $KEEP -eq 1 ]]; then log "work directory kept: $WORK"; else rm -rf "$WORK"; fi
+}
+trap cleanup EXIT
+
+# ------------------------------------------------------------------------------------------ build
+log "building the CLI and the bench tool (Release)"
+dotnet build -c Release -v q -nologo "$ROOT/src/MigrationPortal.Cli" -o "$WORK/cli" >"$WORK/build.log" 2>&1 || { cat "$WORK/build.log" >&2; exit 1; }
+dotnet build -c Release -v q -nologo "$ROOT/bench/MigrationPortal.Bench" -o "$WORK/tool" >>"$WORK/build.log" 2>&1 || { cat "$WORK/build.log" >&2; exit 1; }
+CLI="$WORK/cli/MigrationPortal.Cli.dll"
+tool() { dotnet "$WORK/tool/MigrationPortal.Bench.dll" "$@"; }
+
+# ------------------------------------------------------------------------------------------ two Dovecot servers
+export BENCH_PASSWORD="bench-$(date +%s)-pw"
+read -r SRC_PORT DST_PORT < <(tool ports --count 2)
+SRC_USER=bench
+DST_USERS=(ours portal mbsync dsync ceiling)
+
+write_conf() { # instance port users...
+    local inst=$1 port=$2 d="$WORK/$1"; shift 2
+    mkdir -p "$d/run" "$d/state" "$d/mail"
+    chown "$MAIL_OS_USER:$MAIL_OS_USER" "$d/mail"
+    : > "$d/passwd"
+    for u in "$@"; do printf '%s:{PLAIN}%s:%s:%s::%s/mail/%s::\n' "$u" "$BENCH_PASSWORD" "$MUID" "$MGID" "$d" "$u" >> "$d/passwd"; done
+    chmod 644 "$d/passwd"
+    cat > "$d/dovecot.conf" <<EOF
+# Written by bench/imap.sh: a private instance on loopback, nothing else touched.
+instance_name = mp-bench-$inst-$$
+base_dir = $d/run
+state_dir = $d/state
+log_path = $d/dovecot.log
+listen = 127.0.0.1
+protocols = imap
+ssl = no
+disable_plaintext_auth = no
+auth_mechanisms = plain login
+auth_failure_delay = 0
+first_valid_uid = $MUID
+default_internal_user = dovecot
+default_login_user = dovenull
+mail_location = maildir:~/Maildir
+mail_privileged_group =
+namespace inbox {
+  inbox = yes
+  separator = /
+  prefix =
+  mailbox Drafts {
+    special_use = \\Drafts
+  }
+  mailbox Sent {
+    special_use = \\Sent
+  }
+  mailbox Junk {
+    special_use = \\Junk
+  }
+  mailbox Trash {
+    special_use = \\Trash
+  }
+}
+passdb {
+  driver = passwd-file
+  args = scheme=PLAIN username_format=%u $d/passwd
+}
+userdb {
+  driver = passwd-file
+  args = username_format=%u $d/passwd
+}
+protocol imap {
+  mail_max_userip_connections = 200
+}
+service imap-login {
+  inet_listener imap {
+    address = 127.0.0.1
+    port = $port
+  }
+  inet_listener imaps {
+    port = 0
+  }
+}
+service imap {
+  vsz_limit = 1G
+}
+service anvil {
+  unix_listener anvil-auth-penalty {
+    mode = 0
+  }
+}
+EOF
+}
+write_conf src "$SRC_PORT" "$SRC_USER"
+write_conf dst "$DST_PORT" "${DST_USERS[@]}"
+SRC_CONF="$WORK/src/dovecot.conf" DST_CONF="$WORK/dst/dovecot.conf"
+
+start_dovecot() {
+    dovecot -c "$WORK/$1/dovecot.conf"
+    for _ in $(seq 100); do
+        if (exec 3<>"/dev/tcp/127.0.0.1/$2") 2>/dev/null; then return 0; fi
+        sleep 0.1
+    done
+    echo "imap.sh: dovecot $1 did not start; see $WORK/$1/dovecot.log" >&2; tail -5 "$WORK/$1/dovecot.log" >&2; exit 1
+}
+
+# ------------------------------------------------------------------------------------------ corpus
+log "writing the corpus: $COUNT messages (seed $SEED$([[ $SCALE -eq 1 ]] && echo ', small'))"
+t0=$(now)
+CORPUS_LINE=$(tool corpus --maildir "$WORK/src/mail/$SRC_USER/Maildir" --count "$COUNT" --seed "$SEED" $([[ $SCALE -eq 1 ]] && echo --small))
+chown -R "$MAIL_OS_USER:$MAIL_OS_USER" "$WORK/src/mail/$SRC_USER"
+t1=$(now)
+start_dovecot src "$SRC_PORT"
+start_dovecot dst "$DST_PORT"
+# Dovecot gives the files their UIDs and builds its indexes at the first look: done now, so no timed run pays for it.
+doveadm -c "$SRC_CONF" force-resync -u "$SRC_USER" '*'
+doveadm -c "$SRC_CONF" index -u "$SRC_USER" '*'
+t2=$(now)
+log "$CORPUS_LINE; written in $(elapsed "$t0" "$t1") s, indexed by Dovecot in $(elapsed "$t1" "$t2") s"
+# The first reader warms the page cache and Dovecot's cache file for every tool after it; this run is not timed.
+tool verify --source "127.0.0.1:$SRC_PORT" --source-user "$SRC_USER" --destination "127.0.0.1:$SRC_PORT" --destination-user "$SRC_USER" >/dev/null
+
+# ------------------------------------------------------------------------------------------ runs
+declare -A SECONDS_OF MSGS_OF VERIFY_OF
+FAILED=0
+verify() { # name destination-user [--hashes]
+    local out
+    if out=$(tool verify --source "127.0.0.1:$SRC_PORT" --source-user "$SRC_USER" --destination "127.0.0.1:$DST_PORT" --destination-user "$2" "${@:3}"); then
+        VERIFY_OF[$1]="verified"
+    else
+        VERIFY_OF[$1]="differs"
+    fi
+    printf '%s\n' "$out" > "$WORK/verify-$1.txt"
+    log "verify $1: $(head -1 <<<"$out")"
+    sed -n '2,7p' <<<"$out" | sed 's/^/        /' >&2
+}
+timed() { # name messages command...
+    local name=$1 messages=$2; shift 2
+    local a b
+    a=$(now)
+    local rc=0
+    "$@" >"$WORK/$name.out" 2>"$WORK/$name.err" || rc=$?
+    if [[ $rc -ne 0 ]]; then
+        log "$name FAILED (exit $rc); last lines of its output:"; tail -5 "$WORK/$name.err" "$WORK/$name.out" >&2; FAILED=1
+    fi
+    b=$(now)
+    SECONDS_OF[$name]=$(elapsed "$a" "$b"); MSGS_OF[$name]=$messages
+    log "$name: ${SECONDS_OF[$name]} s, $(rate "$messages" "${SECONDS_OF[$name]}") msgs/s"
+}
+ours() { # state-file extra-args...
+    dotnet "$CLI" migrate --source "imap://$SRC_USER@127.0.0.1:$SRC_PORT" --source-tls none \
+        --destination "imap://ours@127.0.0.1:$DST_PORT" --destination-tls none --state "$1" --json "${@:2}"
+}
+copied() { grep -o '"messagesCopied":[0-9]*' "$WORK/$1.out" | cut -d: -f2; }
+
+MIGRATE_SOURCE_PASSWORD=$BENCH_PASSWORD MIGRATE_DESTINATION_PASSWORD=$BENCH_PASSWORD
+export MIGRATE_SOURCE_PASSWORD MIGRATE_DESTINATION_PASSWORD
+
+# Ours: Full through the CLI, under /usr/bin/time for the peak RSS.
+timed ours-full "$COUNT" /usr/bin/time -v -o "$WORK/ours-full.time" dotnet "$CLI" migrate \
+    --source "imap://$SRC_USER@127.0.0.1:$SRC_PORT" --source-tls none \
+    --destination "imap://ours@127.0.0.1:$DST_PORT" --destination-tls none --state "$WORK/ours.state.json" --json
+PEAK_RSS=$(awk -F': ' '/Maximum resident set size/ { printf "%.0f", $2 / 1024 }' "$WORK/ours-full.time" 2>/dev/null || echo n/a)
+log "ours-full copied $(copied ours-full) messages, peak RSS ${PEAK_RSS} MB"
+verify ours-full ours --hashes
+[[ ${VERIFY_OF[ours-full]} == verified ]] || FAILED=1
+
+timed ours-delta-nochange "$COUNT" ours "$WORK/ours.state.json" --pass delta
+log "ours-delta-nochange copied $(copied ours-delta-nochange) messages"
+verify ours-delta-nochange ours --hashes
+
+# mbsync: pull everything into its own empty destination user; the sync state lives in its own directory.
+mkdir -p "$WORK/mbsync-state"
+cat > "$WORK/mbsyncrc" <<EOF
+IMAPAccount src
+Host 127.0.0.1
+Port $SRC_PORT
+User $SRC_USER
+Pass $BENCH_PASSWORD
+SSLType None
+AuthMechs LOGIN
+
+IMAPStore src
+Account src
+
+IMAPAccount dst
+Host 127.0.0.1
+Port $DST_PORT
+User mbsync
+Pass $BENCH_PASSWORD
+SSLType None
+AuthMechs LOGIN
+
+IMAPStore dst
+Account dst
+
+Channel migrate
+Far :src:
+Near :dst:
+Patterns *
+Create Near
+Sync Pull
+Expunge None
+SyncState $WORK/mbsync-state/
+EOF
+chmod 600 "$WORK/mbsyncrc"
+timed mbsync-full "$COUNT" mbsync -c "$WORK/mbsyncrc" -q migrate
+verify mbsync-full mbsync
+timed mbsync-delta-nochange "$COUNT" mbsync -c "$WORK/mbsyncrc" -q migrate
+verify mbsync-delta-nochange mbsync
+
+# dsync: doveadm writes the destination's storage directly, pulling from the source over IMAP (imapc:).
+timed dsync-full "$COUNT" doveadm -c "$DST_CONF" \
+    -o imapc_host=127.0.0.1 -o imapc_port="$SRC_PORT" -o imapc_user="$SRC_USER" -o imapc_password="$BENCH_PASSWORD" \
+    -o imapc_features="rfc822.size fetch-headers" -o mail_prefetch_count=20 -o imapc_list_prefix= \
+    sync -1 -R -u dsync imapc:
+verify dsync-full dsync
+
+# The ceiling: a bare FETCH -> APPEND copy on one connection each.
+timed ceiling "$COUNT" tool ceiling --source "127.0.0.1:$SRC_PORT" --source-user "$SRC_USER" --destination "127.0.0.1:$DST_PORT" --destination-user ceiling
+verify ceiling ceiling
+
+# The portal: one Full through the real portal, its pass time from its own statistics.
+PORTAL_RATE="not measured"
+if [[ -x "$ROOT/bench/portal.sh" ]]; then
+    if PORTAL_SECONDS=$(source "$ROOT/bench/portal.sh"); then
+        PORTAL_RATE="$(rate "$COUNT" "$PORTAL_SECONDS") msgs/s"
+        verify portal portal
+    else
+        log "portal run failed; see $WORK/portal.log"; FAILED=1
+    fi
+fi
+
+# Ours again after 1 % new mail (appended over IMAP, not timed).
+NEW=$(( COUNT / 100 > 0 ? COUNT / 100 : 1 ))
+tool corpus --imap "127.0.0.1:$SRC_PORT" --user "$SRC_USER" --first "$COUNT" --count "$NEW" --seed "$SEED" $([[ $SCALE -eq 1 ]] && echo --small) >/dev/null
+timed ours-delta-new "$((COUNT + NEW))" ours "$WORK/ours.state.json" --pass delta
+log "ours-delta-new copied $(copied ours-delta-new) of the $NEW new messages"
+verify ours-delta-new ours --hashes
+[[ ${VERIFY_OF[ours-delta-new]} == verified ]] || FAILED=1
+
+# ------------------------------------------------------------------------------------------ the table and the line
+{
+    echo
+    printf '%-22s %10s %10s   %s\n' run seconds msgs/s destination
+    for run in ours-full ours-delta-nochange ours-delta-new portal mbsync-full mbsync-delta-nochange dsync-full ceiling; do
+        [[ -n ${SECONDS_OF[$run]:-} ]] || continue
+        printf '%-22s %10s %10s   %s\n' "$run" "${SECONDS_OF[$run]}" "$(rate "${MSGS_OF[$run]}" "${SECONDS_OF[$run]}")" "${VERIFY_OF[$run]:--}"
+    done
+    echo "($CORPUS_LINE; delta rows: messages checked per second; verification details in the work directory with --keep)"
+} >&2
+OURS=$(rate "$COUNT" "${SECONDS_OF[ours-full]}")
+R=$(ratio "$OURS" "$(rate "$COUNT" "${SECONDS_OF[dsync-full]}")")
+S=$(ratio "$OURS" "$(rate "$COUNT" "${SECONDS_OF[mbsync-full]}")")
+P=$(awk -v a="$OURS" -v b="$(rate "$COUNT" "${SECONDS_OF[ceiling]}")" 'BEGIN { if (b > 0) printf "%.0f", 100 * a / b; else print "n/a" }')
+echo "full $OURS msgs/s = $R x dsync, $S x mbsync, $P % of ceiling; delta-nochange ${SECONDS_OF[ours-delta-nochange]} s (mbsync ${SECONDS_OF[mbsync-delta-nochange]} s); portal full $PORTAL_RATE; peak RSS $PEAK_RSS MB"
+exit $FAILED
