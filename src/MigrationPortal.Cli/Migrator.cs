@@ -78,7 +78,11 @@ public static class Migrator
                 ? $"State file: {state.Path} (new)"
                 : $"State file: {state.Path} ({state.FoldersKnown} folders checkpointed by earlier runs)");
             var checkpoints = new ProgressCheckpoints(state, env.Error, env.Time);
-            var migration = new MailboxMigration(env.Connector);
+            var migration = new MailboxMigration(env.Connector, RetryPolicy.Default with { MaxRetries = request.Retries }, env.Time)
+            {
+                OnRetry = (e, delay) => env.Error.WriteLine(Redact(
+                    $"A transient fault ({e.Message}); trying the pass again in {delay.TotalSeconds:0} s from its checkpoints.", secrets)),
+            };
             try
             {
                 var result = await migration.RunAsync(

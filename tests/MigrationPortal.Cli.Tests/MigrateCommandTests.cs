@@ -102,10 +102,21 @@ public sealed class MigrateCommandTests(DovecotPair servers) : IClassFixture<Dov
     {
         var run = await RunAsync(["migrate", "--source", "imap://someone@127.0.0.1:1", "--source-tls", "none",
             "--destination", $"imap://someone@{servers.Destination.Host}:{servers.Destination.Port}", "--destination-tls", "none",
-            "--state", Path.Combine(_dir, "state.json")]);
+            "--state", Path.Combine(_dir, "state.json"), "--retries", "0"]);
 
         Assert.Equal(ExitCodes.Unreachable, run.Code);
         Assert.Contains("The source server could not be reached", run.Error);
+    }
+
+    [Fact]
+    public async Task Migrate_NothingListeningWithOneRetry_SaysItTriesAgainOnceThenExitsFour()
+    {
+        var run = await RunAsync(["migrate", "--source", "imap://someone@127.0.0.1:1", "--source-tls", "none",
+            "--destination", $"imap://someone@{servers.Destination.Host}:{servers.Destination.Port}", "--destination-tls", "none",
+            "--state", Path.Combine(_dir, "state.json"), "--retries", "1"]);
+
+        Assert.Equal(ExitCodes.Unreachable, run.Code);
+        Assert.Single(run.Error.Split('\n'), line => line.Contains("trying the pass again", StringComparison.Ordinal));
     }
 
     [Theory]
@@ -114,6 +125,7 @@ public sealed class MigrateCommandTests(DovecotPair servers) : IClassFixture<Dov
     [InlineData("migrate", "--source", "imap://u@h", "--destination", "imap://u@h", "--pass", "sideways")]
     [InlineData("migrate", "--source", "imap://u@h", "--destination", "imap://u@h", "--pass", "prestage")] // no --before
     [InlineData("copy", "--source", "imap://u@h")]
+    [InlineData("migrate", "--source", "imap://u@h", "--destination", "imap://u@h", "--retries", "-1")]
     public async Task Migrate_UsageError_ExitsTwoWithTheReasonAndTheUsage(params string[] args)
     {
         var run = await RunAsync(args);

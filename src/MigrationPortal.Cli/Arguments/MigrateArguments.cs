@@ -7,6 +7,9 @@ namespace MigrationPortal.Cli.Arguments;
 /// <summary>What <c>migrate</c> was asked to do. There is deliberately no password option: see <see cref="PasswordSource"/>.</summary>
 public sealed record MigrateArguments(ImapUrl Source, ImapUrl Destination, PassOptions Pass, string? StateFile, bool Json)
 {
+    /// <summary>How often a pass is tried again after a dropped connection or an unreachable server.</summary>
+    public int Retries { get; init; } = RetryPolicy.Default.MaxRetries;
+
     public const string Usage = """
         Usage: migrate --source URL --destination URL [options]
 
@@ -19,6 +22,8 @@ public sealed record MigrateArguments(ImapUrl Source, ImapUrl Destination, PassO
           --state FILE         the checkpoint file (default: a name derived from both sides, in this folder)
           --source-tls MODE, --destination-tls MODE
                 none|starttls|tls: overrides the URL's scheme; none sends the password in plain text
+          --retries N          try a pass again up to N times (default 5, waits doubling from 2 s) after a
+                               dropped connection or an unreachable server; 0 fails at once
           --json               print the summary as one JSON object
           --help               this text
 
@@ -52,7 +57,8 @@ public sealed record MigrateArguments(ImapUrl Source, ImapUrl Destination, PassO
                 case "--json":
                     json = true;
                     break;
-                case "--source" or "--destination" or "--pass" or "--before" or "--state" or "--source-tls" or "--destination-tls":
+                case "--source" or "--destination" or "--pass" or "--before" or "--state" or "--source-tls" or "--destination-tls"
+                    or "--retries":
                     var value = inline ?? (i + 1 < args.Count ? args[++i] : throw new UsageException($"{name} needs a value."));
                     if (!values.TryAdd(name, value))
                         throw new UsageException($"{name} is given twice.");
@@ -73,8 +79,16 @@ public sealed record MigrateArguments(ImapUrl Source, ImapUrl Destination, PassO
         var destination = ImapUrl.Parse(Required(values, "--destination"), "destination");
         source = WithTls(source, values.GetValueOrDefault("--source-tls"), "--source-tls");
         destination = WithTls(destination, values.GetValueOrDefault("--destination-tls"), "--destination-tls");
-        return new MigrateArguments(source, destination, ParsePass(values), values.GetValueOrDefault("--state"), json);
+        return new MigrateArguments(source, destination, ParsePass(values), values.GetValueOrDefault("--state"), json)
+        {
+            Retries = values.TryGetValue("--retries", out var retries) ? ParseRetries(retries) : RetryPolicy.Default.MaxRetries,
+        };
     }
+
+    private static int ParseRetries(string text) =>
+        int.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out var n) && n <= 100
+            ? n
+            : throw new UsageException($"--retries must be a whole number from 0 to 100, not '{text}'.");
 
     private static string Required(Dictionary<string, string> values, string name) =>
         values.TryGetValue(name, out var value) ? value : throw new UsageException($"{name} is required.");
