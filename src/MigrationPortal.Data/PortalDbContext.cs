@@ -11,6 +11,7 @@ using MigrationPortal.Data.ActionReports;
 using MigrationPortal.Data.Checkpoints;
 using MigrationPortal.Data.MigrationClaims;
 using MigrationPortal.Data.Outbox;
+using MigrationPortal.Data.Statistics;
 
 namespace MigrationPortal.Data;
 
@@ -31,6 +32,7 @@ public sealed class PortalDbContext(DbContextOptions<PortalDbContext> options)
     public DbSet<MigrationClaim> MigrationClaims => Set<MigrationClaim>();
     public DbSet<FolderCheckpointRow> FolderCheckpoints => Set<FolderCheckpointRow>();
     public DbSet<FailedMessageRow> FailedMessages => Set<FailedMessageRow>();
+    public DbSet<FolderStatisticsRow> FolderStatistics => Set<FolderStatisticsRow>();
     public DbSet<DataProtectionKey> DataProtectionKeys => Set<DataProtectionKey>();
 
     protected override void OnModelCreating(ModelBuilder builder)

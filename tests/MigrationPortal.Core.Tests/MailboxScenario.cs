@@ -49,7 +49,8 @@ internal sealed class MailboxScenario
         return mailbox;
     }
 
-    public IssuedCredentialRequest? Start(Mailbox mailbox, string actor = Admin) => mailbox.Start(Pool, Rules, actor, Now);
+    public IssuedCredentialRequest? Start(Mailbox mailbox, string actor = Admin, PassRequest? pass = null, int failedMessages = 0) =>
+        mailbox.Start(Pool, Rules, actor, Now, pass, failedMessages);
 
     public void Stop(Mailbox mailbox, string actor = Admin) => mailbox.Stop(Pool, actor, Now);
 

@@ -70,6 +70,10 @@ public sealed class Mailbox
     public long BytesOnLicense { get; private set; }
     public int PassCount { get; private set; }
 
+    /// <summary>The kind of pass the last Start asked for; the next pass the worker begins is of this kind.</summary>
+    public PassKind RequestedPassKind { get; private set; }
+    public DateTimeOffset? RequestedPreStageBefore { get; private set; }
+
     /// <summary>Optimistic concurrency: the admin's Stop and the worker's pass cannot overwrite each other.</summary>
     public int Version { get; private set; }
 
@@ -89,12 +93,21 @@ public sealed class Mailbox
 
     // ----------------------------------------------------------------- admin actions
 
-    /// <summary>Start: holds a license if the item has no usable one, then asks the user for unknown credentials or submits the item for migration.</summary>
-    public IssuedCredentialRequest? Start(LicensePool pool, MailboxRules rules, string actor, DateTimeOffset now)
+    /// <summary>
+    /// Start: remembers the kind of pass asked for, holds a license if the item has no usable one (not for Retry Errors,
+    /// which is free), then asks the user for unknown credentials or submits the item for migration.
+    /// </summary>
+    /// <param name="pass">The pass to run; Full when not given.</param>
+    /// <param name="failedMessages">How many messages earlier passes could not copy (Retry Errors is refused without any).</param>
+    public IssuedCredentialRequest? Start(LicensePool pool, MailboxRules rules, string actor, DateTimeOffset now,
+        PassRequest? pass = null, int failedMessages = 0)
     {
         Require(MailboxAction.Start);
+        pass ??= PassRequest.Full;
+        if (pass.Kind == PassKind.RetryErrors && failedMessages <= 0)
+            throw new MailboxTransitionException(PassRequest.NothingToRetryMessage);
 
-        if (License == MailboxLicenseState.None || LicenseExhausted(rules.Licenses))
+        if (pass.UsesLicense && (License == MailboxLicenseState.None || LicenseExhausted(rules.Licenses)))
         {
             var why = License == MailboxLicenseState.None ? "Start" : "Start; the previous license is used up";
             pool.Hold(Id, Label, actor, now, why);
@@ -103,18 +116,21 @@ public sealed class Mailbox
             BytesOnLicense = 0;
         }
 
+        RequestedPassKind = pass.Kind;
+        RequestedPreStageBefore = pass.PreStageBefore;
         RevokeOutstandingRequests(now);
         Failure = null;
+        var what = pass.PreStageBefore is { } before ? $"{pass.Kind.ToDisplay()} before {before:yyyy-MM-dd}" : pass.Kind.ToDisplay();
 
         if (NeedsCredentialsFromUser)
         {
             var (request, nonce) = CredentialRequest.Issue(Id, !Source.IsKnown, !Destination.IsKnown, now, rules.CredentialLinkLifetime);
             _credentialRequests.Add(request);
-            MoveTo(MailboxStatus.WaitingForUser, actor, now, $"Started; {DescribeMissing()} credentials requested from {NotifyEmail}");
+            MoveTo(MailboxStatus.WaitingForUser, actor, now, $"Started ({what}); {DescribeMissing()} credentials requested from {NotifyEmail}");
             return new IssuedCredentialRequest(request, nonce);
         }
 
-        MoveTo(MailboxStatus.Submitted, actor, now, "Started; submitted for migration");
+        MoveTo(MailboxStatus.Submitted, actor, now, $"Started ({what}); submitted for migration");
         return null;
     }
 
@@ -228,8 +244,22 @@ public sealed class Mailbox
     {
         Require(MailboxAction.BeginPass);
         PassCount++;
-        _passes.Add(new MigrationPass(PassCount, now));
-        MoveTo(MailboxStatus.Migrating, "migration engine", now, $"Pass {PassCount} started");
+        _passes.Add(new MigrationPass(PassCount, now, RequestedPassKind, RequestedPreStageBefore));
+        MoveTo(MailboxStatus.Migrating, "migration engine", now, $"Pass {PassCount} ({RequestedPassKind.ToDisplay()}) started");
+    }
+
+    /// <summary>What the running pass found on the source, before copying; like progress, it leaves the mailbox's version alone.</summary>
+    public void RecordInventory(int folders, int messages, long bytes)
+    {
+        Require(MailboxAction.RecordProgress);
+        (RunningPass ?? throw new InvalidOperationException("No pass is running.")).RecordInventory(folders, messages, bytes);
+    }
+
+    /// <summary>The running pass's totals, recorded by the worker just before it settles the pass (Completed, Stopped or Failed).</summary>
+    public void RecordPassTotals(int skipped, int failed, TimeSpan duration)
+    {
+        Require(MailboxAction.RecordProgress);
+        (RunningPass ?? throw new InvalidOperationException("No pass is running.")).RecordTotals(skipped, failed, duration);
     }
 
     /// <summary>
@@ -278,12 +308,13 @@ public sealed class Mailbox
     /// <summary>
     /// Ends the running pass, if any, and settles the license: a pass that moved data consumes a held license,
     /// and every pass that ends on a consumed license counts against what that license covers, however it ended.
+    /// A Retry Errors pass never holds one and is not counted: it is free.
     /// </summary>
     private void EndPass(MigrationPass? pass, PassOutcome outcome, LicensePool pool, string actor, DateTimeOffset now, string why)
     {
         pass?.End(outcome, now);
         SettleHeldLicense(pool, pass, actor, now, why);
-        if (pass is not null && License == MailboxLicenseState.Consumed)
+        if (pass is { UsesLicense: true } && License == MailboxLicenseState.Consumed)
         {
             PassesOnLicense++;
             BytesOnLicense += pass.BytesCopied;

@@ -18,6 +18,7 @@ internal sealed class MailboxConfiguration : IEntityTypeConfiguration<Mailbox>
         builder.Property(m => m.NotifyEmail).HasMaxLength(Mailbox.MaxNotifyLength);
         builder.Property(m => m.Status).HasConversion<string>().HasMaxLength(32);
         builder.Property(m => m.License).HasConversion<string>().HasMaxLength(16);
+        builder.Property(m => m.RequestedPassKind).HasConversion<string>().HasMaxLength(16).HasDefaultValue(PassKind.Full);
         builder.Property(m => m.Version).IsConcurrencyToken();
         builder.Property(m => m.VerificationProblem).HasMaxLength(FailureReason.MaxDetailLength + 100);
 

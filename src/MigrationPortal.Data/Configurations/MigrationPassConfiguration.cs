@@ -11,6 +11,11 @@ internal sealed class MigrationPassConfiguration : IEntityTypeConfiguration<Migr
         builder.ToTable("MigrationPasses");
         builder.Property(p => p.Outcome).HasConversion<string>().HasMaxLength(16);
         builder.HasIndex(p => new { p.MailboxId, p.Number }).IsUnique();
+        // Passes from before pass kinds were all Full passes.
+        builder.Property(p => p.Kind).HasConversion<string>().HasMaxLength(16).HasDefaultValue(PassKind.Full);
         builder.Ignore(p => p.MovedData);
+        builder.Ignore(p => p.UsesLicense);
+        builder.Ignore(p => p.MessagesPerSecond);
+        builder.Ignore(p => p.BytesPerSecond);
     }
 }

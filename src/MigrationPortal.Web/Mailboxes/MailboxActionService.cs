@@ -40,14 +40,21 @@ public sealed partial class MailboxActionService(
     /// Start; an item that needs the user's credentials gets its email queued in the same transaction as its
     /// new status, so the two cannot come apart. The emails go out once their items are saved.
     /// </summary>
-    public async Task<BulkActionReport> StartAsync(int projectId, IReadOnlyCollection<int> ids, string actor, CancellationToken ct)
+    /// <param name="pass">The pass type for every item; null: Delta for an item that has completed a pass, Full otherwise.</param>
+    public async Task<BulkActionReport> StartAsync(int projectId, IReadOnlyCollection<int> ids, string actor, CancellationToken ct,
+        PassRequest? pass = null)
     {
         var projectName = await db.Projects.Where(p => p.Id == projectId).Select(p => p.Name).SingleOrDefaultAsync(ct) ?? "";
         try
         {
             return await ForEachAsync(Start, MailboxAction.Start, projectId, ids, ct, async (work, token) =>
             {
-                var issued = work.Mailbox.Start(work.Licenses, rules, actor, work.Now);
+                var id = work.Mailbox.Id;
+                var chosen = pass ?? (await work.Db.MigrationPasses.AnyAsync(p => p.MailboxId == id && p.Outcome == PassOutcome.Completed, token)
+                    ? PassRequest.Create(PassKind.Delta)
+                    : PassRequest.Full);
+                var failed = chosen.Kind == PassKind.RetryErrors ? await work.Db.FailedMessages.CountAsync(f => f.MailboxId == id, token) : 0;
+                var issued = work.Mailbox.Start(work.Licenses, rules, actor, work.Now, chosen, failed);
                 await CancelUnsentLinksAsync(work, token);
                 if (issued is not null)
                     QueueCredentialEmail(work, issued, projectName);

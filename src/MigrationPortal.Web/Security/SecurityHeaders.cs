@@ -2,14 +2,15 @@ namespace MigrationPortal.Web.Security;
 
 /// <summary>
 /// Headers on every response, admin pages, public pages, error pages and static files alike. The pages load only
-/// the portal's own stylesheet and icon and have no inline script or style, so the policy allows nothing else;
-/// keep it that way (an inline script would need its hash here). A header a page already set is left alone:
+/// the portal's own stylesheet and icon and no inline style; the one inline script (the dashboard's progress) is allowed
+/// by its hash, and may fetch from the portal itself. Keep it that way: another inline script needs its hash here. A header a page already set is left alone:
 /// the access pages set a stricter Referrer-Policy of their own (<see cref="Access.SecureAccessHeadersAttribute"/>).
 /// </summary>
 public static class SecurityHeaders
 {
-    public const string ContentSecurityPolicy =
-        "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'";
+    public static readonly string ContentSecurityPolicy =
+        $"default-src 'none'; script-src 'self' {Areas.Admin.Pages.Projects.DashboardProgressScript.CspHash}; connect-src 'self'; "
+        + "style-src 'self'; img-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'";
 
     public static IApplicationBuilder UseSecurityHeaders(this IApplicationBuilder app) =>
         app.Use((context, next) =>

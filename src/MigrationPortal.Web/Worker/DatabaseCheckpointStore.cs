@@ -3,6 +3,7 @@ using MigrationPortal.Data;
 using MigrationPortal.Data.Checkpoints;
 using MigrationPortal.Data.Mailboxes;
 using MigrationPortal.Data.MigrationClaims;
+using MigrationPortal.Data.Statistics;
 using MigrationPortal.Engine.Checkpoints;
 
 namespace MigrationPortal.Web.Worker;
@@ -10,7 +11,7 @@ namespace MigrationPortal.Web.Worker;
 /// <summary>
 /// The pass's checkpoints in the portal's database. Each batch's progress and its checkpoint are saved together
 /// through the mailbox unit of work, fenced by the worker's claim: a worker that lost its claim writes nothing and
-/// its pass ends.
+/// its pass ends. The pass's inventory and each finished folder's statistics are saved the same way.
 /// </summary>
 public sealed class DatabaseCheckpointStore(PortalDbContext db, MailboxUnitOfWork unitOfWork, Claim claim) : ICheckpointStore
 {
@@ -26,14 +27,28 @@ public sealed class DatabaseCheckpointStore(PortalDbContext db, MailboxUnitOfWor
         await db.FailedMessages.AsNoTracking().Where(f => f.MailboxId == claim.MailboxId).OrderBy(f => f.Id)
             .Select(f => new FailedMessage(f.Folder, (uint)f.Uid, f.Subject, f.Size, f.ServerAnswer)).ToListAsync(ct);
 
-    // TODO(statistics): the pass's inventory and per-folder statistics get their own rows with the dashboard's progress bar.
-    public Task ReportFoundAsync(PassInventory found, CancellationToken ct) => Task.CompletedTask;
+    /// <summary>On the running pass's row, like progress: the dashboard's progress bar measures against it.</summary>
+    public Task ReportFoundAsync(PassInventory found, CancellationToken ct) =>
+        SaveThroughClaimAsync((work, _) =>
+        {
+            work.Mailbox.RecordInventory(found.Folders, found.Messages, found.Bytes);
+            return Task.CompletedTask;
+        }, ct);
 
-    public Task SaveFolderAsync(FolderStatistics folder, CancellationToken ct) => Task.CompletedTask;
+    public Task SaveFolderAsync(FolderStatistics folder, CancellationToken ct) =>
+        SaveThroughClaimAsync(async (work, token) =>
+        {
+            var pass = work.Mailbox.PassCount;
+            var row = await work.Db.FolderStatistics.SingleOrDefaultAsync(
+                f => f.MailboxId == claim.MailboxId && f.PassNumber == pass && f.SourceFolder == folder.SourceFolder, token);
+            if (row is null)
+                work.Db.FolderStatistics.Add(row = new FolderStatisticsRow(claim.MailboxId, pass, folder.SourceFolder, folder.DestinationFolder));
+            row.Record(folder.DestinationFolder, folder.MessagesFound, folder.BytesFound, folder.MessagesCopied, folder.BytesCopied,
+                folder.MessagesSkipped, folder.MessagesFailed, folder.Duration, work.Now);
+        }, ct);
 
-    public async Task SaveAsync(BatchProgress batch, CancellationToken ct)
-    {
-        var outcome = await unitOfWork.RunAsync(claim.MailboxId, null, async (work, token) =>
+    public Task SaveAsync(BatchProgress batch, CancellationToken ct) =>
+        SaveThroughClaimAsync(async (work, token) =>
         {
             if (batch.Messages > 0 || batch.Bytes > 0)
                 work.Mailbox.RecordProgress(batch.Messages, batch.Bytes);
@@ -44,9 +59,24 @@ public sealed class DatabaseCheckpointStore(PortalDbContext db, MailboxUnitOfWor
             foreach (var failed in batch.Failed ?? [])
                 work.Db.FailedMessages.Add(new FailedMessageRow(claim.MailboxId, work.Mailbox.PassCount, failed.Folder, failed.Uid,
                     failed.Subject, failed.Size, failed.ServerAnswer, work.Now));
+            // Copied at last (Retry Errors, or a later pass): no longer listed as not copied.
+            foreach (var recovered in batch.Recovered ?? [])
+            {
+                long uid = recovered.Uid;
+                work.Db.FailedMessages.RemoveRange(await work.Db.FailedMessages
+                    .Where(f => f.MailboxId == claim.MailboxId && f.Folder == recovered.Folder && f.Uid == uid).ToListAsync(token));
+            }
             var c = batch.Checkpoint;
             row.Advance(c.UidValidity, c.HighestCopiedUid, c.JournalDestinationUidValidity, c.JournalDestinationUidNext, work.Now);
-        }, ct, claim);
+        }, ct);
+
+    /// <summary>
+    /// Every write goes through the mailbox unit of work, fenced by the claim; none of them changes the mailbox row, so
+    /// its version stays and an admin's Stop is never turned away by the pass's progress.
+    /// </summary>
+    private async Task SaveThroughClaimAsync(Func<MailboxWork, CancellationToken, Task> apply, CancellationToken ct)
+    {
+        var outcome = await unitOfWork.RunAsync(claim.MailboxId, null, apply, ct, claim);
         if (!outcome.Applied)
             throw new CheckpointRefusedException(outcome.Reason ?? outcome.Kind.ToString());
     }

@@ -95,6 +95,10 @@ public sealed partial class MigrationWorker(
 
         var mailbox = await db.Mailboxes.AsNoTracking().SingleAsync(m => m.Id == claim.MailboxId, CancellationToken.None);
         var project = await db.Projects.AsNoTracking().SingleAsync(p => p.Id == mailbox.ProjectId, CancellationToken.None);
+        // The kind recorded on the pass when it began: a resumed pass goes on as the kind it was started as.
+        var running = await db.MigrationPasses.AsNoTracking()
+            .SingleAsync(p => p.MailboxId == mailbox.Id && p.Number == mailbox.PassCount, CancellationToken.None);
+        var passOptions = new PassOptions { Kind = running.Kind, PreStageBefore = running.PreStageBefore };
         var passwords = services.GetRequiredService<IPasswordProtector>();
 
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(shutdown);
@@ -104,6 +108,7 @@ public sealed partial class MigrationWorker(
 
         FailureReason? failure = null;
         PassResult? result = null;
+        var started = time.GetTimestamp();
         try
         {
             var migration = new MailboxMigration(connector, new RetryPolicy { MaxRetries = _options.Retries, FirstDelay = _options.RetryDelay }, time)
@@ -113,7 +118,7 @@ public sealed partial class MigrationWorker(
             result = await migration.RunAsync(
                 new MigrationSide(project.Source, Login(mailbox.Source, passwords)),
                 new MigrationSide(project.Destination, Login(mailbox.Destination, passwords)),
-                new DatabaseCheckpointStore(db, unitOfWork, claim), PassOptions.Full, stop.Token, lost.Token);
+                new DatabaseCheckpointStore(db, unitOfWork, claim), passOptions, stop.Token, lost.Token);
         }
         catch (MigrationSideException e)
         {
@@ -145,8 +150,11 @@ public sealed partial class MigrationWorker(
             LogSuspended(logger, claim.MailboxId);
             return; // stays Migrating: resumed from its checkpoints by the next claim
         }
+        var took = result is { Duration: var engineTook } && engineTook > TimeSpan.Zero ? engineTook : time.GetElapsedTime(started);
         var settled = await unitOfWork.RunAsync(claim.MailboxId, null, (work, _) =>
         {
+            if (result is not null && work.Mailbox.Allows(MailboxAction.RecordProgress))
+                RecordTotals(work.Mailbox, result, took);
             if (failure is { } reason)
                 work.Mailbox.Fail(reason, work.Licenses, Engine, work.Now);
             else if (result!.Stopped || work.Mailbox.Status == MailboxStatus.Stopping)
@@ -156,6 +164,14 @@ public sealed partial class MigrationWorker(
             return Task.CompletedTask;
         }, CancellationToken.None, claim);
         LogPassEnded(logger, claim.MailboxId, settled.Kind, result?.MessagesCopied ?? 0, result?.MessagesSkipped ?? 0, failure?.Text);
+    }
+
+    /// <summary>The pass's totals, on its row before it is settled; what it found, too, if the engine did not report that at its start.</summary>
+    private static void RecordTotals(Mailbox mailbox, PassResult result, TimeSpan took)
+    {
+        if (mailbox.Passes.FirstOrDefault(p => p.Outcome == PassOutcome.Running) is { MessagesFound: null })
+            mailbox.RecordInventory(result.Folders, result.MessagesFound, result.BytesFound);
+        mailbox.RecordPassTotals(result.MessagesSkipped, result.FailedMessages.Count, took);
     }
 
     private static ImapLogin Login(MailboxCredentials side, IPasswordProtector passwords) =>

@@ -4,6 +4,7 @@ using Microsoft.EntityFrameworkCore;
 using MigrationPortal.Core.Mailboxes;
 using MigrationPortal.Data;
 using MigrationPortal.Data.Checkpoints;
+using MigrationPortal.Data.Statistics;
 
 namespace MigrationPortal.Web.Areas.Admin.Pages.Mailboxes;
 
@@ -17,6 +18,9 @@ public sealed class DetailsModel(PortalDbContext db) : PageModel
     public IReadOnlyList<MailboxEvent> History { get; private set; } = [];
     public IReadOnlyList<MigrationPass> Passes { get; private set; } = [];
 
+    /// <summary>Each pass's folders, in the order the pass finished them.</summary>
+    public ILookup<int, FolderStatisticsRow> Folders { get; private set; } = Array.Empty<FolderStatisticsRow>().ToLookup(f => f.PassNumber);
+
     /// <summary>The latest messages the destination refused, newest first.</summary>
     public IReadOnlyList<FailedMessageRow> FailedMessages { get; private set; } = [];
     public const int ShownFailures = 200;
@@ -29,6 +33,8 @@ public sealed class DetailsModel(PortalDbContext db) : PageModel
         ProjectName = await db.Projects.Where(p => p.Id == mailbox.ProjectId).Select(p => p.Name).SingleAsync(ct);
         History = await db.MailboxEvents.AsNoTracking().Where(e => e.MailboxId == Id).OrderByDescending(e => e.Id).ToListAsync(ct);
         Passes = await db.MigrationPasses.AsNoTracking().Where(p => p.MailboxId == Id).OrderByDescending(p => p.Number).ToListAsync(ct);
+        Folders = (await db.FolderStatistics.AsNoTracking().Where(f => f.MailboxId == Id).OrderBy(f => f.Id).ToListAsync(ct))
+            .ToLookup(f => f.PassNumber);
         FailedMessages = await db.FailedMessages.AsNoTracking().Where(f => f.MailboxId == Id).OrderByDescending(f => f.Id).Take(ShownFailures).ToListAsync(ct);
         return Page();
     }

@@ -1,6 +1,8 @@
+using System.Globalization;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.AspNetCore.Mvc.RazorPages;
 using Microsoft.EntityFrameworkCore;
+using MigrationPortal.Core;
 using MigrationPortal.Core.Mailboxes;
 using MigrationPortal.Data;
 using MigrationPortal.Data.Concurrency;
@@ -24,7 +26,10 @@ public sealed class DashboardModel(
     public const int MaxSelection = 20_000;
 
     /// <param name="Reason">Why it failed, or why the user's credentials could not be checked yet.</param>
-    public sealed record Row(int Id, string SourceEmail, string DestinationEmail, MailboxStatus Status, string? Reason, string License, string LastPass);
+    /// <param name="Progress">While Migrating or Stopping: the running pass, copied of found.</param>
+    /// <param name="Totals">What all its passes did together; null before the first.</param>
+    public sealed record Row(int Id, string SourceEmail, string DestinationEmail, MailboxStatus Status, string? Reason, string License, string LastPass,
+        PassProgress? Progress, MailboxTotals? Totals);
 
     [BindProperty(SupportsGet = true)]
     public int Id { get; set; }
@@ -40,6 +45,11 @@ public sealed class DashboardModel(
     public IReadOnlyList<Row> Rows { get; private set; } = [];
     public ReportSummary? Report { get; private set; }
 
+    /// <summary>The pass type the Start toolbar offers first: Delta once a mailbox of the project has completed a pass.</summary>
+    public PassKind DefaultPassKind { get; private set; }
+
+    public static IReadOnlyList<PassKind> PassKinds { get; } = Enum.GetValues<PassKind>();
+
     public async Task<IActionResult> OnGetAsync(CancellationToken ct)
     {
         if (!await LoadAsync(ct)) return NotFound();
@@ -48,8 +58,61 @@ public sealed class DashboardModel(
         return Page();
     }
 
-    public Task<IActionResult> OnPostStartAsync(int[] selected, CancellationToken ct) =>
-        Act(selected, () => actions.StartAsync(Id, selected, Actor, ct), ct);
+    /// <param name="passKind">Full, Delta, PreStage or RetryErrors; empty: Delta where a pass completed, Full elsewhere.</param>
+    /// <param name="preStageBefore">For Pre-Stage: mail received before this day (UTC) is copied; ignored for the other kinds.</param>
+    public async Task<IActionResult> OnPostStartAsync(int[] selected, string? passKind, string? preStageBefore, CancellationToken ct)
+    {
+        PassRequest? pass;
+        try
+        {
+            pass = ParsePass(passKind, preStageBefore);
+        }
+        catch (DomainValidationException e)
+        {
+            return await Show(new BulkActionReport("Nothing done", [new MailboxOutcome(0, "(none)", MailboxOutcomeKind.Refused, e.Message)]), ct);
+        }
+        return await Act(selected, () => actions.StartAsync(Id, selected, Actor, ct, pass), ct);
+    }
+
+    /// <summary>
+    /// Where the running passes of the project stand, for the dashboard's script (every 2 seconds). Admin only, like the
+    /// page; never cached.
+    /// </summary>
+    public async Task<IActionResult> OnGetProgressAsync(CancellationToken ct)
+    {
+        if (!await db.Projects.AnyAsync(p => p.Id == Id, ct)) return NotFound();
+        var progress = await MailboxStatistics.ProgressAsync(db, Id, ct);
+        Response.Headers.CacheControl = "no-store";
+        return new JsonResult(new
+        {
+            mailboxes = progress.Select(p => new
+            {
+                id = p.MailboxId,
+                status = p.Status.ToDisplay(),
+                pass = p.PassNumber,
+                kind = p.Kind.ToDisplay(),
+                foldersFound = p.FoldersFound,
+                messagesFound = p.MessagesFound,
+                messagesCopied = p.MessagesCopied,
+                bytesFound = p.BytesFound,
+                bytesCopied = p.BytesCopied,
+                messagesText = p.MessagesText,
+                bytesText = p.BytesText,
+            }),
+        });
+    }
+
+    private static PassRequest? ParsePass(string? passKind, string? preStageBefore)
+    {
+        if (string.IsNullOrWhiteSpace(passKind)) return null;
+        if (!Enum.TryParse<PassKind>(passKind, ignoreCase: false, out var kind) || !Enum.IsDefined(kind) || int.TryParse(passKind, out _))
+            throw new DomainValidationException("Choose a pass type: Full, Delta, Pre-Stage or Retry Errors.");
+        if (kind != PassKind.PreStage) return PassRequest.Create(kind);
+        if (string.IsNullOrWhiteSpace(preStageBefore)) return PassRequest.Create(kind);
+        if (!DateOnly.TryParseExact(preStageBefore.Trim(), "yyyy-MM-dd", CultureInfo.InvariantCulture, DateTimeStyles.None, out var day))
+            throw new DomainValidationException("Give the Pre-Stage date as a date, for example 2024-01-31.");
+        return PassRequest.Create(kind, new DateTimeOffset(day.ToDateTime(TimeOnly.MinValue), TimeSpan.Zero));
+    }
 
     public Task<IActionResult> OnPostStopAsync(int[] selected, CancellationToken ct) =>
         Act(selected, () => actions.StopAsync(Id, selected, Actor, ct), ct);
@@ -129,8 +192,13 @@ public sealed class DashboardModel(
         var lastPasses = await db.MigrationPasses.AsNoTracking()
             .Where(p => db.Mailboxes.Any(m => m.Id == p.MailboxId && m.ProjectId == Id && m.PassCount == p.Number))
             .ToDictionaryAsync(p => p.MailboxId, ct);
+        var progress = (await MailboxStatistics.ProgressAsync(db, Id, ct)).ToDictionary(p => p.MailboxId);
+        var totals = await MailboxStatistics.TotalsAsync(db, Id, ct);
         Rows = mailboxes.Select(m => new Row(m.Id, m.Source.Email, m.Destination.Email, m.Status, m.Failure?.Text ?? m.VerificationProblem,
-            DescribeLicense(m), lastPasses.TryGetValue(m.Id, out var pass) ? DescribePass(pass) : "—")).ToList();
+            DescribeLicense(m), lastPasses.TryGetValue(m.Id, out var pass) ? DescribePass(pass) : "—",
+            progress.GetValueOrDefault(m.Id), totals.GetValueOrDefault(m.Id))).ToList();
+        DefaultPassKind = await db.MigrationPasses.AnyAsync(p => p.Outcome == PassOutcome.Completed
+            && db.Mailboxes.Any(m => m.Id == p.MailboxId && m.ProjectId == Id), ct) ? PassKind.Delta : PassKind.Full;
         return true;
     }
 
@@ -141,6 +209,10 @@ public sealed class DashboardModel(
         _ => m.LicensesConsumed > 0 ? $"{m.LicensesConsumed} used" : "None",
     };
 
-    private static string DescribePass(MigrationPass pass) =>
-        $"#{pass.Number} {pass.Outcome} {pass.StartedAt:yyyy-MM-dd HH:mm} UTC, {pass.ItemsCopied} items";
+    /// <summary>The last pass's result: kind, outcome, copied/skipped/failed, duration and throughput.</summary>
+    private static string DescribePass(MigrationPass pass) => pass.Outcome == PassOutcome.Running
+        ? $"#{pass.Number} {StatisticsText.Kind(pass)} running since {pass.StartedAt:yyyy-MM-dd HH:mm} UTC"
+        : $"#{pass.Number} {pass.Outcome} · {StatisticsText.Kind(pass)} · {pass.StartedAt:yyyy-MM-dd HH:mm} UTC · "
+          + $"{pass.ItemsCopied} items copied ({StatisticsText.Bytes(pass.BytesCopied)}), {pass.MessagesSkipped} skipped, {pass.MessagesFailed} failed · "
+          + $"{StatisticsText.Duration(pass.Duration)} · {StatisticsText.Throughput(pass)}";
 }

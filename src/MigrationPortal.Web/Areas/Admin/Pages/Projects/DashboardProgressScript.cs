@@ -1,0 +1,54 @@
+using System.Security.Cryptography;
+using System.Text;
+
+namespace MigrationPortal.Web.Areas.Admin.Pages.Projects;
+
+/// <summary>
+/// The dashboard's only script: every 2 seconds it asks the page's Progress handler where the running passes stand and
+/// moves their progress bars; when a pass begins or ends it reloads the page (unless mailboxes are checked, so a
+/// selection is never lost). Inline, so nothing is downloaded for it; the policy allows exactly this text by its hash.
+/// Without script the page shows the progress as it was when loaded.
+/// </summary>
+public static class DashboardProgressScript
+{
+    public const string Source = """
+        (function () {
+          var table = document.querySelector('table.mailboxes[data-progress-url]');
+          if (!table || !window.fetch) return;
+          var url = table.getAttribute('data-progress-url');
+          function ids(list) { return list.map(String).sort().join(); }
+          function shown() {
+            return ids(Array.prototype.map.call(document.querySelectorAll('tr[data-migrating]'), function (r) { return r.getAttribute('data-mailbox-id'); }));
+          }
+          function show(row, key, done, found, text) {
+            var bar = row.querySelector('progress[data-of="' + key + '"]');
+            if (bar && found !== null) { bar.max = Math.max(found, 1); bar.value = Math.min(done, bar.max); }
+            var label = row.querySelector('[data-text="' + key + '"]');
+            if (label) label.textContent = text;
+          }
+          function tick() {
+            fetch(url, { headers: { Accept: 'application/json' }, credentials: 'same-origin' })
+              .then(function (r) { return r.ok ? r.json() : null; })
+              .then(function (data) {
+                if (!data) return;
+                if (ids(data.mailboxes.map(function (m) { return m.id; })) !== shown() && !document.querySelector('input[name="selected"]:checked')) {
+                  location.reload();
+                  return;
+                }
+                data.mailboxes.forEach(function (m) {
+                  var row = document.querySelector('tr[data-migrating][data-mailbox-id="' + m.id + '"]');
+                  if (!row) return;
+                  show(row, 'messages', m.messagesCopied, m.messagesFound, m.messagesText);
+                  show(row, 'bytes', m.bytesCopied, m.bytesFound, m.bytesText);
+                });
+              })
+              .catch(function () { })
+              .then(function () { setTimeout(tick, 2000); });
+          }
+          setTimeout(tick, 2000);
+        })();
+        """;
+
+    /// <summary>The script's CSP source expression.</summary>
+    public static readonly string CspHash = $"'sha256-{Convert.ToBase64String(SHA256.HashData(Encoding.UTF8.GetBytes(Source)))}'";
+}

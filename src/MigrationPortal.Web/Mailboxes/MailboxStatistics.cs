@@ -1,0 +1,87 @@
+using System.Globalization;
+using Microsoft.EntityFrameworkCore;
+using MigrationPortal.Core.Mailboxes;
+using MigrationPortal.Data;
+
+namespace MigrationPortal.Web.Mailboxes;
+
+/// <summary>Where a Migrating (or Stopping) mailbox's running pass stands: copied so far of what it found (null until it has looked).</summary>
+public sealed record PassProgress(int MailboxId, MailboxStatus Status, int PassNumber, PassKind Kind,
+    int? FoldersFound, int? MessagesFound, long? BytesFound, int MessagesCopied, long BytesCopied)
+{
+    public string MessagesText => MessagesFound is { } found
+        ? $"{MessagesCopied.ToString("N0", CultureInfo.InvariantCulture)} of {found.ToString("N0", CultureInfo.InvariantCulture)} messages"
+        : $"{MessagesCopied.ToString("N0", CultureInfo.InvariantCulture)} messages, still counting";
+
+    public string BytesText => BytesFound is { } found
+        ? $"{StatisticsText.Bytes(BytesCopied)} of {StatisticsText.Bytes(found)}"
+        : StatisticsText.Bytes(BytesCopied);
+}
+
+/// <summary>Everything a mailbox's passes did together.</summary>
+public sealed record MailboxTotals(int Passes, int MessagesCopied, long BytesCopied, int MessagesSkipped, int MessagesFailedNow)
+{
+    public override string ToString() =>
+        $"{MessagesCopied.ToString("N0", CultureInfo.InvariantCulture)} copied ({StatisticsText.Bytes(BytesCopied)}), "
+        + $"{MessagesSkipped.ToString("N0", CultureInfo.InvariantCulture)} skipped, {MessagesFailedNow.ToString("N0", CultureInfo.InvariantCulture)} not copied; "
+        + $"{Passes} {(Passes == 1 ? "pass" : "passes")}";
+}
+
+/// <summary>The statistics queries of a project's dashboard, one query each for all its mailboxes.</summary>
+public static class MailboxStatistics
+{
+    public static Task<List<PassProgress>> ProgressAsync(PortalDbContext db, int projectId, CancellationToken ct) =>
+        (from m in db.Mailboxes.AsNoTracking()
+         where m.ProjectId == projectId && (m.Status == MailboxStatus.Migrating || m.Status == MailboxStatus.Stopping)
+         join p in db.MigrationPasses.AsNoTracking() on new { m.Id, Number = m.PassCount } equals new { Id = p.MailboxId, p.Number }
+         orderby m.Id
+         select new PassProgress(m.Id, m.Status, p.Number, p.Kind, p.FoldersFound, p.MessagesFound, p.BytesFound, p.ItemsCopied, p.BytesCopied))
+        .ToListAsync(ct);
+
+    public static async Task<Dictionary<int, MailboxTotals>> TotalsAsync(PortalDbContext db, int projectId, CancellationToken ct)
+    {
+        var inProject = db.Mailboxes.Where(m => m.ProjectId == projectId).Select(m => m.Id);
+        var failed = await db.FailedMessages.AsNoTracking().Where(f => inProject.Contains(f.MailboxId))
+            .GroupBy(f => f.MailboxId).Select(g => new { g.Key, Count = g.Count() }).ToDictionaryAsync(g => g.Key, g => g.Count, ct);
+        var passes = await db.MigrationPasses.AsNoTracking().Where(p => inProject.Contains(p.MailboxId))
+            .GroupBy(p => p.MailboxId)
+            .Select(g => new { g.Key, Count = g.Count(), Copied = g.Sum(p => p.ItemsCopied), Bytes = g.Sum(p => p.BytesCopied), Skipped = g.Sum(p => p.MessagesSkipped) })
+            .ToListAsync(ct);
+        return passes.ToDictionary(p => p.Key, p => new MailboxTotals(p.Count, p.Copied, p.Bytes, p.Skipped, failed.GetValueOrDefault(p.Key)));
+    }
+}
+
+/// <summary>How counts, sizes, durations and rates read on the admin pages.</summary>
+public static class StatisticsText
+{
+    private static readonly string[] Units = ["bytes", "KB", "MB", "GB", "TB"];
+
+    public static string Bytes(long bytes)
+    {
+        if (bytes < 1024) return $"{bytes.ToString(CultureInfo.InvariantCulture)} bytes";
+        double value = bytes;
+        var unit = 0;
+        while (value >= 1024 && unit < Units.Length - 1)
+        {
+            value /= 1024;
+            unit++;
+        }
+        return $"{value.ToString(value < 10 ? "0.0" : "0", CultureInfo.InvariantCulture)} {Units[unit]}";
+    }
+
+    public static string Duration(TimeSpan? duration) => duration switch
+    {
+        null => "—",
+        { TotalSeconds: < 60 } d => $"{d.TotalSeconds.ToString("0.0", CultureInfo.InvariantCulture)} s",
+        { TotalHours: < 1 } d => $"{(int)d.TotalMinutes} min {d.Seconds:00} s",
+        var d => $"{(int)d.Value.TotalHours} h {d.Value.Minutes:00} min",
+    };
+
+    public static string Throughput(MigrationPass pass) =>
+        pass.MessagesPerSecond is { } messages && pass.BytesPerSecond is { } bytes
+            ? $"{messages.ToString("0.0", CultureInfo.InvariantCulture)} messages/s, {Bytes((long)bytes)}/s"
+            : "—";
+
+    public static string Kind(MigrationPass pass) =>
+        pass.PreStageBefore is { } before ? $"{pass.Kind.ToDisplay()} (before {before:yyyy-MM-dd})" : pass.Kind.ToDisplay();
+}
