@@ -2,6 +2,7 @@ using System.Text;
 using MigrationPortal.Cli.Arguments;
 using MigrationPortal.Cli.Output;
 using MigrationPortal.Cli.State;
+using MigrationPortal.Core.Mailboxes;
 using MigrationPortal.Engine.Imap;
 using MigrationPortal.Engine.Passes;
 

@@ -1,4 +1,5 @@
 using System.Globalization;
+using MigrationPortal.Core.Mailboxes;
 using MigrationPortal.Core.Projects;
 using MigrationPortal.Engine.Passes;
 

@@ -1,3 +1,5 @@
+using System.Diagnostics.CodeAnalysis;
+
 namespace MigrationPortal.Data.Checkpoints;
 
 /// <summary>A message the destination refused in a pass: what the admin needs to find it and why it was refused.</summary>
@@ -11,9 +13,19 @@ public sealed class FailedMessageRow
     public FailedMessageRow(int mailboxId, int passNumber, string folder, uint uid, string? subject, long size, string serverAnswer, DateTimeOffset at)
     {
         MailboxId = mailboxId;
-        PassNumber = passNumber;
         Folder = folder;
         Uid = uid;
+        RefusedAgain(passNumber, subject, size, serverAnswer, at);
+    }
+
+    /// <summary>
+    /// The same message refused by a later pass (Retry Errors, a Full after a failed one): one row per message, saying
+    /// what the latest attempt was told, so the list never shows a message twice.
+    /// </summary>
+    [MemberNotNull(nameof(ServerAnswer))]
+    public void RefusedAgain(int passNumber, string? subject, long size, string serverAnswer, DateTimeOffset at)
+    {
+        PassNumber = passNumber;
         Subject = subject is { Length: > MaxSubjectLength } ? subject[..MaxSubjectLength] : subject;
         Size = size;
         ServerAnswer = serverAnswer.Length > MaxAnswerLength ? serverAnswer[..MaxAnswerLength] : serverAnswer;

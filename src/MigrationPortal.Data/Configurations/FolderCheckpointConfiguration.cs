@@ -26,5 +26,7 @@ internal sealed class FailedMessageConfiguration : IEntityTypeConfiguration<Fail
         builder.Property(f => f.ServerAnswer).HasMaxLength(FailedMessageRow.MaxAnswerLength);
         builder.HasOne<Mailbox>().WithMany().HasForeignKey(f => f.MailboxId).OnDelete(DeleteBehavior.Cascade);
         builder.HasIndex(f => new { f.MailboxId, f.PassNumber });
+        // A message is listed once, however many passes it failed in (Folder + Uid is how the engine names it).
+        builder.HasIndex(f => new { f.MailboxId, f.Folder, f.Uid }).IsUnique();
     }
 }

@@ -393,6 +393,16 @@ namespace MigrationPortal.Migrations.Postgres.Migrations
                     b.Property<int>("ProjectId")
                         .HasColumnType("integer");
 
+                    b.Property<string>("RequestedPassKind")
+                        .IsRequired()
+                        .ValueGeneratedOnAdd()
+                        .HasMaxLength(16)
+                        .HasColumnType("character varying(16)")
+                        .HasDefaultValue("Full");
+
+                    b.Property<DateTimeOffset?>("RequestedPreStageBefore")
+                        .HasColumnType("timestamp with time zone");
+
                     b.Property<string>("Status")
                         .IsRequired()
                         .HasMaxLength(32)
@@ -516,13 +526,38 @@ namespace MigrationPortal.Migrations.Postgres.Migrations
                     b.Property<long>("BytesCopied")
                         .HasColumnType("bigint");
 
+                    b.Property<long?>("BytesFound")
+                        .HasColumnType("bigint");
+
+                    b.Property<TimeSpan?>("Duration")
+                        .HasColumnType("interval");
+
                     b.Property<DateTimeOffset?>("EndedAt")
                         .HasColumnType("timestamp with time zone");
+
+                    b.Property<int?>("FoldersFound")
+                        .HasColumnType("integer");
 
                     b.Property<int>("ItemsCopied")
                         .HasColumnType("integer");
 
+                    b.Property<string>("Kind")
+                        .IsRequired()
+                        .ValueGeneratedOnAdd()
+                        .HasMaxLength(16)
+                        .HasColumnType("character varying(16)")
+                        .HasDefaultValue("Full");
+
                     b.Property<int>("MailboxId")
+                        .HasColumnType("integer");
+
+                    b.Property<int>("MessagesFailed")
+                        .HasColumnType("integer");
+
+                    b.Property<int?>("MessagesFound")
+                        .HasColumnType("integer");
+
+                    b.Property<int>("MessagesSkipped")
                         .HasColumnType("integer");
 
                     b.Property<int>("Number")
@@ -532,6 +567,9 @@ namespace MigrationPortal.Migrations.Postgres.Migrations
                         .IsRequired()
                         .HasMaxLength(16)
                         .HasColumnType("character varying(16)");
+
+                    b.Property<DateTimeOffset?>("PreStageBefore")
+                        .HasColumnType("timestamp with time zone");
 
                     b.Property<DateTimeOffset>("StartedAt")
                         .HasColumnType("timestamp with time zone");
@@ -727,6 +765,9 @@ namespace MigrationPortal.Migrations.Postgres.Migrations
 
                     b.HasIndex("MailboxId", "PassNumber");
 
+                    b.HasIndex("MailboxId", "Folder", "Uid")
+                        .IsUnique();
+
                     b.ToTable("FailedMessages", (string)null);
                 });
 
@@ -849,6 +890,62 @@ namespace MigrationPortal.Migrations.Postgres.Migrations
                     b.HasIndex("State", "NextAttemptAt");
 
                     b.ToTable("OutboxMessages", (string)null);
+                });
+
+            modelBuilder.Entity("MigrationPortal.Data.Statistics.FolderStatisticsRow", b =>
+                {
+                    b.Property<long>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("bigint");
+
+                    NpgsqlPropertyBuilderExtensions.UseIdentityByDefaultColumn(b.Property<long>("Id"));
+
+                    b.Property<long>("BytesCopied")
+                        .HasColumnType("bigint");
+
+                    b.Property<long>("BytesFound")
+                        .HasColumnType("bigint");
+
+                    b.Property<string>("DestinationFolder")
+                        .IsRequired()
+                        .HasMaxLength(1000)
+                        .HasColumnType("character varying(1000)");
+
+                    b.Property<TimeSpan>("Duration")
+                        .HasColumnType("interval");
+
+                    b.Property<int>("MailboxId")
+                        .HasColumnType("integer");
+
+                    b.Property<int>("MessagesCopied")
+                        .HasColumnType("integer");
+
+                    b.Property<int>("MessagesFailed")
+                        .HasColumnType("integer");
+
+                    b.Property<int>("MessagesFound")
+                        .HasColumnType("integer");
+
+                    b.Property<int>("MessagesSkipped")
+                        .HasColumnType("integer");
+
+                    b.Property<int>("PassNumber")
+                        .HasColumnType("integer");
+
+                    b.Property<string>("SourceFolder")
+                        .IsRequired()
+                        .HasMaxLength(1000)
+                        .HasColumnType("character varying(1000)");
+
+                    b.Property<DateTimeOffset>("UpdatedAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("MailboxId", "PassNumber", "SourceFolder")
+                        .IsUnique();
+
+                    b.ToTable("FolderStatistics", (string)null);
                 });
 
             modelBuilder.Entity("Microsoft.AspNetCore.Identity.IdentityRoleClaim<string>", b =>
@@ -1008,6 +1105,15 @@ namespace MigrationPortal.Migrations.Postgres.Migrations
                         .WithMany()
                         .HasForeignKey("MailboxId")
                         .OnDelete(DeleteBehavior.SetNull);
+                });
+
+            modelBuilder.Entity("MigrationPortal.Data.Statistics.FolderStatisticsRow", b =>
+                {
+                    b.HasOne("MigrationPortal.Core.Mailboxes.Mailbox", null)
+                        .WithMany()
+                        .HasForeignKey("MailboxId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
                 });
 
             modelBuilder.Entity("MigrationPortal.Core.Licenses.LicensePool", b =>

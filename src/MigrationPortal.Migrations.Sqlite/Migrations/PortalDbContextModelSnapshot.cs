@@ -378,6 +378,16 @@ namespace MigrationPortal.Migrations.Sqlite.Migrations
                     b.Property<int>("ProjectId")
                         .HasColumnType("INTEGER");
 
+                    b.Property<string>("RequestedPassKind")
+                        .IsRequired()
+                        .ValueGeneratedOnAdd()
+                        .HasMaxLength(16)
+                        .HasColumnType("TEXT")
+                        .HasDefaultValue("Full");
+
+                    b.Property<long?>("RequestedPreStageBefore")
+                        .HasColumnType("INTEGER");
+
                     b.Property<string>("Status")
                         .IsRequired()
                         .HasMaxLength(32)
@@ -497,13 +507,38 @@ namespace MigrationPortal.Migrations.Sqlite.Migrations
                     b.Property<long>("BytesCopied")
                         .HasColumnType("INTEGER");
 
+                    b.Property<long?>("BytesFound")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<TimeSpan?>("Duration")
+                        .HasColumnType("TEXT");
+
                     b.Property<long?>("EndedAt")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<int?>("FoldersFound")
                         .HasColumnType("INTEGER");
 
                     b.Property<int>("ItemsCopied")
                         .HasColumnType("INTEGER");
 
+                    b.Property<string>("Kind")
+                        .IsRequired()
+                        .ValueGeneratedOnAdd()
+                        .HasMaxLength(16)
+                        .HasColumnType("TEXT")
+                        .HasDefaultValue("Full");
+
                     b.Property<int>("MailboxId")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<int>("MessagesFailed")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<int?>("MessagesFound")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<int>("MessagesSkipped")
                         .HasColumnType("INTEGER");
 
                     b.Property<int>("Number")
@@ -513,6 +548,9 @@ namespace MigrationPortal.Migrations.Sqlite.Migrations
                         .IsRequired()
                         .HasMaxLength(16)
                         .HasColumnType("TEXT");
+
+                    b.Property<long?>("PreStageBefore")
+                        .HasColumnType("INTEGER");
 
                     b.Property<long>("StartedAt")
                         .HasColumnType("INTEGER");
@@ -702,6 +740,9 @@ namespace MigrationPortal.Migrations.Sqlite.Migrations
 
                     b.HasIndex("MailboxId", "PassNumber");
 
+                    b.HasIndex("MailboxId", "Folder", "Uid")
+                        .IsUnique();
+
                     b.ToTable("FailedMessages", (string)null);
                 });
 
@@ -822,6 +863,60 @@ namespace MigrationPortal.Migrations.Sqlite.Migrations
                     b.HasIndex("State", "NextAttemptAt");
 
                     b.ToTable("OutboxMessages", (string)null);
+                });
+
+            modelBuilder.Entity("MigrationPortal.Data.Statistics.FolderStatisticsRow", b =>
+                {
+                    b.Property<long>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("INTEGER");
+
+                    b.Property<long>("BytesCopied")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<long>("BytesFound")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("DestinationFolder")
+                        .IsRequired()
+                        .HasMaxLength(1000)
+                        .HasColumnType("TEXT");
+
+                    b.Property<TimeSpan>("Duration")
+                        .HasColumnType("TEXT");
+
+                    b.Property<int>("MailboxId")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<int>("MessagesCopied")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<int>("MessagesFailed")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<int>("MessagesFound")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<int>("MessagesSkipped")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<int>("PassNumber")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("SourceFolder")
+                        .IsRequired()
+                        .HasMaxLength(1000)
+                        .HasColumnType("TEXT");
+
+                    b.Property<long>("UpdatedAt")
+                        .HasColumnType("INTEGER");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("MailboxId", "PassNumber", "SourceFolder")
+                        .IsUnique();
+
+                    b.ToTable("FolderStatistics", (string)null);
                 });
 
             modelBuilder.Entity("Microsoft.AspNetCore.Identity.IdentityRoleClaim<string>", b =>
@@ -981,6 +1076,15 @@ namespace MigrationPortal.Migrations.Sqlite.Migrations
                         .WithMany()
                         .HasForeignKey("MailboxId")
                         .OnDelete(DeleteBehavior.SetNull);
+                });
+
+            modelBuilder.Entity("MigrationPortal.Data.Statistics.FolderStatisticsRow", b =>
+                {
+                    b.HasOne("MigrationPortal.Core.Mailboxes.Mailbox", null)
+                        .WithMany()
+                        .HasForeignKey("MailboxId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
                 });
 
             modelBuilder.Entity("MigrationPortal.Core.Licenses.LicensePool", b =>

@@ -57,8 +57,16 @@ public sealed class DatabaseCheckpointStore(PortalDbContext db, MailboxUnitOfWor
             if (row is null)
                 work.Db.FolderCheckpoints.Add(row = new FolderCheckpointRow(claim.MailboxId, batch.Checkpoint.SourceFolder));
             foreach (var failed in batch.Failed ?? [])
-                work.Db.FailedMessages.Add(new FailedMessageRow(claim.MailboxId, work.Mailbox.PassCount, failed.Folder, failed.Uid,
-                    failed.Subject, failed.Size, failed.ServerAnswer, work.Now));
+            {
+                long uid = failed.Uid;
+                var listed = await work.Db.FailedMessages.SingleOrDefaultAsync(
+                    f => f.MailboxId == claim.MailboxId && f.Folder == failed.Folder && f.Uid == uid, token);
+                if (listed is null)
+                    work.Db.FailedMessages.Add(new FailedMessageRow(claim.MailboxId, work.Mailbox.PassCount, failed.Folder, failed.Uid,
+                        failed.Subject, failed.Size, failed.ServerAnswer, work.Now));
+                else
+                    listed.RefusedAgain(work.Mailbox.PassCount, failed.Subject, failed.Size, failed.ServerAnswer, work.Now);
+            }
             // Copied at last (Retry Errors, or a later pass): no longer listed as not copied.
             foreach (var recovered in batch.Recovered ?? [])
             {

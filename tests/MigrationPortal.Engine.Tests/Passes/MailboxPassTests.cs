@@ -1,4 +1,5 @@
 using MailKit;
+using MigrationPortal.Core.Mailboxes;
 using MigrationPortal.Core.Projects;
 using MigrationPortal.Engine.Checkpoints;
 using MigrationPortal.Engine.Imap;
