@@ -27,6 +27,7 @@ public static class Summary
                 outcome,
                 exitCode,
                 folders = result.Folders,
+                foldersUnchanged = result.FoldersUnchanged,
                 messagesFound = result.MessagesFound,
                 messagesCopied = result.MessagesCopied,
                 messagesSkipped = result.MessagesSkipped,
@@ -47,7 +48,9 @@ public static class Summary
             "completed" => "Pass completed.",
             _ => "Pass stopped; the next run goes on from here.",
         });
-        output.WriteLine(string.Create(inv, $"  folders   {result.Folders}"));
+        output.WriteLine(result.FoldersUnchanged > 0
+            ? string.Create(inv, $"  folders   {result.Folders} ({result.FoldersUnchanged} unchanged since the last pass, not opened)")
+            : string.Create(inv, $"  folders   {result.Folders}"));
         output.WriteLine(string.Create(inv, $"  found     {result.MessagesFound} messages ({Bytes.Format(result.BytesFound)})"));
         output.WriteLine(string.Create(inv, $"  copied    {result.MessagesCopied} messages ({Bytes.Format(result.BytesCopied)})"));
         output.WriteLine(string.Create(inv, $"  skipped   {result.MessagesSkipped} (already in the destination)"));

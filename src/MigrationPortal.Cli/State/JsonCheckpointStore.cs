@@ -101,7 +101,8 @@ public sealed class JsonCheckpointStore : ICheckpointStore, IDisposable
         try
         {
             var c = batch.Checkpoint;
-            _state.Folders[c.SourceFolder] = new FolderState(c.UidValidity, c.HighestCopiedUid, c.JournalDestinationUidValidity, c.JournalDestinationUidNext);
+            _state.Folders[c.SourceFolder] = new FolderState(c.UidValidity, c.HighestCopiedUid, c.JournalDestinationUidValidity, c.JournalDestinationUidNext,
+                c.SourceStatus);
             foreach (var recovered in batch.Recovered ?? [])
                 _state.Failed.RemoveAll(f => f.Folder == recovered.Folder && f.Uid == recovered.Uid);
             foreach (var failed in batch.Failed ?? [])
@@ -168,9 +169,11 @@ public sealed class JsonCheckpointStore : ICheckpointStore, IDisposable
         public long BytesCopied { get; set; }
     }
 
-    private sealed record FolderState(uint UidValidity, uint HighestCopiedUid, uint? JournalDestinationUidValidity, uint? JournalDestinationUidNext)
+    /// <param name="SourceStatus">Absent in files written before Delta compared STATUS: such a folder is opened once more.</param>
+    private sealed record FolderState(uint UidValidity, uint HighestCopiedUid, uint? JournalDestinationUidValidity, uint? JournalDestinationUidNext,
+        FolderStatus? SourceStatus = null)
     {
         public FolderCheckpoint ToCheckpoint(string folder) =>
-            new(folder, UidValidity, HighestCopiedUid, JournalDestinationUidValidity, JournalDestinationUidNext);
+            new(folder, UidValidity, HighestCopiedUid, JournalDestinationUidValidity, JournalDestinationUidNext, SourceStatus);
     }
 }

@@ -21,14 +21,27 @@ public sealed class FolderCheckpointRow
     /// <summary>While a batch is appended: the destination folder's UIDVALIDITY and UIDNEXT before it (see FolderCheckpoint).</summary>
     public long? JournalDestinationUidValidity { get; private set; }
     public long? JournalDestinationUidNext { get; private set; }
+
+    /// <summary>
+    /// Once the folder is done: its source STATUS as listed then (UIDNEXT, MESSAGES, HIGHESTMODSEQ), which a Delta
+    /// compares before opening it. Null while a batch is in flight or after a Stop.
+    /// </summary>
+    public long? SourceUidNext { get; private set; }
+    public int? SourceMessages { get; private set; }
+    public long? SourceHighestModSeq { get; private set; }
+
     public DateTimeOffset UpdatedAt { get; private set; }
 
-    public void Advance(uint uidValidity, uint highestCopiedUid, uint? journalUidValidity, uint? journalUidNext, DateTimeOffset now)
+    public void Advance(uint uidValidity, uint highestCopiedUid, uint? journalUidValidity, uint? journalUidNext, DateTimeOffset now,
+        uint? sourceUidNext = null, int? sourceMessages = null, long? sourceHighestModSeq = null)
     {
         UidValidity = uidValidity;
         HighestCopiedUid = highestCopiedUid;
         JournalDestinationUidValidity = journalUidValidity;
         JournalDestinationUidNext = journalUidNext;
+        SourceUidNext = sourceUidNext;
+        SourceMessages = sourceMessages;
+        SourceHighestModSeq = sourceHighestModSeq;
         UpdatedAt = now;
     }
 }

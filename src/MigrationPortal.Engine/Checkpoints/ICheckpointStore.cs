@@ -5,12 +5,24 @@ namespace MigrationPortal.Engine.Checkpoints;
 /// batch is being appended, also the journal: the destination folder's UIDVALIDITY and UIDNEXT before the batch, so a
 /// pass after a crash in mid-batch knows which destination messages may be this batch's and adopts them instead of
 /// appending them again.
+/// <para>
+/// When the pass finished the folder, also the source folder's STATUS as it was listed then (<paramref name="SourceStatus"/>):
+/// a Delta that lists the same UIDVALIDITY, UIDNEXT, MESSAGES and HIGHESTMODSEQ knows nothing arrived, left or changed
+/// its flags since, and does not open the folder. Any other save (a batch in flight, a Stop) leaves it null, so only a
+/// folder known to be complete is ever skipped.
+/// </para>
 /// </summary>
 public sealed record FolderCheckpoint(string SourceFolder, uint UidValidity, uint HighestCopiedUid,
-    uint? JournalDestinationUidValidity = null, uint? JournalDestinationUidNext = null)
+    uint? JournalDestinationUidValidity = null, uint? JournalDestinationUidNext = null, FolderStatus? SourceStatus = null)
 {
     public bool HasJournal => JournalDestinationUidNext is not null;
 }
+
+/// <summary>
+/// A folder's STATUS (RFC 3501 UIDNEXT and MESSAGES; RFC 7162 HIGHESTMODSEQ where the server has CONDSTORE, which also
+/// moves when a flag changes). HIGHESTMODSEQ is at most 2^63 - 1 (RFC 7162's mod-sequence-value), so it fits a long.
+/// </summary>
+public sealed record FolderStatus(uint UidNext, int Messages, long? HighestModSeq);
 
 /// <summary>A message the destination refused; the pass goes on without it, and the admin sees it on the item page.</summary>
 public sealed record FailedMessage(string Folder, uint Uid, string? Subject, long Size, string ServerAnswer);

@@ -48,15 +48,34 @@ public sealed class MailboxPass(IMailStore source, IMailStore destination, Appen
         await checkpoints.ReportFoundAsync(new PassInventory(folders.Count, folders.Sum(f => f.Count), totals.BytesFound), abort);
         var retry = Options.Kind == PassKind.RetryErrors ? await checkpoints.GetFailedAsync(abort) : null;
 
+        // The STATUS each folder was listed with, taken before any folder is opened (opening one updates its counts).
+        var listed = folders.ToDictionary(f => f.FullName, f => (f.UidValidity, Status: ListedStatus(f)), StringComparer.Ordinal);
+
         foreach (var folder in folders)
         {
             if (stop.IsCancellationRequested) break;
             if (retry is not null && !retry.Any(f => f.Folder == folder.FullName)) continue;
             if (totals.CompletedFolders.Contains(folder.FullName)) continue;
-            var target = SpecialUse(folder) is { } use && specialUse.TryGetValue(use, out var mapped)
-                ? mapped
-                : await EnsureFolderAsync(folder, abort);
-            var statistics = await CopyFolderAsync(folder, target, retry?.Where(f => f.Folder == folder.FullName).ToList(), totals, stop, abort);
+            var checkpoint = await checkpoints.GetAsync(folder.FullName, abort);
+            var (uidValidity, status) = listed[folder.FullName];
+            var mapped = SpecialUse(folder) is { } use && specialUse.TryGetValue(use, out var role) ? role : null;
+            if (Options.Kind == PassKind.Delta && status is not null && checkpoint is { HasJournal: false, SourceStatus: { } known }
+                && checkpoint.UidValidity == uidValidity && known == status)
+            {
+                // dsync's test: nothing arrived, left or changed flags since the folder was finished; neither side is opened.
+                var unchanged = new FolderStatistics(folder.FullName, mapped?.FullName ?? DestinationPath(folder), status.Messages,
+                    (long)(folder.Size ?? 0), 0, 0, status.Messages, 0, TimeSpan.Zero);
+                totals.CompletedFolders.Add(folder.FullName);
+                totals.Folders++;
+                totals.FoldersUnchanged++;
+                totals.Found += status.Messages;
+                totals.Skipped += status.Messages;
+                totals.Statistics.Add(unchanged);
+                await checkpoints.SaveFolderAsync(unchanged, abort);
+                continue;
+            }
+            var target = mapped ?? await EnsureFolderAsync(folder, abort);
+            var statistics = await CopyFolderAsync(folder, target, checkpoint, status, retry?.Where(f => f.Folder == folder.FullName).ToList(), totals, stop, abort);
             if (statistics is not null)
             {
                 totals.Statistics.Add(statistics);
@@ -74,12 +93,13 @@ public sealed class MailboxPass(IMailStore source, IMailStore destination, Appen
             Duration = totals.Clock.Elapsed,
             SizeMismatches = totals.SizeMismatches,
             NotKept = totals.NotKept,
+            FoldersUnchanged = totals.FoldersUnchanged,
         };
 
     internal sealed class PassTotals
     {
         public readonly Stopwatch Clock = Stopwatch.StartNew();
-        public int Folders, Found, Copied, Skipped, SizeMismatches;
+        public int Folders, FoldersUnchanged, Found, Copied, Skipped, SizeMismatches;
         public long Bytes, BytesFound;
         public readonly List<FailedMessage> FailedMessages = [];
         public readonly List<FolderStatistics> Statistics = [];
@@ -102,15 +122,15 @@ public sealed class MailboxPass(IMailStore source, IMailStore destination, Appen
     }
 
     /// <returns>The folder's statistics, or null when a Stop interrupted it.</returns>
-    private async Task<FolderStatistics?> CopyFolderAsync(IMailFolder folder, IMailFolder target, IReadOnlyList<FailedMessage>? retry,
-        PassTotals totals, CancellationToken stop, CancellationToken abort)
+    /// <param name="listedStatus">The folder's STATUS when it was listed; saved with the checkpoint once the folder is done.</param>
+    private async Task<FolderStatistics?> CopyFolderAsync(IMailFolder folder, IMailFolder target, FolderCheckpoint? checkpoint,
+        FolderStatus? listedStatus, IReadOnlyList<FailedMessage>? retry, PassTotals totals, CancellationToken stop, CancellationToken abort)
     {
         var clock = Stopwatch.StartNew();
         var destinationFolder = await writer.ExamineAsync(target.FullName, abort);
         await folder.OpenAsync(FolderAccess.ReadOnly, abort);
         try
         {
-            var checkpoint = await checkpoints.GetAsync(folder.FullName, abort);
             if (checkpoint is not null && checkpoint.UidValidity != folder.UidValidity) checkpoint = null;
             var after = checkpoint?.HighestCopiedUid ?? 0;
             var (plan, adoptedAsSkipped, skipped) = retry is not null
@@ -152,7 +172,8 @@ public sealed class MailboxPass(IMailStore source, IMailStore destination, Appen
                         var more = completed < plan.Count && !stop.IsCancellationRequested;
                         var next = keepCheckpoint
                             ? retry is null ? Journal(folder, after, destinationFolder.UidValidity, journalUidNext) : checkpoint ?? new FolderCheckpoint(folder.FullName, folder.UidValidity, after)
-                            : more ? Journal(folder, highest, destinationFolder.UidValidity, uidNext) : new FolderCheckpoint(folder.FullName, folder.UidValidity, highest);
+                            : more ? Journal(folder, highest, destinationFolder.UidValidity, uidNext)
+                            : new FolderCheckpoint(folder.FullName, folder.UidValidity, highest, SourceStatus: completed == plan.Count ? listedStatus : null);
                         var batchCopied = outcome.Copied + batch.Plan.Adopted;
                         var batchBytes = outcome.Bytes + batch.Plan.AdoptedBytes;
                         await checkpoints.SaveAsync(new BatchProgress(next, batchCopied, batchBytes, outcome.Failed, outcome.Recovered(retry)), abort);
@@ -181,8 +202,9 @@ public sealed class MailboxPass(IMailStore source, IMailStore destination, Appen
                 while (channel.Reader.TryRead(out var unused)) unused.Dispose();
             }
             if (stop.IsCancellationRequested && completed < plan.Count) return null;
-            if (checkpoint is null && plan.Count == 0 && !keepCheckpoint)
-                await checkpoints.SaveAsync(new BatchProgress(new FolderCheckpoint(folder.FullName, folder.UidValidity, after), 0, 0), abort);
+            var done = new FolderCheckpoint(folder.FullName, folder.UidValidity, after, SourceStatus: listedStatus);
+            if (plan.Count == 0 && !keepCheckpoint && checkpoint != done)
+                await checkpoints.SaveAsync(new BatchProgress(done, 0, 0), abort);
             totals.Interrupted.Remove(folder.FullName);
             totals.CompletedFolders.Add(folder.FullName);
             totals.Folders++;
@@ -472,14 +494,31 @@ public sealed class MailboxPass(IMailStore source, IMailStore destination, Appen
         return map;
     }
 
+    /// <summary>The STATUS a folder was listed with, or null when the server left out UIDNEXT (then it is never skipped).</summary>
+    private static FolderStatus? ListedStatus(IMailFolder folder) =>
+        folder.UidNext is { } next
+            ? new FolderStatus(next.Id, folder.Count, folder.HighestModSeq > 0 ? (long)Math.Min(folder.HighestModSeq, long.MaxValue) : null)
+            : null;
+
+    /// <summary>The source folder's path in the destination's hierarchy, as <see cref="EnsureFolderAsync"/> would create it.</summary>
+    private string DestinationPath(IMailFolder folder) =>
+        folder.FullName.Equals("INBOX", StringComparison.OrdinalIgnoreCase)
+            ? destination.Inbox.FullName
+            : string.Join(destination.PersonalNamespaces[0].DirectorySeparator, folder.FullName.Split(folder.DirectorySeparator));
+
     /// <summary>
     /// Every selectable folder of the personal namespace, INBOX first, parents before children, with its message count
-    /// and size (one LIST-STATUS where the server offers it, else a STATUS per folder).
+    /// and size (one LIST-STATUS where the server offers it, else a STATUS per folder), and HIGHESTMODSEQ where the
+    /// server has CONDSTORE, so a Delta can tell a folder whose flags changed from one that did not change at all.
     /// </summary>
     private static async Task<IReadOnlyList<IMailFolder>> ListAsync(IMailStore store, CancellationToken ct)
     {
         var items = StatusItems.Count | StatusItems.UidNext | StatusItems.UidValidity;
-        if (store is ImapClient { Capabilities: var caps } && caps.HasFlag(ImapCapabilities.StatusSize)) items |= StatusItems.Size;
+        if (store is ImapClient { Capabilities: var caps })
+        {
+            if (caps.HasFlag(ImapCapabilities.StatusSize)) items |= StatusItems.Size;
+            if (caps.HasFlag(ImapCapabilities.CondStore)) items |= StatusItems.HighestModSeq;
+        }
         var all = await store.GetFoldersAsync(store.PersonalNamespaces[0], items, subscribedOnly: false, ct);
         var selectable = all.Where(f => !f.Attributes.HasFlag(FolderAttributes.NoSelect) && !f.Attributes.HasFlag(FolderAttributes.NonExistent)).ToList();
         if (!selectable.Any(f => f.FullName.Equals("INBOX", StringComparison.OrdinalIgnoreCase)))

@@ -20,6 +20,9 @@ public sealed record PassResult(
     /// <summary>Appended messages whose size in the destination differs from the source's bytes (the server rewrote them).</summary>
     public int SizeMismatches { get; init; }
 
+    /// <summary>Folders a Delta did not open: their STATUS was what it was when an earlier pass finished them.</summary>
+    public int FoldersUnchanged { get; init; }
+
     /// <summary>Flags and keywords the destination's folders could not keep (not in their PERMANENTFLAGS).</summary>
     public IReadOnlyCollection<string> NotKept { get; init; } = [];
 }

@@ -789,6 +789,15 @@ namespace MigrationPortal.Migrations.Postgres.Migrations
                     b.Property<long?>("JournalDestinationUidValidity")
                         .HasColumnType("bigint");
 
+                    b.Property<long?>("SourceHighestModSeq")
+                        .HasColumnType("bigint");
+
+                    b.Property<int?>("SourceMessages")
+                        .HasColumnType("integer");
+
+                    b.Property<long?>("SourceUidNext")
+                        .HasColumnType("bigint");
+
                     b.Property<long>("UidValidity")
                         .HasColumnType("bigint");
 

@@ -764,6 +764,15 @@ namespace MigrationPortal.Migrations.Sqlite.Migrations
                     b.Property<long?>("JournalDestinationUidValidity")
                         .HasColumnType("INTEGER");
 
+                    b.Property<long?>("SourceHighestModSeq")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<int?>("SourceMessages")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<long?>("SourceUidNext")
+                        .HasColumnType("INTEGER");
+
                     b.Property<long>("UidValidity")
                         .HasColumnType("INTEGER");
 

@@ -20,7 +20,8 @@ public sealed class DatabaseCheckpointStore(PortalDbContext db, MailboxUnitOfWor
         var row = await db.FolderCheckpoints.AsNoTracking()
             .SingleOrDefaultAsync(c => c.MailboxId == claim.MailboxId && c.SourceFolder == sourceFolder, ct);
         return row is null ? null : new FolderCheckpoint(row.SourceFolder, (uint)row.UidValidity, (uint)row.HighestCopiedUid,
-            (uint?)row.JournalDestinationUidValidity, (uint?)row.JournalDestinationUidNext);
+            (uint?)row.JournalDestinationUidValidity, (uint?)row.JournalDestinationUidNext,
+            row is { SourceUidNext: { } next, SourceMessages: { } messages } ? new FolderStatus((uint)next, messages, row.SourceHighestModSeq) : null);
     }
 
     public async Task<IReadOnlyList<FailedMessage>> GetFailedAsync(CancellationToken ct) =>
@@ -75,7 +76,8 @@ public sealed class DatabaseCheckpointStore(PortalDbContext db, MailboxUnitOfWor
                     .Where(f => f.MailboxId == claim.MailboxId && f.Folder == recovered.Folder && f.Uid == uid).ToListAsync(token));
             }
             var c = batch.Checkpoint;
-            row.Advance(c.UidValidity, c.HighestCopiedUid, c.JournalDestinationUidValidity, c.JournalDestinationUidNext, work.Now);
+            row.Advance(c.UidValidity, c.HighestCopiedUid, c.JournalDestinationUidValidity, c.JournalDestinationUidNext, work.Now,
+                c.SourceStatus?.UidNext, c.SourceStatus?.Messages, c.SourceStatus?.HighestModSeq);
         }, ct);
 
     /// <summary>

@@ -50,6 +50,58 @@ public sealed class MailboxPassTests(DovecotPair servers) : IClassFixture<Doveco
     }
 
     [Fact]
+    public async Task Run_DeltaAfterAFull_OpensOnlyTheFoldersWhoseStatusChanged()
+    {
+        var user = await UsersAsync();
+        await AppendAsync(user, "INBOX", "one");
+        await AppendAsync(user, "Projects/2026", "nested");
+        await AppendAsync(user, "Archive", "old");
+        var checkpoints = new MemoryCheckpoints();
+        await RunAsync(user, checkpoints);
+        var delta = new PassOptions { Kind = PassKind.Delta };
+
+        var nothingNew = await RunAsync(user, checkpoints, options: delta);
+
+        // INBOX, Projects, Projects/2026 and Archive: every one unchanged.
+        Assert.Equal((4, 4, 0, 3), (nothingNew.Folders, nothingNew.FoldersUnchanged, nothingNew.MessagesCopied, nothingNew.MessagesSkipped));
+        Assert.Equal(3, nothingNew.MessagesFound);
+
+        // New mail in one folder, a message deleted in another: those two are opened; only the new mail is copied.
+        await AppendAsync(user, "Projects/2026", "later");
+        await ExpungeFromSourceAsync(user, "Archive", "old");
+        var changed = await RunAsync(user, checkpoints, options: delta);
+
+        Assert.Equal((4, 2, 1), (changed.Folders, changed.FoldersUnchanged, changed.MessagesCopied));
+        var destination = await SnapshotAsync(servers.Destination, user);
+        Assert.Equal(4, destination.Count); // what was copied stays, even when the source deletes it
+        Assert.Single(destination, m => m.Subject == "later");
+
+        // A Full still opens every folder.
+        var full = await RunAsync(user, checkpoints);
+        Assert.Equal((0, 0), (full.FoldersUnchanged, full.MessagesCopied));
+    }
+
+    [Fact]
+    public async Task Run_DeltaAfterAStoppedPass_OpensTheFolderTheStopInterruptedAndCopiesTheRestOnce()
+    {
+        var user = await UsersAsync();
+        for (var i = 0; i < 8; i++)
+            await AppendAsync(user, "INBOX", $"m{i}");
+        var checkpoints = new MemoryCheckpoints();
+        using var stop = new CancellationTokenSource();
+        checkpoints.AfterSave = batch => { if (batch.Messages > 0) stop.Cancel(); };
+        var stopped = await RunAsync(user, checkpoints, stop.Token, batchCut: true);
+        Assert.True(stopped.Stopped);
+        checkpoints.AfterSave = null;
+
+        var delta = await RunAsync(user, checkpoints, options: new PassOptions { Kind = PassKind.Delta });
+
+        Assert.Equal(0, delta.FoldersUnchanged);
+        Assert.Equal(8 - stopped.MessagesCopied, delta.MessagesCopied);
+        Assert.Equal(await SnapshotAsync(servers.Source, user), await SnapshotAsync(servers.Destination, user));
+    }
+
+    [Fact]
     public async Task Run_StopRequested_EndsAtAMessageBoundaryAndTheNextPassCopiesTheRestOnce()
     {
         var user = await UsersAsync();
@@ -240,6 +292,16 @@ public sealed class MailboxPassTests(DovecotPair servers) : IClassFixture<Doveco
         message.From.Add(new MailboxAddress("Ada", "ada@example.org"));
         message.Body = new TextPart("plain") { Text = "Already there\r\n" };
         await session.Store.Inbox.AppendAsync(new AppendRequest(message) { InternalDate = new DateTimeOffset(2024, 1, 2, 3, 4, 5, TimeSpan.Zero) });
+    }
+
+    private async Task ExpungeFromSourceAsync(string user, string folder, string subject)
+    {
+        await using var session = await _connector.ConnectAsync(new ImapEndpoint(servers.Source.Host, servers.Source.Port, TlsMode.None), new ImapLogin(user, Password), default);
+        var target = await FolderAsync(session.Store, folder);
+        await target.OpenAsync(FolderAccess.ReadWrite);
+        var uids = await target.SearchAsync(MailKit.Search.SearchQuery.SubjectContains(subject));
+        await target.AddFlagsAsync(uids, MessageFlags.Deleted, silent: true);
+        await target.ExpungeAsync();
     }
 
     private async Task AppendAsync(string user, string folder, string subject, MessageFlags flags = MessageFlags.None,
