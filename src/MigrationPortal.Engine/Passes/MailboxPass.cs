@@ -232,13 +232,13 @@ public sealed class MailboxPass(IMailStore source, IMailStore destination, Appen
         IMailFolder folder, IMailFolder target, FolderCheckpoint? checkpoint, CancellationToken ct)
     {
         var adoptAsCopied = checkpoint is { HasJournal: true };
-        var adoptable = adoptAsCopied
-            ? await DestinationIdentitiesAsync(target, checkpoint!.JournalDestinationUidValidity, checkpoint.JournalDestinationUidNext!.Value, ct)
-            : checkpoint is null ? await DestinationIdentitiesAsync(target, null, 1, ct) : [];
         var after = checkpoint?.HighestCopiedUid ?? 0;
         var todo = await SummariesAsync(folder, new UniqueIdRange(new UniqueId(folder.UidValidity, after + 1), UniqueId.MaxValue), ct);
         todo = [.. todo.Where(s => s.UniqueId.Id > after).OrderBy(s => s.UniqueId.Id)];
         var skipped = folder.Count - todo.Count;
+        var (adoptable, sourceHashes) = adoptAsCopied
+            ? await AdoptableAsync(folder, target, todo, checkpoint!.JournalDestinationUidValidity, checkpoint.JournalDestinationUidNext!.Value, ct)
+            : checkpoint is null ? await AdoptableAsync(folder, target, todo, null, 1, ct) : (new Multiset(), new Dictionary<uint, string>());
 
         var plan = new List<PlannedBatch>();
         var adoptedAsSkipped = 0;
@@ -250,7 +250,7 @@ public sealed class MailboxPass(IMailStore source, IMailStore destination, Appen
         {
             if (Options.Kind == PassKind.PreStage && Options.PreStageBefore is { } before && summary.InternalDate is { } date && date >= before)
                 continue;
-            if (adoptable.Count > 0 && adoptable.Remove(Identity(summary)))
+            if (adoptable.Count > 0 && adoptable.Remove(Identity(summary, sourceHashes.GetValueOrDefault(summary.UniqueId.Id))))
             {
                 if (adoptAsCopied)
                 {
@@ -428,41 +428,94 @@ public sealed class MailboxPass(IMailStore source, IMailStore destination, Appen
         }
     }
 
-    private static (string MessageId, long InternalDate) Identity(IMessageSummary summary) =>
-        (summary.Headers?[HeaderId.MessageId]?.Trim() ?? "", summary.InternalDate?.UtcTicks ?? 0);
+    /// <summary>
+    /// What makes two messages the same message: Message-ID, INTERNALDATE and size, and where those are not enough (no
+    /// Message-ID, or several source messages share them) the SHA-256 of the bytes. Never headers alone: two distinct
+    /// messages with the same Message-ID and date (a resent message, a list's copy) differ in size or bytes.
+    /// </summary>
+    private readonly record struct MessageIdentity(string MessageId, long InternalDate, long Size, string? Sha256);
 
+    private static MessageIdentity Key(IMessageSummary summary) =>
+        new(summary.Headers?[HeaderId.MessageId]?.Trim() ?? "", summary.InternalDate?.UtcTicks ?? 0, (long)(summary.Size ?? 0), null);
+
+    private static MessageIdentity Identity(IMessageSummary summary, string? sha256) => Key(summary) with { Sha256 = sha256 };
+
+    /// <summary>
+    /// The destination messages (from <paramref name="fromUid"/> on) that may be copies of the source's <paramref name="todo"/>,
+    /// as a multiset of identities, and the content hash of each source message whose Message-ID, date and size are
+    /// not enough to tell it apart: identical twins stay a multiset (each adopted once), distinct look-alikes are
+    /// told apart by their bytes.
+    /// </summary>
     /// <param name="expectedUidValidity">When given, a destination folder with another UIDVALIDITY offers nothing.</param>
-    private static async Task<Multiset> DestinationIdentitiesAsync(IMailFolder target, uint? expectedUidValidity, uint fromUid, CancellationToken ct)
+    private static async Task<(Multiset Adoptable, Dictionary<uint, string> SourceHashes)> AdoptableAsync(IMailFolder source, IMailFolder target,
+        IList<IMessageSummary> todo, uint? expectedUidValidity, uint fromUid, CancellationToken ct)
     {
+        List<IMessageSummary> found;
         await target.OpenAsync(FolderAccess.ReadOnly, ct);
         try
         {
-            if (target.Count == 0 || (expectedUidValidity is { } v && target.UidValidity != v)) return [];
+            if (todo.Count == 0 || target.Count == 0 || (expectedUidValidity is { } v && target.UidValidity != v)) return ([], []);
             var since = new UniqueIdRange(new UniqueId(target.UidValidity, Math.Max(1, fromUid)), UniqueId.MaxValue);
-            var found = await target.FetchAsync(since, new FetchRequest(MessageSummaryItems.UniqueId | MessageSummaryItems.InternalDate, [HeaderId.MessageId]), ct);
+            found = [.. (await target.FetchAsync(since, new FetchRequest(
+                MessageSummaryItems.UniqueId | MessageSummaryItems.InternalDate | MessageSummaryItems.Size, [HeaderId.MessageId]), ct))
+                .Where(s => s.UniqueId.Id >= fromUid)];
+
+            // Ambiguous: a key the destination has, and that has no Message-ID or more than one source message.
+            var inDestination = found.Select(Key).ToHashSet();
+            var ambiguous = todo.GroupBy(Key).Where(g => inDestination.Contains(g.Key) && (g.Key.MessageId.Length == 0 || g.Count() > 1))
+                .Select(g => g.Key).ToHashSet();
+            var destinationHashes = await HashesAsync(target, [.. found.Where(s => ambiguous.Contains(Key(s)))], ct);
             var set = new Multiset();
-            foreach (var summary in found.Where(s => s.UniqueId.Id >= fromUid))
-                set.Add(Identity(summary));
-            return set;
+            foreach (var summary in found)
+                set.Add(Identity(summary, destinationHashes.GetValueOrDefault(summary.UniqueId.Id)));
+            if (ambiguous.Count == 0) return (set, []);
+            await target.CloseAsync(false, ct);
+            // The source folder stays open (EXAMINE) on its own connection: its look-alikes are hashed the same way.
+            return (set, await HashesAsync(source, [.. todo.Where(s => ambiguous.Contains(Key(s)))], ct));
         }
         finally
         {
-            await target.CloseAsync(false, ct);
+            if (target.IsOpen) await target.CloseAsync(false, ct);
         }
     }
 
-    private sealed class Multiset : IEnumerable<(string, long)>
+    /// <summary>The SHA-256 of each message's exact bytes (BODY.PEEK[]), streamed: one message in memory at a time.</summary>
+    private static async Task<Dictionary<uint, string>> HashesAsync(IMailFolder folder, IReadOnlyList<IMessageSummary> summaries, CancellationToken ct)
     {
-        private readonly Dictionary<(string, long), int> _counts = [];
+        var hashes = new Dictionary<uint, string>();
+        if (summaries.Count == 0) return hashes;
+        var uids = summaries.Select(s => s.UniqueId).ToList();
+        if (folder is IImapFolder imap)
+        {
+            await imap.GetStreamsAsync(uids, (_, _, uid, stream, _) =>
+            {
+                hashes[uid.Id] = Convert.ToHexString(System.Security.Cryptography.SHA256.HashData(stream));
+                return Task.CompletedTask;
+            }, ct);
+        }
+        else
+        {
+            foreach (var uid in uids)
+            {
+                await using var stream = await folder.GetStreamAsync(uid, "", ct);
+                hashes[uid.Id] = Convert.ToHexString(await System.Security.Cryptography.SHA256.HashDataAsync(stream, ct));
+            }
+        }
+        return hashes;
+    }
+
+    private sealed class Multiset : IEnumerable<MessageIdentity>
+    {
+        private readonly Dictionary<MessageIdentity, int> _counts = [];
         public int Count { get; private set; }
 
-        public void Add((string, long) key)
+        public void Add(MessageIdentity key)
         {
             _counts[key] = _counts.GetValueOrDefault(key) + 1;
             Count++;
         }
 
-        public bool Remove((string, long) key)
+        public bool Remove(MessageIdentity key)
         {
             if (!_counts.TryGetValue(key, out var n)) return false;
             if (n == 1) _counts.Remove(key); else _counts[key] = n - 1;
@@ -470,7 +523,7 @@ public sealed class MailboxPass(IMailStore source, IMailStore destination, Appen
             return true;
         }
 
-        public IEnumerator<(string, long)> GetEnumerator() => _counts.SelectMany(kv => Enumerable.Repeat(kv.Key, kv.Value)).GetEnumerator();
+        public IEnumerator<MessageIdentity> GetEnumerator() => _counts.SelectMany(kv => Enumerable.Repeat(kv.Key, kv.Value)).GetEnumerator();
         System.Collections.IEnumerator System.Collections.IEnumerable.GetEnumerator() => GetEnumerator();
     }
 

@@ -184,6 +184,27 @@ public sealed class MailboxPassTests(DovecotPair servers) : IClassFixture<Doveco
     }
 
     [Fact]
+    public async Task Run_FirstPassIntoADestinationWithLookAlikes_AdoptsOnlyTheSameBytesAndCopiesTheRest()
+    {
+        var user = await UsersAsync();
+        // Two messages without a Message-ID, same date, same size, different bytes; and a message resent with the same
+        // Message-ID and date but another body. The destination already holds one of each pair, byte for byte.
+        var withoutIdB = Message("look-alike", null, "Body B\r\n");
+        var withoutIdA = Message("look-alike", null, "Body A\r\n");
+        var original = Message("report", "report@example.org", "First version\r\n");
+        var resent = Message("report", "report@example.org", "Second, corrected version\r\n");
+        foreach (var message in new[] { withoutIdB, withoutIdA, original, resent })
+            await AppendMessageAsync(servers.Source, user, message);
+        await AppendMessageAsync(servers.Destination, user, withoutIdA);
+        await AppendMessageAsync(servers.Destination, user, resent);
+
+        var result = await RunAsync(user, new MemoryCheckpoints());
+
+        Assert.Equal((2, 2), (result.MessagesCopied, result.MessagesSkipped));
+        Assert.Equal(await HashesAsync(servers.Source, user), await HashesAsync(servers.Destination, user));
+    }
+
+    [Fact]
     public async Task Run_DestinationRefusesAMessage_RecordedWithItsAnswerAndThePassGoesOn()
     {
         var user = await UsersAsync();
@@ -292,6 +313,43 @@ public sealed class MailboxPassTests(DovecotPair servers) : IClassFixture<Doveco
         message.From.Add(new MailboxAddress("Ada", "ada@example.org"));
         message.Body = new TextPart("plain") { Text = "Already there\r\n" };
         await session.Store.Inbox.AppendAsync(new AppendRequest(message) { InternalDate = new DateTimeOffset(2024, 1, 2, 3, 4, 5, TimeSpan.Zero) });
+    }
+
+    private static MimeMessage Message(string subject, string? messageId, string body)
+    {
+        var message = new MimeMessage { Subject = subject };
+        if (messageId is not null) message.MessageId = messageId;
+        else message.Headers.Remove(HeaderId.MessageId);
+        message.From.Add(new MailboxAddress("Ada", "ada@example.org"));
+        message.Body = new TextPart("plain") { Text = body };
+        return message;
+    }
+
+    /// <summary>Appends the same message (the same bytes, the same date) to INBOX on either server.</summary>
+    private async Task AppendMessageAsync(DovecotServer server, string user, MimeMessage message)
+    {
+        await using var session = await _connector.ConnectAsync(new ImapEndpoint(server.Host, server.Port, TlsMode.None), new ImapLogin(user, Password), default);
+        await session.Store.Inbox.AppendAsync(new AppendRequest(message) { InternalDate = new DateTimeOffset(2024, 1, 2, 3, 4, 5, TimeSpan.Zero) });
+    }
+
+    /// <summary>Per folder, the SHA-256 of every message's exact bytes, sorted: equal on both sides means no loss and no duplicate.</summary>
+    private async Task<IReadOnlyList<string>> HashesAsync(DovecotServer server, string user)
+    {
+        await using var session = await _connector.ConnectAsync(new ImapEndpoint(server.Host, server.Port, TlsMode.None), new ImapLogin(user, Password), default);
+        var hashes = new List<string>();
+        foreach (var folder in await session.Store.GetFoldersAsync(session.Store.PersonalNamespaces[0]))
+        {
+            if (folder.Attributes.HasFlag(FolderAttributes.NoSelect)) continue;
+            await folder.OpenAsync(FolderAccess.ReadOnly);
+            for (var i = 0; i < folder.Count; i++)
+            {
+                await using var stream = await folder.GetStreamAsync(i, "");
+                hashes.Add(folder.FullName + " " + Convert.ToHexString(await System.Security.Cryptography.SHA256.HashDataAsync(stream)));
+            }
+            await folder.CloseAsync();
+        }
+        hashes.Sort(StringComparer.Ordinal);
+        return hashes;
     }
 
     private async Task ExpungeFromSourceAsync(string user, string folder, string subject)
