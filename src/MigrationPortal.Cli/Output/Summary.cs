@@ -31,6 +31,7 @@ public static class Summary
                 messagesFound = result.MessagesFound,
                 messagesCopied = result.MessagesCopied,
                 messagesSkipped = result.MessagesSkipped,
+                flagsUpdated = result.FlagsUpdated,
                 messagesFailed = result.FailedMessages.Count,
                 bytesFound = result.BytesFound,
                 bytesCopied = result.BytesCopied,
@@ -54,6 +55,8 @@ public static class Summary
         output.WriteLine(string.Create(inv, $"  found     {result.MessagesFound} messages ({Bytes.Format(result.BytesFound)})"));
         output.WriteLine(string.Create(inv, $"  copied    {result.MessagesCopied} messages ({Bytes.Format(result.BytesCopied)})"));
         output.WriteLine(string.Create(inv, $"  skipped   {result.MessagesSkipped} (already in the destination)"));
+        if (result.FlagsUpdated > 0)
+            output.WriteLine(string.Create(inv, $"  flags     {result.FlagsUpdated} messages updated (changed on the source since the last pass)"));
         output.WriteLine(string.Create(inv, $"  failed    {result.FailedMessages.Count}"));
         foreach (var f in result.FailedMessages)
             output.WriteLine(string.Create(inv, $"    {f.Folder} UID {f.Uid} \"{f.Subject}\" ({Bytes.Format(f.Size)}): {f.ServerAnswer}"));

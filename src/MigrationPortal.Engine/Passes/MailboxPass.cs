@@ -94,12 +94,13 @@ public sealed class MailboxPass(IMailStore source, IMailStore destination, Appen
             SizeMismatches = totals.SizeMismatches,
             NotKept = totals.NotKept,
             FoldersUnchanged = totals.FoldersUnchanged,
+            FlagsUpdated = totals.FlagsUpdated,
         };
 
     internal sealed class PassTotals
     {
         public readonly Stopwatch Clock = Stopwatch.StartNew();
-        public int Folders, FoldersUnchanged, Found, Copied, Skipped, SizeMismatches;
+        public int Folders, FoldersUnchanged, Found, Copied, Skipped, SizeMismatches, FlagsUpdated;
         public long Bytes, BytesFound;
         public readonly List<FailedMessage> FailedMessages = [];
         public readonly List<FolderStatistics> Statistics = [];
@@ -202,6 +203,15 @@ public sealed class MailboxPass(IMailStore source, IMailStore destination, Appen
                 while (channel.Reader.TryRead(out var unused)) unused.Dispose();
             }
             if (stop.IsCancellationRequested && completed < plan.Count) return null;
+            if (Options.Kind == PassKind.Delta && checkpoint is { HighestCopiedUid: > 0 } && checkpoint.UidValidity == folder.UidValidity)
+            {
+                // CHANGEDSINCE the HIGHESTMODSEQ the folder was finished at; without one (no CONDSTORE, or the last pass
+                // was interrupted) every copied message's flags are compared. Unchanged HIGHESTMODSEQ: nothing changed.
+                var known = checkpoint.SourceStatus?.HighestModSeq;
+                var now = listedStatus?.HighestModSeq;
+                if (known is null || now is null || now > known)
+                    totals.FlagsUpdated += await SyncFlagsAsync(folder, target, checkpoint.HighestCopiedUid, known is not null && now is not null ? (ulong)known : null, totals, abort);
+            }
             var done = new FolderCheckpoint(folder.FullName, folder.UidValidity, after, SourceStatus: listedStatus);
             if (plan.Count == 0 && !keepCheckpoint && checkpoint != done)
                 await checkpoints.SaveAsync(new BatchProgress(done, 0, 0), abort);
@@ -215,6 +225,66 @@ public sealed class MailboxPass(IMailStore source, IMailStore destination, Appen
         finally
         {
             await folder.CloseAsync(false, abort);
+        }
+    }
+
+    /// <summary>
+    /// A Delta carries over flag and keyword changes made on the source to messages copied by earlier passes. The
+    /// changed messages are found in the destination by the identity adoption uses (Message-ID, date, size; the bytes'
+    /// hash for look-alikes) rather than by a stored UID map, so messages copied by any earlier pass, adopted after a
+    /// crash or found already there are all reached alike. Only what differs is stored, and only flags the destination
+    /// folder keeps (its PERMANENTFLAGS); a message no longer in the destination is left alone.
+    /// </summary>
+    /// <param name="changedSince">CONDSTORE's CHANGEDSINCE; null compares every copied message.</param>
+    /// <returns>How many destination messages had their flags changed.</returns>
+    private static async Task<int> SyncFlagsAsync(IMailFolder folder, IMailFolder target, uint highestCopied, ulong? changedSince,
+        PassTotals totals, CancellationToken ct)
+    {
+        var items = MessageSummaryItems.UniqueId | MessageSummaryItems.Flags | MessageSummaryItems.InternalDate | MessageSummaryItems.Size;
+        var range = new UniqueIdRange(new UniqueId(folder.UidValidity, 1), new UniqueId(folder.UidValidity, highestCopied));
+        var changed = folder.Count == 0 ? [] : await folder.FetchAsync(range, new FetchRequest(items, [HeaderId.MessageId]) { ChangedSince = changedSince }, ct);
+        if (changed.Count == 0) return 0;
+
+        await target.OpenAsync(FolderAccess.ReadWrite, ct);
+        try
+        {
+            if (target.Count == 0) return 0;
+            var there = (await target.FetchAsync(0, -1, new FetchRequest(items, [HeaderId.MessageId]), ct)).ToLookup(Key);
+            var lookAlikes = changed.Where(c => there[Key(c)].Count() > 1).ToList();
+            var sourceHashes = await HashesAsync(folder, lookAlikes, ct);
+            var destinationHashes = await HashesAsync(target, [.. lookAlikes.SelectMany(c => there[Key(c)]).DistinctBy(d => d.UniqueId.Id)], ct);
+
+            var updates = new Dictionary<(MessageFlags Flags, string Keywords), List<UniqueId>>();
+            foreach (var message in changed)
+            {
+                var copies = there[Key(message)].ToList();
+                if (copies.Count > 1)
+                    copies = [.. copies.Where(d => destinationHashes.GetValueOrDefault(d.UniqueId.Id) == sourceHashes.GetValueOrDefault(message.UniqueId.Id))];
+                var flags = (message.Flags ?? MessageFlags.None) & ~MessageFlags.Recent;
+                var kept = flags & target.PermanentFlags;
+                var keywords = message.Keywords.Where(k => target.PermanentFlags.HasFlag(MessageFlags.UserDefined) || target.PermanentKeywords.Contains(k))
+                    .Order(StringComparer.Ordinal).ToList();
+                foreach (var lost in message.Keywords.Except(keywords)) totals.NotKept.Add(lost);
+                foreach (var copy in copies)
+                {
+                    var current = (copy.Flags ?? MessageFlags.None) & ~MessageFlags.Recent & target.PermanentFlags;
+                    if (current == kept && copy.Keywords.Order(StringComparer.Ordinal).SequenceEqual(keywords)) continue;
+                    var key = (kept, string.Join(' ', keywords));
+                    if (!updates.TryGetValue(key, out var uids)) updates[key] = uids = [];
+                    uids.Add(copy.UniqueId);
+                }
+            }
+            foreach (var ((flags, keywords), uids) in updates)
+            {
+                var request = new StoreFlagsRequest(StoreAction.Set, flags) { Silent = true };
+                foreach (var keyword in keywords.Split(' ', StringSplitOptions.RemoveEmptyEntries)) request.Keywords.Add(keyword);
+                await target.StoreAsync(uids, request, ct);
+            }
+            return updates.Values.Sum(u => u.Count);
+        }
+        finally
+        {
+            await target.CloseAsync(false, ct);
         }
     }
 

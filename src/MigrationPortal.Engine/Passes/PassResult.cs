@@ -23,6 +23,9 @@ public sealed record PassResult(
     /// <summary>Folders a Delta did not open: their STATUS was what it was when an earlier pass finished them.</summary>
     public int FoldersUnchanged { get; init; }
 
+    /// <summary>Destination messages whose flags or keywords a Delta set to what they became on the source.</summary>
+    public int FlagsUpdated { get; init; }
+
     /// <summary>Flags and keywords the destination's folders could not keep (not in their PERMANENTFLAGS).</summary>
     public IReadOnlyCollection<string> NotKept { get; init; } = [];
 }

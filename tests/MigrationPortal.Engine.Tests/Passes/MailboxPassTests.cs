@@ -82,6 +82,56 @@ public sealed class MailboxPassTests(DovecotPair servers) : IClassFixture<Doveco
     }
 
     [Fact]
+    public async Task Run_DeltaAfterFlagChangesOnTheSource_CarriesThemOverAndTouchesNothingElse()
+    {
+        var user = await UsersAsync();
+        await AppendAsync(user, "INBOX", "read", flags: MessageFlags.Seen);
+        await AppendAsync(user, "INBOX", "labelled", keywords: ["$Label1"]);
+        await AppendAsync(user, "Projects/2026", "plain");
+        await AppendAsync(user, "Projects/2026", "untouched", flags: MessageFlags.Seen);
+        var checkpoints = new MemoryCheckpoints();
+        await RunAsync(user, checkpoints);
+        var delta = new PassOptions { Kind = PassKind.Delta };
+
+        // The user goes on working in the old mailbox: marks one unread, flags and labels others.
+        await ChangeSourceFlagsAsync(user, "INBOX", "read", remove: MessageFlags.Seen);
+        await ChangeSourceFlagsAsync(user, "INBOX", "labelled", add: MessageFlags.Flagged, keywords: ["$Work"]);
+        await ChangeSourceFlagsAsync(user, "Projects/2026", "plain", add: MessageFlags.Answered);
+        var result = await RunAsync(user, checkpoints, options: delta);
+
+        Assert.Equal((0, 3), (result.MessagesCopied, result.FlagsUpdated));
+        Assert.Equal(await SnapshotAsync(servers.Source, user), await SnapshotAsync(servers.Destination, user));
+
+        // Nothing changed since: no folder is opened, nothing updated.
+        var again = await RunAsync(user, checkpoints, options: delta);
+        Assert.Equal((again.Folders, 0), (again.FoldersUnchanged, again.FlagsUpdated));
+    }
+
+    [Fact]
+    public async Task Run_DeltaAfterAStoppedPass_StillCarriesOverFlagChangesMadeBeforeIt()
+    {
+        var user = await UsersAsync();
+        for (var i = 0; i < 6; i++)
+            await AppendAsync(user, "INBOX", $"m{i}");
+        var checkpoints = new MemoryCheckpoints();
+        await RunAsync(user, checkpoints);
+        await ChangeSourceFlagsAsync(user, "INBOX", "m1", add: MessageFlags.Flagged);
+        for (var i = 6; i < 12; i++)
+            await AppendAsync(user, "INBOX", $"m{i}");
+        // A Delta stopped after its first batch of new mail: the folder is not finished, its flag changes not yet carried.
+        using var stop = new CancellationTokenSource();
+        checkpoints.AfterSave = batch => { if (batch.Messages > 0) stop.Cancel(); };
+        var stopped = await RunAsync(user, checkpoints, stop.Token, batchCut: true, options: new PassOptions { Kind = PassKind.Delta });
+        Assert.True(stopped.Stopped);
+        checkpoints.AfterSave = null;
+
+        var resumed = await RunAsync(user, checkpoints, options: new PassOptions { Kind = PassKind.Delta });
+
+        Assert.Equal(1, resumed.FlagsUpdated);
+        Assert.Equal(await SnapshotAsync(servers.Source, user), await SnapshotAsync(servers.Destination, user));
+    }
+
+    [Fact]
     public async Task Run_DeltaAfterAStoppedPass_OpensTheFolderTheStopInterruptedAndCopiesTheRestOnce()
     {
         var user = await UsersAsync();
@@ -350,6 +400,24 @@ public sealed class MailboxPassTests(DovecotPair servers) : IClassFixture<Doveco
         }
         hashes.Sort(StringComparer.Ordinal);
         return hashes;
+    }
+
+    private async Task ChangeSourceFlagsAsync(string user, string folder, string subject, MessageFlags add = MessageFlags.None,
+        MessageFlags remove = MessageFlags.None, string[]? keywords = null)
+    {
+        await using var session = await _connector.ConnectAsync(new ImapEndpoint(servers.Source.Host, servers.Source.Port, TlsMode.None), new ImapLogin(user, Password), default);
+        var target = await FolderAsync(session.Store, folder);
+        await target.OpenAsync(FolderAccess.ReadWrite);
+        var uids = await target.SearchAsync(MailKit.Search.SearchQuery.SubjectContains(subject));
+        Assert.Single(uids);
+        if (add != MessageFlags.None || keywords is not null)
+        {
+            var request = new StoreFlagsRequest(StoreAction.Add, add) { Silent = true };
+            foreach (var keyword in keywords ?? []) request.Keywords.Add(keyword);
+            await target.StoreAsync(uids, request);
+        }
+        if (remove != MessageFlags.None)
+            await target.StoreAsync(uids, new StoreFlagsRequest(StoreAction.Remove, remove) { Silent = true });
     }
 
     private async Task ExpungeFromSourceAsync(string user, string folder, string subject)
