@@ -256,10 +256,10 @@ public sealed class Mailbox
     }
 
     /// <summary>The running pass's totals, recorded by the worker just before it settles the pass (Completed, Stopped or Failed).</summary>
-    public void RecordPassTotals(int skipped, int failed, TimeSpan duration)
+    public void RecordPassTotals(int skipped, int failed, TimeSpan duration, PassNotes? notes = null)
     {
         Require(MailboxAction.RecordProgress);
-        (RunningPass ?? throw new InvalidOperationException("No pass is running.")).RecordTotals(skipped, failed, duration);
+        (RunningPass ?? throw new InvalidOperationException("No pass is running.")).RecordTotals(skipped, failed, duration, notes);
     }
 
     /// <summary>

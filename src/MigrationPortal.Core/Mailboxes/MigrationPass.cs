@@ -8,6 +8,9 @@ public enum PassOutcome
     Stopped = 3,
 }
 
+/// <summary>What else a pass has to say besides its counts: what a Delta skipped or updated, and what the destination did not keep.</summary>
+public sealed record PassNotes(int FoldersUnchanged, int FlagsUpdated, int SizeMismatches, IReadOnlyCollection<string> NotKept);
+
 /// <summary>One copy pass over a mailbox, with what it moved.</summary>
 public sealed class MigrationPass
 {
@@ -44,6 +47,20 @@ public sealed class MigrationPass
     /// <summary>Refused by the destination in this pass; recorded when the pass ends.</summary>
     public int MessagesFailed { get; private set; }
 
+    /// <summary>Folders a Delta did not open: nothing in them had changed since an earlier pass finished them.</summary>
+    public int FoldersUnchanged { get; private set; }
+
+    /// <summary>Destination messages whose flags a Delta set to what they became on the source.</summary>
+    public int FlagsUpdated { get; private set; }
+
+    /// <summary>Copied messages whose size in the destination differs from the source's (the destination rewrote them).</summary>
+    public int SizeMismatches { get; private set; }
+
+    /// <summary>Flags and keywords the destination's folders do not keep (not in their PERMANENTFLAGS), space-separated; null when all were kept.</summary>
+    public string? NotKept { get; private set; }
+
+    public const int MaxNotKeptLength = 1000;
+
     /// <summary>How long the engine worked on the pass (not the time spent waiting for a worker); recorded when it ends.</summary>
     public TimeSpan? Duration { get; private set; }
 
@@ -72,12 +89,20 @@ public sealed class MigrationPass
         BytesFound = bytes;
     }
 
-    internal void RecordTotals(int skipped, int failed, TimeSpan duration)
+    internal void RecordTotals(int skipped, int failed, TimeSpan duration, PassNotes? notes = null)
     {
         if (skipped < 0 || failed < 0 || duration < TimeSpan.Zero) throw new ArgumentOutOfRangeException(nameof(skipped), "A pass's totals cannot be negative.");
         MessagesSkipped = skipped;
         MessagesFailed = failed;
         Duration = duration;
+        if (notes is null) return;
+        if (notes.FoldersUnchanged < 0 || notes.FlagsUpdated < 0 || notes.SizeMismatches < 0)
+            throw new ArgumentOutOfRangeException(nameof(notes), "A pass's totals cannot be negative.");
+        FoldersUnchanged = notes.FoldersUnchanged;
+        FlagsUpdated = notes.FlagsUpdated;
+        SizeMismatches = notes.SizeMismatches;
+        var notKept = string.Join(' ', notes.NotKept.Order(StringComparer.Ordinal));
+        NotKept = notKept.Length == 0 ? null : notKept.Length <= MaxNotKeptLength ? notKept : notKept[..(MaxNotKeptLength - 1)] + "…";
     }
 
     internal void End(PassOutcome outcome, DateTimeOffset at)

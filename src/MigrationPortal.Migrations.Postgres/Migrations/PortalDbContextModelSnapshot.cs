@@ -535,7 +535,13 @@ namespace MigrationPortal.Migrations.Postgres.Migrations
                     b.Property<DateTimeOffset?>("EndedAt")
                         .HasColumnType("timestamp with time zone");
 
+                    b.Property<int>("FlagsUpdated")
+                        .HasColumnType("integer");
+
                     b.Property<int?>("FoldersFound")
+                        .HasColumnType("integer");
+
+                    b.Property<int>("FoldersUnchanged")
                         .HasColumnType("integer");
 
                     b.Property<int>("ItemsCopied")
@@ -560,6 +566,10 @@ namespace MigrationPortal.Migrations.Postgres.Migrations
                     b.Property<int>("MessagesSkipped")
                         .HasColumnType("integer");
 
+                    b.Property<string>("NotKept")
+                        .HasMaxLength(1000)
+                        .HasColumnType("character varying(1000)");
+
                     b.Property<int>("Number")
                         .HasColumnType("integer");
 
@@ -570,6 +580,9 @@ namespace MigrationPortal.Migrations.Postgres.Migrations
 
                     b.Property<DateTimeOffset?>("PreStageBefore")
                         .HasColumnType("timestamp with time zone");
+
+                    b.Property<int>("SizeMismatches")
+                        .HasColumnType("integer");
 
                     b.Property<DateTimeOffset>("StartedAt")
                         .HasColumnType("timestamp with time zone");

@@ -516,7 +516,13 @@ namespace MigrationPortal.Migrations.Sqlite.Migrations
                     b.Property<long?>("EndedAt")
                         .HasColumnType("INTEGER");
 
+                    b.Property<int>("FlagsUpdated")
+                        .HasColumnType("INTEGER");
+
                     b.Property<int?>("FoldersFound")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<int>("FoldersUnchanged")
                         .HasColumnType("INTEGER");
 
                     b.Property<int>("ItemsCopied")
@@ -541,6 +547,10 @@ namespace MigrationPortal.Migrations.Sqlite.Migrations
                     b.Property<int>("MessagesSkipped")
                         .HasColumnType("INTEGER");
 
+                    b.Property<string>("NotKept")
+                        .HasMaxLength(1000)
+                        .HasColumnType("TEXT");
+
                     b.Property<int>("Number")
                         .HasColumnType("INTEGER");
 
@@ -550,6 +560,9 @@ namespace MigrationPortal.Migrations.Sqlite.Migrations
                         .HasColumnType("TEXT");
 
                     b.Property<long?>("PreStageBefore")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<int>("SizeMismatches")
                         .HasColumnType("INTEGER");
 
                     b.Property<long>("StartedAt")

@@ -84,4 +84,21 @@ public static class StatisticsText
 
     public static string Kind(MigrationPass pass) =>
         pass.PreStageBefore is { } before ? $"{pass.Kind.ToDisplay()} (before {before:yyyy-MM-dd})" : pass.Kind.ToDisplay();
+
+    /// <summary>What a pass has to say besides its counts, in words; empty when there is nothing to say.</summary>
+    public static string Notes(MigrationPass pass)
+    {
+        var notes = new List<string>();
+        if (pass.FoldersUnchanged > 0)
+            notes.Add(string.Create(CultureInfo.InvariantCulture, $"{pass.FoldersUnchanged} {Plural(pass.FoldersUnchanged, "folder")} unchanged since the last pass (not opened)"));
+        if (pass.FlagsUpdated > 0)
+            notes.Add(string.Create(CultureInfo.InvariantCulture, $"flags updated on {pass.FlagsUpdated} {Plural(pass.FlagsUpdated, "message")}"));
+        if (pass.SizeMismatches > 0)
+            notes.Add(string.Create(CultureInfo.InvariantCulture, $"{pass.SizeMismatches} {Plural(pass.SizeMismatches, "message")} stored by the destination with another size"));
+        if (pass.NotKept is { } lost)
+            notes.Add($"not kept by the destination: {lost}");
+        return string.Join("; ", notes);
+    }
+
+    private static string Plural(int n, string word) => n == 1 ? word : word + "s";
 }

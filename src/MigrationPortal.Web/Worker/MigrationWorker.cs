@@ -171,7 +171,8 @@ public sealed partial class MigrationWorker(
     {
         if (mailbox.Passes.FirstOrDefault(p => p.Outcome == PassOutcome.Running) is { MessagesFound: null })
             mailbox.RecordInventory(result.Folders, result.MessagesFound, result.BytesFound);
-        mailbox.RecordPassTotals(result.MessagesSkipped, result.FailedMessages.Count, took);
+        mailbox.RecordPassTotals(result.MessagesSkipped, result.FailedMessages.Count, took,
+            new PassNotes(result.FoldersUnchanged, result.FlagsUpdated, result.SizeMismatches, result.NotKept));
     }
 
     private static ImapLogin Login(MailboxCredentials side, IPasswordProtector passwords) =>

@@ -1,4 +1,8 @@
 using AngleSharp.Html.Dom;
+using MailKit;
+using MailKit.Net.Imap;
+using MailKit.Search;
+using MailKit.Security;
 using MigrationPortal.Fixtures.Dovecot;
 using MigrationPortal.Web.Tests.Infrastructure;
 using MimeKit;
@@ -90,6 +94,40 @@ public sealed class PassKindTests(DovecotPair servers) : IClassFixture<DovecotPa
         Assert.Contains("far too large", details.QuerySelector("#failed-messages")!.TextContent);
     }
 
+    [Fact]
+    public async Task Delta_AfterAFlagChangeOnTheSource_UpdatesTheCopyAndDetailsSayWhatItSkippedAndUpdated()
+    {
+        var email = $"d{Guid.NewGuid():N}"[..12] + "@example.org";
+        var (portal, admin, project, mailbox) = await MailboxAsync(WorkerOn(), email,
+            ("INBOX", "one", 100), ("INBOX", "two", 100), ("Projects/2026", "nested", 100));
+        await using var _ = portal;
+        await admin.ActAsync(project, "Start", [mailbox], new Dictionary<string, string> { ["passKind"] = "Full" });
+        await WaitForPassAsync(portal, admin, project, mailbox, 1);
+
+        // The user flags a message in the old mailbox; the Delta (the default now) carries it over and opens nothing else.
+        using (var source = new ImapClient())
+        {
+            await source.ConnectAsync(servers.Source.Host, servers.Source.Port, SecureSocketOptions.None);
+            await source.AuthenticateAsync(email, Password);
+            await source.Inbox.OpenAsync(FolderAccess.ReadWrite);
+            await source.Inbox.AddFlagsAsync(await source.Inbox.SearchAsync(SearchQuery.SubjectContains("one")), MessageFlags.Flagged, silent: true);
+        }
+        await admin.ActAsync(project, "Start", [mailbox]);
+        await WaitForPassAsync(portal, admin, project, mailbox, 2);
+
+        var details = await admin.Client.GetAsync($"/Admin/Mailboxes/Details/{mailbox}");
+        var notes = details.QuerySelector("#passes tr[data-pass='2'] .notes")!.TextContent;
+        Assert.Contains("2 folders unchanged since the last pass (not opened)", notes); // Projects and Projects/2026
+        Assert.Contains("flags updated on 1 message", notes);
+        Assert.Equal("", details.QuerySelector("#passes tr[data-pass='1'] .notes")!.TextContent.Trim());
+        using var destination = new ImapClient();
+        await destination.ConnectAsync(servers.Destination.Host, servers.Destination.Port, SecureSocketOptions.None);
+        await destination.AuthenticateAsync(email, Password);
+        await destination.Inbox.OpenAsync(FolderAccess.ReadOnly);
+        var flagged = await destination.Inbox.SearchAsync(SearchQuery.Flagged);
+        Assert.Equal(["one"], (await destination.Inbox.FetchAsync(flagged, MessageSummaryItems.Envelope)).Select(m => m.Envelope!.Subject));
+    }
+
     /// <summary>Found, copied and failed of one source folder's row.</summary>
     private static (string Found, string Copied, string Failed) Folder(AngleSharp.Dom.IElement table, string sourceFolder)
     {
@@ -97,11 +135,16 @@ public sealed class PassKindTests(DovecotPair servers) : IClassFixture<DovecotPa
         return (row.QuerySelector(".found")!.TextContent.Trim(), row.QuerySelector(".copied")!.TextContent.Trim(), row.QuerySelector(".failed")!.TextContent.Trim());
     }
 
+    private Task<(PortalFactory Portal, AdminPages Admin, int Project, int Mailbox)> MailboxAsync(Dictionary<string, string?> settings,
+        params (string Folder, string Subject, int Size)[] messages) =>
+        MailboxAsync(settings, $"k{Guid.NewGuid():N}"[..12] + "@example.org", messages);
+
+    private const string Password = "Kinds-Passw0rd";
+
     private async Task<(PortalFactory Portal, AdminPages Admin, int Project, int Mailbox)> MailboxAsync(Dictionary<string, string?> settings,
-        params (string Folder, string Subject, int Size)[] messages)
+        string email, params (string Folder, string Subject, int Size)[] messages)
     {
-        var email = $"k{Guid.NewGuid():N}"[..12] + "@example.org";
-        const string password = "Kinds-Passw0rd";
+        const string password = Password;
         await servers.Source.AddUserAsync(email, password);
         await servers.Destination.AddUserAsync(email, password);
         foreach (var (folder, subject, size) in messages)
