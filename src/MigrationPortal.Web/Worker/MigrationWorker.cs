@@ -151,27 +151,37 @@ public sealed partial class MigrationWorker(
             return; // stays Migrating: resumed from its checkpoints by the next claim
         }
         var took = result is { Duration: var engineTook } && engineTook > TimeSpan.Zero ? engineTook : time.GetElapsedTime(started);
-        var settled = await unitOfWork.RunAsync(claim.MailboxId, null, (work, _) =>
+        var settled = await unitOfWork.RunAsync(claim.MailboxId, null, async (work, token) =>
         {
             if (result is not null && work.Mailbox.Allows(MailboxAction.RecordProgress))
-                RecordTotals(work.Mailbox, result, took);
+                await RecordTotalsAsync(work, result, took, token);
             if (failure is { } reason)
                 work.Mailbox.Fail(reason, work.Licenses, Engine, work.Now);
             else if (result!.Stopped || work.Mailbox.Status == MailboxStatus.Stopping)
                 work.Mailbox.Stop(work.Licenses, Engine, work.Now);
             else
                 work.Mailbox.CompletePass(work.Licenses, work.Now);
-            return Task.CompletedTask;
         }, CancellationToken.None, claim);
         LogPassEnded(logger, claim.MailboxId, settled.Kind, result?.MessagesCopied ?? 0, result?.MessagesSkipped ?? 0, failure?.Text);
     }
 
     /// <summary>The pass's totals, on its row before it is settled; what it found, too, if the engine did not report that at its start.</summary>
-    private static void RecordTotals(Mailbox mailbox, PassResult result, TimeSpan took)
+    /// <remarks>
+    /// A pass resumed by this worker after another stopped (a restart, a crash) is still one pass: what the earlier worker
+    /// copied is on the pass row already (saved batch by batch) and lies below the checkpoints now, so this worker's
+    /// engine found it "already there". It is this pass's work, not skipped; and the pass failed what either worker saw refused.
+    /// </remarks>
+    private static async Task RecordTotalsAsync(MailboxWork work, PassResult result, TimeSpan took, CancellationToken ct)
     {
-        if (mailbox.Passes.FirstOrDefault(p => p.Outcome == PassOutcome.Running) is { MessagesFound: null })
+        var mailbox = work.Mailbox;
+        var pass = mailbox.Passes.Single(p => p.Outcome == PassOutcome.Running);
+        if (pass.MessagesFound is null)
             mailbox.RecordInventory(result.Folders, result.MessagesFound, result.BytesFound);
-        mailbox.RecordPassTotals(result.MessagesSkipped, result.FailedMessages.Count, took,
+        var refused = await work.Db.FailedMessages.CountAsync(f => f.MailboxId == mailbox.Id && f.PassNumber == pass.Number, ct);
+        var failed = Math.Max(refused, result.FailedMessages.Count);
+        var copiedEarlier = Math.Max(0, pass.ItemsCopied - result.MessagesCopied);
+        var skipped = Math.Max(0, result.MessagesSkipped - copiedEarlier - (failed - result.FailedMessages.Count));
+        mailbox.RecordPassTotals(skipped, failed, took,
             new PassNotes(result.FoldersUnchanged, result.FlagsUpdated, result.SizeMismatches, result.NotKept));
     }
 
