@@ -37,6 +37,7 @@ public sealed class KillMidPassTests(MailServers servers, ITestOutputHelper outp
         await servers.Destination.AddUserAsync(email, Password);
         foreach (var (folder, count) in Seed)
             await servers.Source.AppendMessagesAsync(email, Password, folder, Messages(folder, count));
+        output.WriteLine($"{clock.Elapsed.TotalSeconds:0.0} s: appended");
         var source = await MailboxContent.ReadAsync(servers.Source, email, Password);
         var total = source.MessageCount;
         output.WriteLine($"{clock.Elapsed.TotalSeconds:0.0} s: seeded {source.Summary}");

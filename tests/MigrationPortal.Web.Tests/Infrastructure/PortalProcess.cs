@@ -102,6 +102,9 @@ public sealed class PortalProcess : IAsyncDisposable
         start.ArgumentList.Add(WebDll);
         start.ArgumentList.Add("--urls");
         start.ArgumentList.Add(baseUrl);
+        // Said as well as implied by the working directory, so the portal finds appsettings.json and wwwroot either way.
+        start.ArgumentList.Add("--contentRoot");
+        start.ArgumentList.Add(PortalFactory.RepositoryRoot);
         // What the test runner's own environment may say about hosting is not this portal's business.
         foreach (var inherited in start.Environment.Keys.Where(k => k.StartsWith("ASPNETCORE_", StringComparison.Ordinal)).ToList())
             start.Environment.Remove(inherited);
