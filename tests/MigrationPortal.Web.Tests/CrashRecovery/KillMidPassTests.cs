@@ -23,8 +23,8 @@ public sealed class KillMidPassTests(MailServers servers, ITestOutputHelper outp
 {
     private const string Password = "Kill-Nine-Passw0rd";
 
-    // Three folders, one nested and one with non-ASCII names: enough mail that a pass takes several seconds here, so
-    // the kill lands in mid-pass with folders both finished and unfinished.
+    // Three folders, nested and with non-ASCII names: enough mail that a pass takes several seconds, so the kill lands
+    // in the middle of a folder with whole folders still to do.
     private static readonly (string Folder, int Count)[] Seed = [("INBOX", 1200), ("Archive/2025", 800), ("Rechnungen/Ärzte & Co", 600)];
 
     [Fact]
@@ -59,7 +59,7 @@ public sealed class KillMidPassTests(MailServers servers, ITestOutputHelper outp
         PortalProcess? first = null, second = null;
         try
         {
-            first = await StartAsync(environment);
+            first = await PortalProcess.StartAsync(environment);
             output.WriteLine($"{clock.Elapsed.TotalSeconds:0.0} s: first portal (pid {first.Id}) answers at {first.BaseUrl}");
             using var admin = new AdminPagesOn(first);
             await admin.Pages.LoginAsync();
@@ -73,7 +73,9 @@ public sealed class KillMidPassTests(MailServers servers, ITestOutputHelper outp
             var atKill = await WaitUntilAsync(first, async () =>
             {
                 var copied = await CountAsync(servers.Destination, email);
-                if (copied < total / 5 || copied >= total) return (false, copied);
+                if (copied >= total)
+                    throw new Xunit.Sdk.XunitException($"The pass copied all {total} messages before the test could kill it: seed more mail.");
+                if (copied < total / 5) return (false, copied);
                 return (AdminPages.StatusOf(await admin.Pages.DashboardAsync(project), mailbox) == "Migrating", copied);
             }, "the destination to hold a fifth of the mail while the mailbox is Migrating");
             await first.KillAsync();
@@ -82,14 +84,16 @@ public sealed class KillMidPassTests(MailServers servers, ITestOutputHelper outp
             Assert.InRange(afterKill.MessageCount, 1, total - 1);
 
             // A new process on the same database, as after a crash and a restart by systemd.
-            second = await StartAsync(environment);
+            second = await PortalProcess.StartAsync(environment);
             output.WriteLine($"{clock.Elapsed.TotalSeconds:0.0} s: second portal (pid {second.Id}) answers");
             using var admin2 = new AdminPagesOn(second);
             await admin2.Pages.LoginAsync();
             await WaitUntilAsync(second, async () =>
             {
-                var status = AdminPages.StatusOf(await admin2.Pages.DashboardAsync(project), mailbox);
-                Assert.NotEqual("Failed", status);
+                var dashboard = await admin2.Pages.DashboardAsync(project);
+                var status = AdminPages.StatusOf(dashboard, mailbox);
+                if (status == "Failed")
+                    throw new Xunit.Sdk.XunitException("The resumed pass failed: " + dashboard.QuerySelector($"tr[data-mailbox-id='{mailbox}']")?.TextContent);
                 return (status == "Completed", status);
             }, "the mailbox to be Completed");
             output.WriteLine($"{clock.Elapsed.TotalSeconds:0.0} s: Completed");
@@ -112,7 +116,7 @@ public sealed class KillMidPassTests(MailServers servers, ITestOutputHelper outp
                 .Concat(source.Folders.Select(f => $"{f.Key}: found {f.Value.Count}, copied {f.Value.Count}, skipped 0, failed 0").Order(StringComparer.Ordinal))
                 .ToList();
             Assert.True(shown.SequenceEqual(expected),
-                $"The mailbox's page says:\n{string.Join("\n", shown)}\nwhere the mail moved says:\n{string.Join("\n", expected)}");
+                $"The mailbox's page says:\n{string.Join("\n", shown)}\nwhile the mail that moved (the destination now holds exactly the source) is:\n{string.Join("\n", expected)}");
             output.WriteLine($"{clock.Elapsed.TotalSeconds:0.0} s: done");
         }
         catch
@@ -130,9 +134,6 @@ public sealed class KillMidPassTests(MailServers servers, ITestOutputHelper outp
             try { Directory.Delete(dir, recursive: true); } catch (IOException) { }
         }
     }
-
-    private static Task<PortalProcess> StartAsync(Dictionary<string, string> environment) =>
-        PortalProcess.StartAsync(new Dictionary<string, string>(environment));
 
     /// <summary>Distinct messages of a few hundred bytes to a few kilobytes, each with its own Message-ID, and one exact twin per folder.</summary>
     private static List<MimeMessage> Messages(string folder, int count)
