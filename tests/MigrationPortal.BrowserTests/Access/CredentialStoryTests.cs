@@ -2,8 +2,10 @@ using System.Text.RegularExpressions;
 using Microsoft.Playwright;
 using MigrationPortal.BrowserTests.Admin;
 using MigrationPortal.BrowserTests.Infrastructure;
+using MigrationPortal.Fixtures.Dovecot;
 using MigrationPortal.Web.Tests.Access;
 using MigrationPortal.Web.Tests.Infrastructure;
+using MimeKit;
 using static Microsoft.Playwright.Assertions;
 
 namespace MigrationPortal.BrowserTests.Access;
@@ -90,6 +92,97 @@ public sealed partial class CredentialStoryTests(BrowserFixture browser, MailSer
         {
             await portal.DisposeAsync();
         }
+    }
+
+    [Fact]
+    public async Task RightSourcePassword_WorkerMigratesToCompletedAndTheDestinationHoldsTheSameMessages()
+    {
+        const string email = "journey@example.org";
+        const string sourcePassword = "Jöurney source 7";
+        const string destinationPassword = "Dest-Passw0rd";
+        await servers.Source.AddUserAsync(email, sourcePassword);
+        await servers.Destination.AddUserAsync(email, destinationPassword);
+        // A handful of messages in three folders, one nested in another that holds mail itself, one with an attachment.
+        foreach (var (folder, message) in new[]
+        {
+            ("INBOX", Message("Welcome", "Hello and welcome.")),
+            ("INBOX", Message("Grüße aus Köln", "Schöne Grüße!")),
+            ("INBOX", Message("Invoice", "The invoice is attached.", attachment: "invoice.pdf")),
+            ("Projects", Message("Kick-off", "Monday at nine.")),
+            ("Projects/2026", Message("Plan 2026", "First draft.")),
+            ("Projects/2026", Message("Plan 2026 (v2)", "Second draft.")),
+        })
+            await servers.Source.AppendMessageAsync(email, sourcePassword, folder, message);
+        var source = await MailboxContent.ReadAsync(servers.Source, email, sourcePassword);
+
+        var portal = new PortalServer(new Dictionary<string, string?>
+        {
+            ["Smtp:Host"] = servers.Smtp.Host,
+            ["Smtp:Port"] = servers.Smtp.Port.ToString(),
+            ["Portal:PublicBaseUrl"] = "https://migrate.example.test",
+            ["Outbox:PollInterval"] = "00:00:00.500",
+            // The test portal keeps the migration worker off unless asked; this journey is about what it does.
+            ["Migration:Enabled"] = "true",
+            ["Migration:Heartbeat"] = "00:00:00.200",
+            ["Migration:PollInterval"] = "00:00:00.500",
+        });
+        await portal.InitializeAsync();
+        try
+        {
+            await browser.RunAsync(nameof(RightSourcePassword_WorkerMigratesToCompletedAndTheDestinationHoldsTheSameMessages), portal.BaseUrl, async page =>
+            {
+                var admin = new AdminSite(page);
+                await admin.LoginAsync(PortalFactory.AdminEmail, PortalFactory.AdminPassword);
+                await admin.AddLicensesAsync(1);
+                await admin.CreateProjectAsync("Journey move", (servers.Source.Host, servers.Source.Port), (servers.Destination.Host, servers.Destination.Port));
+                await admin.AddMailboxAsync(email, sourcePassword: null, destinationPassword: destinationPassword);
+
+                await admin.CheckAsync(email);
+                await admin.PressAsync("Start");
+                await Expect(admin.StatusOf(email)).ToHaveTextAsync(AdminSite.Exactly("Waiting for User"));
+                var link = await NextLinkAsync(email, 0);
+
+                // The user, in a browser of their own, gives the right source password.
+                var user = await page.Context.Browser!.NewPageAsync(new() { BaseURL = portal.BaseUrl });
+                await user.GotoAsync(link);
+                await Expect(user.GetByText("Journey move")).ToBeVisibleAsync();
+                await user.GetByLabel("Source login name").FillAsync(email);
+                await user.GetByLabel("Source password").FillAsync(sourcePassword);
+                await user.GetByRole(AriaRole.Button, new() { Name = "Submit" }).ClickAsync();
+                await Expect(user.GetByRole(AriaRole.Status)).ToHaveTextAsync("Thank you — your migration has started.");
+                await user.CloseAsync();
+
+                // The admin's dashboard comes to Completed; the mailbox's page says what the pass moved.
+                await admin.ReloadUntilStatusAsync(email, "Completed", TimeSpan.FromSeconds(60));
+                await page.GetByRole(AriaRole.Link, new() { Name = email, Exact = true }).ClickAsync();
+                var pass = page.GetByRole(AriaRole.Table).Filter(new() { Has = page.GetByRole(AriaRole.Columnheader, new() { Name = "Copied" }) })
+                    .GetByRole(AriaRole.Row).Filter(new() { Has = page.GetByRole(AriaRole.Cell, new() { Name = "Completed", Exact = true }) });
+                await Expect(pass).ToHaveCountAsync(1);
+                await Expect(pass.Locator("td.copied")).ToContainTextAsync($"{source.MessageCount} messages");
+                await Expect(pass.Locator("td.failed")).ToHaveTextAsync("0");
+            });
+
+            // The destination holds exactly the source's mail: the same folders, and in each the same messages, byte for byte.
+            var destination = await MailboxContent.ReadAsync(servers.Destination, email, destinationPassword);
+            Assert.Equal(6, source.MessageCount);
+            Assert.Empty(destination.DifferencesFrom(source));
+        }
+        finally
+        {
+            await portal.DisposeAsync();
+        }
+    }
+
+    private static MimeMessage Message(string subject, string text, string? attachment = null)
+    {
+        var message = new MimeMessage { Subject = subject };
+        message.From.Add(new MailboxAddress("Ada", "ada@example.org"));
+        message.To.Add(new MailboxAddress("Journey", "journey@example.org"));
+        var body = new BodyBuilder { TextBody = text + "\r\n" };
+        if (attachment is not null)
+            body.Attachments.Add(attachment, Enumerable.Range(0, 20_000).Select(i => (byte)(i * 31)).ToArray(), new ContentType("application", "pdf"));
+        message.Body = body.ToMessageBody();
+        return message;
     }
 
     /// <summary>The path of the link in the n-th email to this address (the portal under test is not at its public address).</summary>

@@ -1,0 +1,94 @@
+using System.Security.Cryptography;
+using MailKit;
+using MailKit.Net.Imap;
+using MailKit.Search;
+using MailKit.Security;
+
+namespace MigrationPortal.Fixtures.Dovecot;
+
+/// <summary>
+/// What a user's mailbox holds, as a mail client would find it: every selectable folder (empty ones too) with the
+/// SHA-256 of each message's raw bytes (BODY.PEEK[]), sorted, so two mailboxes compare as a multiset per folder: a
+/// duplicate, a lost message or a changed byte all show, whatever the UIDs and the order.
+/// </summary>
+public sealed class MailboxContent
+{
+    private MailboxContent(SortedDictionary<string, List<string>> folders) => Folders = folders;
+
+    /// <summary>Folder path ('/'-separated, as the server names it) → the sorted hashes of its messages.</summary>
+    public IReadOnlyDictionary<string, List<string>> Folders { get; }
+
+    public int MessageCount => Folders.Values.Sum(f => f.Count);
+
+    /// <summary>Messages per folder, e.g. "INBOX: 3, Projects/2026: 2", for messages and logs.</summary>
+    public string Summary => string.Join(", ", Folders.Select(f => $"{f.Key}: {f.Value.Count}"));
+
+    /// <summary>Reads the whole mailbox over IMAP; the folders are only examined, never changed.</summary>
+    public static async Task<MailboxContent> ReadAsync(DovecotServer server, string login, string password, CancellationToken ct = default)
+    {
+        using var client = new ImapClient();
+        await client.ConnectAsync(server.Host, server.Port, SecureSocketOptions.None, ct);
+        await client.AuthenticateAsync(login, password, ct);
+        var folders = new SortedDictionary<string, List<string>>(StringComparer.Ordinal);
+        foreach (var folder in await client.GetFoldersAsync(client.PersonalNamespaces[0], subscribedOnly: false, cancellationToken: ct))
+        {
+            if (folder.Attributes.HasFlag(FolderAttributes.NoSelect) || folder.Attributes.HasFlag(FolderAttributes.NonExistent)) continue;
+            await folder.OpenAsync(FolderAccess.ReadOnly, ct);
+            var hashes = new List<string>();
+            if (folder.Count > 0)
+            {
+                var uids = await folder.SearchAsync(SearchQuery.All, ct);
+                // One FETCH BODY.PEEK[] for the whole folder: thousands of messages are read in a second or so.
+                await ((ImapFolder)folder).GetStreamsAsync(uids, async (_, _, _, stream, token) =>
+                    hashes.Add(Convert.ToHexString(await SHA256.HashDataAsync(stream, token))), ct);
+            }
+            hashes.Sort(StringComparer.Ordinal);
+            folders[folder.FullName] = hashes;
+            await folder.CloseAsync(false, ct);
+        }
+        await client.DisconnectAsync(quit: true, ct);
+        return new MailboxContent(folders);
+    }
+
+    /// <summary>
+    /// How this mailbox differs from <paramref name="expected"/>, one line per folder that does (empty when they hold
+    /// exactly the same): folders missing or extra, messages missing (lost) or extra (duplicated or foreign).
+    /// </summary>
+    public IReadOnlyList<string> DifferencesFrom(MailboxContent expected)
+    {
+        var lines = new List<string>();
+        foreach (var name in expected.Folders.Keys.Union(Folders.Keys).Order(StringComparer.Ordinal))
+        {
+            if (!Folders.TryGetValue(name, out var actual))
+            {
+                lines.Add($"{name}: missing (expected {expected.Folders[name].Count} messages)");
+                continue;
+            }
+            if (!expected.Folders.TryGetValue(name, out var wanted))
+            {
+                lines.Add($"{name}: not expected (holds {actual.Count} messages)");
+                continue;
+            }
+            var missing = Minus(wanted, actual);
+            var extra = Minus(actual, wanted);
+            if (missing.Count == 0 && extra.Count == 0) continue;
+            var duplicates = extra.Count(wanted.ToHashSet().Contains);
+            lines.Add($"{name}: {actual.Count} messages, expected {wanted.Count}; {missing.Count} missing, {extra.Count} extra " +
+                $"({duplicates} of them copies of expected messages)");
+        }
+        return lines;
+    }
+
+    /// <summary>The multiset difference a − b.</summary>
+    private static List<string> Minus(List<string> a, List<string> b)
+    {
+        var counts = b.GroupBy(x => x).ToDictionary(g => g.Key, g => g.Count());
+        var rest = new List<string>();
+        foreach (var x in a)
+        {
+            if (counts.TryGetValue(x, out var n) && n > 0) counts[x] = n - 1;
+            else rest.Add(x);
+        }
+        return rest;
+    }
+}
