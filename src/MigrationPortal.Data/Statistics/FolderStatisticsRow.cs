@@ -28,20 +28,33 @@ public sealed class FolderStatisticsRow
     public DateTimeOffset UpdatedAt { get; private set; }
 
     /// <summary>
-    /// Records what the pass did with the folder. A folder finished a second time in the same pass (the pass resumed
-    /// after a crash or a shutdown) keeps what the first run copied and refused: the second run finds those below its
-    /// checkpoint and reports them as skipped, but to the admin they were this pass's work.
+    /// A batch's copies and refusals, saved with the batch: a folder a crash or a shutdown cut off keeps what this pass
+    /// already did in it, for whichever worker finishes the folder.
+    /// </summary>
+    public void AddProgress(int copied, long bytesCopied, int failed, DateTimeOffset now)
+    {
+        MessagesCopied += copied;
+        BytesCopied += bytesCopied;
+        MessagesFailed += failed;
+        UpdatedAt = now;
+    }
+
+    /// <summary>
+    /// Records what the pass found in the folder once it is done with it. The copies and refusals are in the row already
+    /// (<see cref="AddProgress"/>); what it holds beyond the finishing run's own was done by an earlier run of the same
+    /// pass (before a crash or a shutdown), which the finishing run found below its checkpoint and reported as skipped:
+    /// to the admin that was this pass's work, not mail already there.
     /// </summary>
     public void Record(string destinationFolder, int found, long bytesFound, int copied, long bytesCopied, int skipped, int failed,
         TimeSpan duration, DateTimeOffset now)
     {
-        var earlier = MessagesCopied + MessagesFailed;
+        var earlier = Math.Max(0, MessagesCopied - copied) + Math.Max(0, MessagesFailed - failed);
         DestinationFolder = destinationFolder;
         MessagesFound = found;
         BytesFound = bytesFound;
-        MessagesCopied += copied;
-        BytesCopied += bytesCopied;
-        MessagesFailed += failed;
+        MessagesCopied = Math.Max(MessagesCopied, copied);
+        BytesCopied = Math.Max(BytesCopied, bytesCopied);
+        MessagesFailed = Math.Max(MessagesFailed, failed);
         MessagesSkipped = Math.Max(0, skipped - earlier);
         Duration += duration;
         UpdatedAt = now;

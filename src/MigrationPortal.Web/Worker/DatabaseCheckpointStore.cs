@@ -53,6 +53,17 @@ public sealed class DatabaseCheckpointStore(PortalDbContext db, MailboxUnitOfWor
         {
             if (batch.Messages > 0 || batch.Bytes > 0)
                 work.Mailbox.RecordProgress(batch.Messages, batch.Bytes);
+            if (batch.Messages > 0 || batch.Bytes > 0 || batch.Failed is { Count: > 0 })
+            {
+                // The folder's share too, batch by batch, so a folder a crash cut off keeps what this pass did in it.
+                var pass = work.Mailbox.PassCount;
+                var folder = batch.Checkpoint.SourceFolder;
+                var statistics = await work.Db.FolderStatistics.SingleOrDefaultAsync(
+                    f => f.MailboxId == claim.MailboxId && f.PassNumber == pass && f.SourceFolder == folder, token);
+                if (statistics is null)
+                    work.Db.FolderStatistics.Add(statistics = new FolderStatisticsRow(claim.MailboxId, pass, folder, destinationFolder: ""));
+                statistics.AddProgress(batch.Messages, batch.Bytes, batch.Failed?.Count ?? 0, work.Now);
+            }
             var row = await work.Db.FolderCheckpoints.SingleOrDefaultAsync(
                 c => c.MailboxId == claim.MailboxId && c.SourceFolder == batch.Checkpoint.SourceFolder, token);
             if (row is null)
