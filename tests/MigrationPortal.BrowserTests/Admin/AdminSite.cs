@@ -76,21 +76,5 @@ public sealed class AdminSite(IPage page)
 
     public ILocator LicensesAvailable => page.Locator("#licenses-available");
 
-    /// <summary>
-    /// Reloads the dashboard, as an admin waiting for a pass would, until the row shows the status. (The page's own
-    /// script reloads only when a pass begins or ends while it looks: a short pass run between two of its looks
-    /// leaves the page as it was.)
-    /// </summary>
-    public async Task ReloadUntilStatusAsync(string email, string status, TimeSpan timeout)
-    {
-        var deadline = DateTime.UtcNow + timeout;
-        while ((await StatusOf(email).InnerTextAsync()).Trim() != status && DateTime.UtcNow < deadline)
-        {
-            await Task.Delay(500);
-            await page.ReloadAsync();
-        }
-        await Assertions.Expect(StatusOf(email)).ToHaveTextAsync(Exactly(status), new() { Timeout = 1_000 });
-    }
-
     public static Regex Exactly(string text) => new($"^\\s*{Regex.Escape(text)}\\s*$");
 }

@@ -25,6 +25,12 @@ public sealed class DashboardModel(
 {
     public const int MaxSelection = 20_000;
 
+    /// <summary>Statuses that move on without the admin (the user submits, a worker takes it, a pass ends): the page watches them.</summary>
+    private static readonly MailboxStatus[] ActiveStatuses =
+        [MailboxStatus.WaitingForUser, MailboxStatus.Submitted, MailboxStatus.Migrating, MailboxStatus.Stopping];
+
+    public static bool IsActive(MailboxStatus status) => ActiveStatuses.Contains(status);
+
     /// <param name="Reason">Why it failed, or why the user's credentials could not be checked yet.</param>
     /// <param name="Progress">While Migrating or Stopping: the running pass, copied of found.</param>
     /// <param name="Totals">What all its passes did together; null before the first.</param>
@@ -82,9 +88,13 @@ public sealed class DashboardModel(
     {
         if (!await db.Projects.AnyAsync(p => p.Id == Id, ct)) return NotFound();
         var progress = await MailboxStatistics.ProgressAsync(db, Id, ct);
+        var active = await db.Mailboxes.AsNoTracking().Where(m => m.ProjectId == Id && ActiveStatuses.Contains(m.Status))
+            .OrderBy(m => m.Id).Select(m => new { m.Id, m.Status }).ToListAsync(ct);
         Response.Headers.CacheControl = "no-store";
         return new JsonResult(new
         {
+            // Every mailbox whose status is about to move on by itself: the page reloads when one of them has moved.
+            active = active.Select(m => new { id = m.Id, status = m.Status.ToString() }),
             mailboxes = progress.Select(p => new
             {
                 id = p.MailboxId,

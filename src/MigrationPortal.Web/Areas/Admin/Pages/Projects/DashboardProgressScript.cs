@@ -16,9 +16,10 @@ public static class DashboardProgressScript
           var table = document.querySelector('table.mailboxes[data-progress-url]');
           if (!table || !window.fetch) return;
           var url = table.getAttribute('data-progress-url');
-          function ids(list) { return list.map(String).sort().join(); }
           function shown() {
-            return ids(Array.prototype.map.call(document.querySelectorAll('tr[data-migrating]'), function (r) { return r.getAttribute('data-mailbox-id'); }));
+            return Array.prototype.map.call(document.querySelectorAll('tr[data-active]'), function (r) {
+              return r.getAttribute('data-mailbox-id') + ':' + r.getAttribute('data-active');
+            }).sort().join();
           }
           function show(row, key, done, found, text) {
             var bar = row.querySelector('progress[data-of="' + key + '"]');
@@ -31,7 +32,8 @@ public static class DashboardProgressScript
               .then(function (r) { return r.ok ? r.json() : null; })
               .then(function (data) {
                 if (!data) return;
-                if (ids(data.mailboxes.map(function (m) { return m.id; })) !== shown() && !document.querySelector('input[name="selected"]:checked')) {
+                var now = data.active.map(function (m) { return m.id + ':' + m.status; }).sort().join();
+                if (now !== shown() && !document.querySelector('input[name="selected"]:checked')) {
                   location.reload();
                   return;
                 }
