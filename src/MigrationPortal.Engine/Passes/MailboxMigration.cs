@@ -27,6 +27,9 @@ public sealed class MailboxMigration(IImapConnector connector, RetryPolicy? retr
     /// <summary>Told of each transient fault the pass is retried after, and how long it waits first.</summary>
     public Action<Exception, TimeSpan>? OnRetry { get; init; }
 
+    /// <summary>The message bytes all passes of the process may hold at once (the portal's worker shares one); none: unbounded.</summary>
+    public BufferBudget? Budget { get; init; }
+
     /// <param name="stop">Ends the pass at the next message boundary, with its progress saved (an admin's Stop, Ctrl+C).</param>
     /// <param name="abort">Ends it at once, saving nothing more (the claim was lost).</param>
     /// <exception cref="MigrationSideException">A side's login was refused or its server unreachable (after the retries).</exception>
@@ -55,7 +58,7 @@ public sealed class MailboxMigration(IImapConnector connector, RetryPolicy? retr
         await using var from = await OpenAsync(source, isSource: true, abort);
         await using var to = await OpenAsync(destination, isSource: false, abort);
         await using var writer = await OpenWriterAsync(destination, abort);
-        return await new MailboxPass(from.Store, to.Store, writer, checkpoints) { Options = options, Totals = totals }.RunAsync(stop, abort);
+        return await new MailboxPass(from.Store, to.Store, writer, checkpoints) { Options = options, Totals = totals, Budget = Budget }.RunAsync(stop, abort);
     }
 
     private async Task<AppendWriter> OpenWriterAsync(MigrationSide side, CancellationToken ct)

@@ -33,6 +33,9 @@ public sealed class MailboxPass(IMailStore source, IMailStore destination, Appen
 
     public PassOptions Options { get; init; } = PassOptions.Full;
 
+    /// <summary>Shared by every pass of the process: the message bytes all of them may hold at once. None: no limit but the batches'.</summary>
+    public BufferBudget? Budget { get; init; }
+
     /// <summary>
     /// What this pass has done so far. A pass retried after a transient fault runs again with the same totals: folders
     /// it finished are not opened again, and what it copied before the fault still counts as this pass's work.
@@ -114,11 +117,13 @@ public sealed class MailboxPass(IMailStore source, IMailStore destination, Appen
     /// <summary>One batch as planned: the messages to append, and the highest source UID the batch settles.</summary>
     private sealed record PlannedBatch(IReadOnlyList<IMessageSummary> ToAppend, int Adopted, long AdoptedBytes, uint Highest);
 
-    private sealed record FetchedBatch(PlannedBatch Plan, IReadOnlyList<(IMessageSummary Summary, MessageBuffer Body)> Messages) : IDisposable
+    private sealed record FetchedBatch(PlannedBatch Plan, IReadOnlyList<(IMessageSummary Summary, MessageBuffer Body)> Messages, IDisposable? Budget)
+        : IDisposable
     {
         public void Dispose()
         {
             foreach (var (_, body) in Messages) body.Dispose();
+            Budget?.Dispose();
         }
     }
 
@@ -156,7 +161,7 @@ public sealed class MailboxPass(IMailStore source, IMailStore destination, Appen
 
             using var pipeline = CancellationTokenSource.CreateLinkedTokenSource(abort);
             var channel = Channel.CreateBounded<FetchedBatch>(new BoundedChannelOptions(1) { SingleReader = true, SingleWriter = true });
-            var fetching = FetchAsync(folder, plan, channel.Writer, stop, pipeline.Token);
+            var fetching = FetchAsync(folder, plan, channel.Writer, Budget, stop, pipeline.Token);
             var uidNext = destinationFolder.UidNext;
             var completed = 0;
             try
@@ -367,15 +372,27 @@ public sealed class MailboxPass(IMailStore source, IMailStore destination, Appen
 
     /// <summary>The pipeline's source side: fetches each planned batch's bodies while the previous batch is appended.</summary>
     private static async Task FetchAsync(IMailFolder folder, IReadOnlyList<PlannedBatch> plan, ChannelWriter<FetchedBatch> output,
-        CancellationToken stop, CancellationToken ct)
+        BufferBudget? budget, CancellationToken stop, CancellationToken ct)
     {
         try
         {
             foreach (var batch in plan)
             {
                 if (stop.IsCancellationRequested) break;
-                var bodies = await FetchBodiesAsync(folder, batch.ToAppend, ct);
-                var fetched = new FetchedBatch(batch, [.. batch.ToAppend.Where(s => bodies.ContainsKey(s.UniqueId.Id)).Select(s => (s, bodies[s.UniqueId.Id]))]);
+                var lease = budget is null || batch.ToAppend.Count == 0
+                    ? null
+                    : await budget.AcquireAsync(batch.ToAppend.Sum(s => (long)(s.Size ?? 0)), ct);
+                Dictionary<uint, MessageBuffer> bodies;
+                try
+                {
+                    bodies = await FetchBodiesAsync(folder, batch.ToAppend, ct);
+                }
+                catch
+                {
+                    lease?.Dispose();
+                    throw;
+                }
+                var fetched = new FetchedBatch(batch, [.. batch.ToAppend.Where(s => bodies.ContainsKey(s.UniqueId.Id)).Select(s => (s, bodies[s.UniqueId.Id]))], lease);
                 try
                 {
                     await output.WriteAsync(fetched, ct);

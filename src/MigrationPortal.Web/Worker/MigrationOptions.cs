@@ -37,6 +37,13 @@ public sealed class MigrationOptions
     [Range(typeof(TimeSpan), "00:00:00", "00:10:00")]
     public TimeSpan RetryDelay { get; set; } = TimeSpan.FromSeconds(2);
 
+    /// <summary>
+    /// Megabytes of message bodies all running passes of this process may hold at once between fetching and appending
+    /// (see <see cref="Engine.Passes.BufferBudget"/>); one pass holds at most 24. The portal's memory for mail in flight.
+    /// </summary>
+    [Range(8, 4096)]
+    public int BufferMegabytes { get; set; } = 64;
+
     /// <summary>How often the worker looks for Submitted mailboxes when nothing wakes it.</summary>
     [Range(typeof(TimeSpan), "00:00:00.100", "00:10:00")]
     public TimeSpan PollInterval { get; set; } = TimeSpan.FromSeconds(5);

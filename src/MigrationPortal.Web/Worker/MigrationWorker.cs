@@ -31,6 +31,10 @@ public sealed partial class MigrationWorker(
     public const string Engine = "migration engine";
 
     private readonly MigrationOptions _options = options.Value;
+
+    // One budget for every pass this worker runs: what bounds the process's memory for mail in flight. Not disposed:
+    // it holds nothing but counts, and passes ending at shutdown still give their bytes back to it.
+    private readonly BufferBudget _budget = new(options.Value.BufferMegabytes * 1024L * 1024);
     private readonly ConcurrentDictionary<int, Task> _running = new();
     private readonly string _owner = $"{Environment.MachineName}:{Environment.ProcessId}";
 
@@ -113,6 +117,7 @@ public sealed partial class MigrationWorker(
         {
             var migration = new MailboxMigration(connector, new RetryPolicy { MaxRetries = _options.Retries, FirstDelay = _options.RetryDelay }, time)
             {
+                Budget = _budget,
                 OnRetry = (fault, wait) => LogRetrying(logger, claim.MailboxId, fault.Message, wait),
             };
             result = await migration.RunAsync(

@@ -81,6 +81,31 @@ public sealed class ByteExactTests(UnlimitedPair servers) : IClassFixture<Unlimi
         Assert.Equal(await HashesAsync(servers.Source, user), await HashesAsync(servers.Destination, user));
     }
 
+    [Fact]
+    public async Task Run_TwoPassesSharingTheSmallestBudget_TakeTurnsAndBothCopyEverything()
+    {
+        // Two mailboxes of 1.5 MB attachments and one of 10 MB, more than the whole budget: batches wait for their
+        // bytes instead of holding more, the oversized message alone takes everything, and neither pass starves.
+        var users = new[] { await UserAsync(), await UserAsync() };
+        foreach (var user in users)
+        {
+            for (var i = 0; i < 8; i++)
+                await servers.Source.SaveRawAsync(user, "INBOX", Encoding.ASCII.GetBytes(
+                    $"From: a@example.org\r\nSubject: attachment {i}\r\n\r\n" + new string((char)('a' + i), 1_500_000) + "\r\n"));
+            await servers.Source.SaveRawAsync(user, "INBOX", Encoding.ASCII.GetBytes(
+                "From: a@example.org\r\nSubject: ten megabytes\r\n\r\n" + new string('z', 10 * 1024 * 1024) + "\r\n"));
+        }
+        using var budget = new BufferBudget(BufferBudget.MinimumBytes);
+        var migration = new MailboxMigration(_connector) { Budget = budget };
+
+        var results = await Task.WhenAll(users.Select(user => migration.RunAsync(Side(servers.Source, user), Side(servers.Destination, user),
+            new MemoryCheckpoints(), PassOptions.Full, default, default))).WaitAsync(TimeSpan.FromSeconds(90));
+
+        Assert.All(results, r => Assert.Equal(9, r.MessagesCopied));
+        foreach (var user in users)
+            Assert.Equal(await HashesAsync(servers.Source, user), await HashesAsync(servers.Destination, user));
+    }
+
     private static byte[] RandomBytes(Random random, int n)
     {
         var bytes = new byte[n];
