@@ -48,20 +48,23 @@ portal_stop() {
 }
 trap portal_stop EXIT
 
+rss_mb() { awk -v key="$1:" '$1 == key { printf "%.0f", $2 / 1024 }' "/proc/$PORTAL_PID/status" 2>/dev/null || echo n/a; }
 for _ in $(seq 600); do
     kill -0 "$PORTAL_PID" 2>/dev/null || { plog "portal: the process ended at start-up; see $PLOG"; exit 1; }
     if (exec 3<>"/dev/tcp/127.0.0.1/$PORT") 2>/dev/null; then break; fi
     sleep 0.1
 done
+# What the process holds before any page or pass: the floor under the peak below.
+plog "portal ($PHASE): listening, RSS $(rss_mb VmRSS) MB after start-up"
 
 rc=0
 out=$(tool portal --url "http://127.0.0.1:$PORT" --source "127.0.0.1:$SRC_PORT" --source-user "$SRC_USER" \
     --destination "127.0.0.1:$DST_PORT" --destination-users "$USERS" --max-concurrent "$PARALLEL" --pass Full \
     2> >(tee -a "$PLOG" >&2)) || rc=$?
 # The peak resident set of the portal process over its whole life, read before it is stopped.
-HWM_MB=$(awk '/^VmHWM:/ { printf "%.0f", $2 / 1024 }' "/proc/$PORTAL_PID/status" 2>/dev/null || echo n/a)
+HWM_MB=$(rss_mb VmHWM)
 printf '%s\n' "$out" > "$WORK/portal-$PHASE.txt"
-plog "portal ($PHASE): peak RSS $HWM_MB MB; per mailbox (user outcome kind copied seconds):"
+plog "portal ($PHASE): peak RSS $HWM_MB MB (now $(rss_mb VmRSS) MB); per mailbox (user outcome kind copied seconds):"
 sed 's/^/        /' "$WORK/portal-$PHASE.txt" | tee -a "$PLOG" >&2
 [[ $rc -eq 0 ]] || { plog "portal ($PHASE): not every pass completed (exit $rc)"; exit 1; }
 
