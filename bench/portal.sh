@@ -54,6 +54,7 @@ for _ in $(seq 600); do
     if (exec 3<>"/dev/tcp/127.0.0.1/$PORT") 2>/dev/null; then break; fi
     sleep 0.1
 done
+(exec 3<>"/dev/tcp/127.0.0.1/$PORT") 2>/dev/null || { plog "portal: not listening on $PORT after 60 s; see $PLOG"; exit 1; }
 # What the process holds before any page or pass: the floor under the peak below.
 plog "portal ($PHASE): listening, RSS $(rss_mb VmRSS) MB after start-up"
 
