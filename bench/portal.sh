@@ -7,7 +7,9 @@
 # and drives it over HTTP through the admin's pages (`tool portal`). Logs go to stderr and to $WORK/portal.log, the
 # portal's own output to $WORK/portal.log too; passwords only ever travel in environment variables.
 
+# Sourced without arguments it would see its caller's: imap.sh has shifted all of its own away by then.
 MAILBOXES=${1:-1}
+[[ $MAILBOXES =~ ^[1-9][0-9]*$ ]] || { log "portal.sh: MAILBOXES must be a number, not '$MAILBOXES'"; exit 2; }
 PLOG="$WORK/portal.log"
 plog() { log "$*" 2>&1 | tee -a "$PLOG" >&2; }
 
