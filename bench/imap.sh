@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The loopback IMAP benchmark: two private Dovecot servers, a deterministic corpus, and in one run
-#   our Full pass (the CLI), our no-change Delta, our Delta after 1 % new mail, one Full through the portal,
+#   our Full pass (the CLI), our no-change Delta, our Delta after 1 % new mail, one Full through the portal and
+#   20 mailboxes at once through it (bench/portal.sh: its peak RSS),
 #   mbsync (Debian's isync), dsync (doveadm sync -1 -R from an imapc: source), and the ceiling (a bare
 #   FETCH -> APPEND copy, no bookkeeping). The destination is verified against the source after every run.
 #
@@ -55,7 +56,8 @@ cleanup() {
     for inst in src dst; do
         [[ -f $WORK/$inst/run/master.pid ]] && kill "$(cat "$WORK/$inst/run/master.pid")" 2>/dev/null || true
     done
-    [[ -n ${PORTAL_PID:-} ]] && kill "$PORTAL_PID" 2>/dev/null || true
+    # bench/portal.sh runs in a subshell and stops its portal itself; this is for an imap.sh interrupted meanwhile.
+    [[ -f $WORK/portal.pid ]] && kill "$(cat "$WORK/portal.pid")" 2>/dev/null || true
     sleep 1
     if [[ $KEEP -eq 1 ]]; then log "work directory kept: $WORK"; else rm -rf "$WORK"; fi
 }
@@ -72,7 +74,8 @@ tool() { dotnet "$WORK/tool/MigrationPortal.Bench.dll" "$@"; }
 export BENCH_PASSWORD="bench-$(date +%s)-pw"
 read -r SRC_PORT DST_PORT < <(tool ports --count 2)
 SRC_USER=bench
-DST_USERS=(ours portal mbsync dsync ceiling)
+PORTAL_AT_ONCE=20
+DST_USERS=(ours portal mbsync dsync ceiling $(seq -f 'portal%02g' 1 "$PORTAL_AT_ONCE"))
 
 write_conf() { # instance port users...
     local inst=$1 port=$2 d="$WORK/$1"; shift 2
@@ -274,14 +277,31 @@ verify dsync-full dsync
 timed ceiling "$COUNT" tool ceiling --source "127.0.0.1:$SRC_PORT" --source-user "$SRC_USER" --destination "127.0.0.1:$DST_PORT" --destination-user ceiling
 verify ceiling ceiling
 
-# The portal: one Full through the real portal, its pass time from its own statistics.
-PORTAL_RATE="not measured"
+# The portal: one Full through the real portal, its pass time from its own statistics; then 20 mailboxes at once
+# (each the whole source, into its own destination user) for the portal's peak RSS.
+PORTAL_RATE="not measured" PORTAL_RSS=n/a
 if [[ -x "$ROOT/bench/portal.sh" ]]; then
     if PORTAL_SECONDS=$(source "$ROOT/bench/portal.sh"); then
         PORTAL_RATE="$(rate "$COUNT" "$PORTAL_SECONDS") msgs/s"
+        SECONDS_OF[portal]=$PORTAL_SECONDS; MSGS_OF[portal]=$COUNT
         verify portal portal
+        [[ ${VERIFY_OF[portal]} == verified ]] || FAILED=1
     else
         log "portal run failed; see $WORK/portal.log"; FAILED=1
+    fi
+    if PORTAL_MANY=$(source "$ROOT/bench/portal.sh" "$PORTAL_AT_ONCE"); then
+        read -r PORTAL_RSS PORTAL_WALL <<<"$PORTAL_MANY"
+        SECONDS_OF[portal-$PORTAL_AT_ONCE-at-once]=$PORTAL_WALL; MSGS_OF[portal-$PORTAL_AT_ONCE-at-once]=$((PORTAL_AT_ONCE * COUNT))
+        # The first and the last of them; the passes in between ran the same code at the same time.
+        verify "portal-$PORTAL_AT_ONCE-first" portal01
+        verify "portal-$PORTAL_AT_ONCE-last" "portal$PORTAL_AT_ONCE"
+        if [[ ${VERIFY_OF[portal-$PORTAL_AT_ONCE-first]} == verified && ${VERIFY_OF[portal-$PORTAL_AT_ONCE-last]} == verified ]]; then
+            VERIFY_OF[portal-$PORTAL_AT_ONCE-at-once]="verified (portal01, portal$PORTAL_AT_ONCE)"
+        else
+            VERIFY_OF[portal-$PORTAL_AT_ONCE-at-once]="differs"; FAILED=1
+        fi
+    else
+        log "portal run with $PORTAL_AT_ONCE mailboxes failed; see $WORK/portal.log"; FAILED=1
     fi
 fi
 
@@ -297,15 +317,16 @@ verify ours-delta-new ours --hashes
 {
     echo
     printf '%-22s %10s %10s   %s\n' run seconds msgs/s destination
-    for run in ours-full ours-delta-nochange ours-delta-new portal mbsync-full mbsync-delta-nochange dsync-full ceiling; do
+    for run in ours-full ours-delta-nochange ours-delta-new portal "portal-$PORTAL_AT_ONCE-at-once" mbsync-full mbsync-delta-nochange dsync-full ceiling; do
         [[ -n ${SECONDS_OF[$run]:-} ]] || continue
         printf '%-22s %10s %10s   %s\n' "$run" "${SECONDS_OF[$run]}" "$(rate "${MSGS_OF[$run]}" "${SECONDS_OF[$run]}")" "${VERIFY_OF[$run]:--}"
     done
-    echo "($CORPUS_LINE; delta rows: messages checked per second; verification details in the work directory with --keep)"
+    echo "($CORPUS_LINE; delta rows: messages checked per second; portal rows: the pass's duration from the portal's statistics,"
+    echo " and for $PORTAL_AT_ONCE at once Start to the last Completed, all their messages per second; verification details in the work directory with --keep)"
 } >&2
 OURS=$(rate "$COUNT" "${SECONDS_OF[ours-full]}")
 R=$(ratio "$OURS" "$(rate "$COUNT" "${SECONDS_OF[dsync-full]}")")
 S=$(ratio "$OURS" "$(rate "$COUNT" "${SECONDS_OF[mbsync-full]}")")
 P=$(awk -v a="$OURS" -v b="$(rate "$COUNT" "${SECONDS_OF[ceiling]}")" 'BEGIN { if (b > 0) printf "%.0f", 100 * a / b; else print "n/a" }')
-echo "full $OURS msgs/s = $R x dsync, $S x mbsync, $P % of ceiling; delta-nochange ${SECONDS_OF[ours-delta-nochange]} s (mbsync ${SECONDS_OF[mbsync-delta-nochange]} s); portal full $PORTAL_RATE; peak RSS $PEAK_RSS MB"
+echo "full $OURS msgs/s = $R x dsync, $S x mbsync, $P % of ceiling; delta-nochange ${SECONDS_OF[ours-delta-nochange]} s (mbsync ${SECONDS_OF[mbsync-delta-nochange]} s); portal full $PORTAL_RATE; peak RSS $PEAK_RSS MB (CLI), $PORTAL_RSS MB (portal, $PORTAL_AT_ONCE mailboxes at once)"
 exit $FAILED
