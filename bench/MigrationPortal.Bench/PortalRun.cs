@@ -131,7 +131,10 @@ public static partial class PortalRun
                 continue;
             }
             var copied = int.Parse(Regex.Match(cells[6], @"^\d+").Value, CultureInfo.InvariantCulture);
-            passes.Add(new PortalPass(user, failure is null ? cells[4] : $"{cells[4]} ({failure})", cells[1], copied, Seconds(cells[9], cells[10], copied)));
+            // The page gives the engine's exact seconds beside the rounded text; an older portal only the text.
+            var exact = details.QuerySelector("#passes tr[data-pass] td.duration")?.GetAttribute("data-seconds");
+            var seconds = double.TryParse(exact, NumberStyles.Float, CultureInfo.InvariantCulture, out var engine) ? engine : Seconds(cells[9], cells[10], copied);
+            passes.Add(new PortalPass(user, failure is null ? cells[4] : $"{cells[4]} ({failure})", cells[1], copied, seconds));
         }
         return (passes, wall);
     }

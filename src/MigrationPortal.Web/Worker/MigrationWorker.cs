@@ -167,7 +167,8 @@ public sealed partial class MigrationWorker(
             else
                 work.Mailbox.CompletePass(work.Licenses, work.Now);
         }, CancellationToken.None, claim);
-        LogPassEnded(logger, claim.MailboxId, settled.Kind, result?.MessagesCopied ?? 0, result?.MessagesSkipped ?? 0, failure?.Text);
+        LogPassEnded(logger, claim.MailboxId, settled.Kind, result?.MessagesCopied ?? 0, result?.MessagesSkipped ?? 0,
+            failure is null ? "" : "; " + failure.Text);
     }
 
     /// <summary>The pass's totals, on its row before it is settled; what it found, too, if the engine did not report that at its start.</summary>
@@ -222,8 +223,8 @@ public sealed partial class MigrationWorker(
         }
     }
 
-    [LoggerMessage(Level = LogLevel.Information, Message = "Mailbox {MailboxId}: pass ended ({Outcome}): {Copied} copied, {Skipped} already there; {Failure}")]
-    private static partial void LogPassEnded(ILogger logger, int mailboxId, MailboxOutcomeKind outcome, int copied, int skipped, string? failure);
+    [LoggerMessage(Level = LogLevel.Information, Message = "Mailbox {MailboxId}: pass ended ({Outcome}): {Copied} copied, {Skipped} already there{Failure}")]
+    private static partial void LogPassEnded(ILogger logger, int mailboxId, MailboxOutcomeKind outcome, int copied, int skipped, string failure);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Mailbox {MailboxId}: {Fault}; the pass is retried from its checkpoints in {Wait}")]
     private static partial void LogRetrying(ILogger logger, int mailboxId, string fault, TimeSpan wait);
