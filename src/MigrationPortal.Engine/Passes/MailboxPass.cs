@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Threading.Channels;
 using MailKit;
@@ -21,8 +22,11 @@ namespace MigrationPortal.Engine.Passes;
 /// crash in mid-batch is recovered by adopting what was appended instead of appending it again.
 /// Stop arrives through a token and ends the pass at a batch boundary, after the batch in flight is checkpointed.
 /// </summary>
-public sealed class MailboxPass(IMailStore source, IMailStore destination, AppendWriter writer, ICheckpointStore checkpoints)
+public sealed class MailboxPass(IMailStore source, IMailStore destination, AppendWriter writer, ICheckpointStore store)
 {
+    // Folders copied at once share the store; the portal's is one DbContext, which takes one call at a time.
+    private readonly ICheckpointStore checkpoints = new SerializedCheckpoints(store);
+
     public const int DefaultBatchSize = AppendWriter.MaxMessagesPerCommand;
 
     /// <summary>Messages per APPEND and per checkpoint: what a crash may make the next pass look at again (never copy again).</summary>
@@ -35,6 +39,15 @@ public sealed class MailboxPass(IMailStore source, IMailStore destination, Appen
 
     /// <summary>Shared by every pass of the process: the message bytes all of them may hold at once. None: no limit but the batches'.</summary>
     public BufferBudget? Budget { get; init; }
+
+    /// <summary>
+    /// Folders copied at the same time, each over connections of its own (<see cref="OpenLane"/>): one connection pair
+    /// waits on round trips a second one fills. 1: one folder after another over the pass's own connections.
+    /// </summary>
+    public int Lanes { get; init; } = 1;
+
+    /// <summary>Opens one more set of connections for another folder; a lane that cannot be opened is done without.</summary>
+    public Func<CancellationToken, Task<PassLane>>? OpenLane { get; init; }
 
     /// <summary>
     /// What this pass has done so far. A pass retried after a transient fault runs again with the same totals: folders
@@ -53,6 +66,7 @@ public sealed class MailboxPass(IMailStore source, IMailStore destination, Appen
 
         // The STATUS each folder was listed with, taken before any folder is opened (opening one updates its counts).
         var listed = folders.ToDictionary(f => f.FullName, f => (f.UidValidity, Status: ListedStatus(f)), StringComparer.Ordinal);
+        var work = new List<FolderWork>();
 
         foreach (var folder in folders)
         {
@@ -77,15 +91,100 @@ public sealed class MailboxPass(IMailStore source, IMailStore destination, Appen
                 await checkpoints.SaveFolderAsync(unchanged, abort);
                 continue;
             }
+            // Every destination folder exists before any is copied: lanes copying side by side never race to create a parent.
             var target = mapped ?? await EnsureFolderAsync(folder, abort);
-            var statistics = await CopyFolderAsync(folder, target, checkpoint, status, retry?.Where(f => f.Folder == folder.FullName).ToList(), totals, stop, abort);
-            if (statistics is not null)
+            work.Add(new FolderWork(folder, target, checkpoint, status, (long)(folder.Size ?? 0), retry?.Where(f => f.Folder == folder.FullName).ToList()));
+        }
+        await CopyAllAsync(work, totals, stop, abort);
+        return Result(totals, stop.IsCancellationRequested);
+    }
+
+    /// <summary>A folder to copy, as listed by the pass's own connections.</summary>
+    private sealed record FolderWork(IMailFolder Folder, IMailFolder Target, FolderCheckpoint? Checkpoint, FolderStatus? Status, long ListedBytes,
+        IReadOnlyList<FailedMessage>? Retry);
+
+    /// <summary>
+    /// Copies the folders, one after another, or side by side over <see cref="Lanes"/> sets of connections, largest
+    /// first so the last to finish is a small one. A fault in one lane ends the others and is what the pass throws.
+    /// </summary>
+    private async Task CopyAllAsync(List<FolderWork> work, PassTotals totals, CancellationToken stop, CancellationToken abort)
+    {
+        var own = new PassLane(source, destination, writer);
+        var lanes = Math.Min(Lanes, work.Count);
+        if (lanes <= 1 || OpenLane is null)
+        {
+            foreach (var item in work)
             {
-                totals.Statistics.Add(statistics);
-                await checkpoints.SaveFolderAsync(statistics, abort);
+                if (stop.IsCancellationRequested) break;
+                await CopyAndRecordAsync(own, item, totals, stop, abort);
+            }
+            return;
+        }
+
+        var queue = new ConcurrentQueue<FolderWork>(work.OrderByDescending(w => w.ListedBytes > 0 ? w.ListedBytes : w.Folder.Count));
+        using var failed = CancellationTokenSource.CreateLinkedTokenSource(abort);
+        var extra = new List<PassLane>();
+        try
+        {
+            while (extra.Count < lanes - 1)
+            {
+                try
+                {
+                    extra.Add(await OpenLane(abort));
+                }
+                catch (Exception e) when (e is MigrationSideException or IOException or ImapCommandException or ImapProtocolException)
+                {
+                    break; // a server that allows fewer connections: the pass goes on with the lanes it has
+                }
+            }
+            var tasks = new[] { own }.Concat(extra).Select(lane => Task.Run(async () =>
+            {
+                try
+                {
+                    while (!stop.IsCancellationRequested && queue.TryDequeue(out var item))
+                        await CopyAndRecordAsync(lane, ReferenceEquals(lane, own) ? item : await OnLaneAsync(lane, item, failed.Token), totals, stop, failed.Token);
+                }
+                catch
+                {
+                    await failed.CancelAsync();
+                    throw;
+                }
+            })).ToList();
+            try
+            {
+                await Task.WhenAll(tasks);
+            }
+            catch
+            {
+                // The first real fault, not the cancellations it caused in the other lanes.
+                var faults = tasks.Where(t => t.IsFaulted).SelectMany(t => t.Exception!.InnerExceptions).ToList();
+                if (faults.FirstOrDefault(e => e is not OperationCanceledException) is { } fault)
+                    System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(fault);
+                throw;
             }
         }
-        return Result(totals, stop.IsCancellationRequested);
+        finally
+        {
+            foreach (var lane in extra) await lane.DisposeAsync();
+        }
+    }
+
+    /// <summary>The same folders as seen through another lane's connections (MailKit's folders belong to one client).</summary>
+    private static async Task<FolderWork> OnLaneAsync(PassLane lane, FolderWork item, CancellationToken ct) => item with
+    {
+        Folder = await FolderAsync(lane.Source, item.Folder.FullName, ct),
+        Target = await FolderAsync(lane.Destination, item.Target.FullName, ct),
+    };
+
+    private static async Task<IMailFolder> FolderAsync(IMailStore store, string path, CancellationToken ct) =>
+        path.Equals("INBOX", StringComparison.OrdinalIgnoreCase) ? store.Inbox : await store.GetFolderAsync(path, ct);
+
+    private async Task CopyAndRecordAsync(PassLane lane, FolderWork item, PassTotals totals, CancellationToken stop, CancellationToken abort)
+    {
+        var statistics = await CopyFolderAsync(lane, item.Folder, item.Target, item.Checkpoint, item.Status, item.ListedBytes, item.Retry, totals, stop, abort);
+        if (statistics is null) return;
+        lock (totals) totals.Statistics.Add(statistics);
+        await checkpoints.SaveFolderAsync(statistics, abort);
     }
 
     internal static PassResult Result(PassTotals totals, bool stopped) =>
@@ -129,9 +228,11 @@ public sealed class MailboxPass(IMailStore source, IMailStore destination, Appen
 
     /// <returns>The folder's statistics, or null when a Stop interrupted it.</returns>
     /// <param name="listedStatus">The folder's STATUS when it was listed; saved with the checkpoint once the folder is done.</param>
-    private async Task<FolderStatistics?> CopyFolderAsync(IMailFolder folder, IMailFolder target, FolderCheckpoint? checkpoint,
-        FolderStatus? listedStatus, IReadOnlyList<FailedMessage>? retry, PassTotals totals, CancellationToken stop, CancellationToken abort)
+    /// <param name="listedBytes">The folder's size when it was listed (STATUS=SIZE), what its statistics count as found.</param>
+    private async Task<FolderStatistics?> CopyFolderAsync(PassLane lane, IMailFolder folder, IMailFolder target, FolderCheckpoint? checkpoint,
+        FolderStatus? listedStatus, long listedBytes, IReadOnlyList<FailedMessage>? retry, PassTotals totals, CancellationToken stop, CancellationToken abort)
     {
+        var writer = lane.Writer;
         var clock = Stopwatch.StartNew();
         var destinationFolder = await writer.ExamineAsync(target.FullName, abort);
         await folder.OpenAsync(FolderAccess.ReadOnly, abort);
@@ -143,9 +244,19 @@ public sealed class MailboxPass(IMailStore source, IMailStore destination, Appen
                 ? (await PlanRetryAsync(folder, retry, abort), 0, 0)
                 : await PlanAsync(folder, target, checkpoint, abort);
 
-            var (copiedBefore, bytesBefore, failedBefore) = totals.Interrupted.GetValueOrDefault(folder.FullName);
+            // A Delta carries flag changes over once the new mail is in: CHANGEDSINCE the HIGHESTMODSEQ the folder was
+            // finished at; without one (no CONDSTORE, or the last pass was interrupted) every copied message's flags are
+            // compared. Until that is done the folder is not recorded as finished, or a crash in between would hide them.
+            var syncedUpTo = retry is null && Options.Kind == PassKind.Delta && checkpoint is { HighestCopiedUid: > 0 } ? checkpoint.HighestCopiedUid : 0;
+            var known = checkpoint?.SourceStatus?.HighestModSeq;
+            var now = listedStatus?.HighestModSeq;
+            var flagsPending = syncedUpTo > 0 && (known is null || now is null || now > known);
+
+            (int, long, int) interrupted;
+            lock (totals) interrupted = totals.Interrupted.GetValueOrDefault(folder.FullName);
+            var (copiedBefore, bytesBefore, failedBefore) = interrupted;
             int found = folder.Count, copied = copiedBefore, failed = failedBefore;
-            long bytesFound = (long)(folder.Size ?? 0), bytes = bytesBefore;
+            long bytesFound = listedBytes, bytes = bytesBefore;
             // What an interrupted attempt copied or saw refused is below the checkpoint now, not "already there".
             skipped = Math.Max(0, skipped + adoptedAsSkipped - copiedBefore - failedBefore);
 
@@ -170,7 +281,7 @@ public sealed class MailboxPass(IMailStore source, IMailStore destination, Appen
                 {
                     using (batch)
                     {
-                        var outcome = await AppendBatchAsync(folder, destinationFolder, batch, totals, abort);
+                        var outcome = await AppendBatchAsync(writer, folder, destinationFolder, batch, totals, abort);
                         completed++;
                         if (outcome.LastUid is { } last) uidNext = Math.Max(uidNext, last + 1);
                         else if (!writer.UidPlus) uidNext = (await writer.ExamineAsync(target.FullName, abort)).UidNext;
@@ -179,7 +290,8 @@ public sealed class MailboxPass(IMailStore source, IMailStore destination, Appen
                         var next = keepCheckpoint
                             ? retry is null ? Journal(folder, after, destinationFolder.UidValidity, journalUidNext) : checkpoint ?? new FolderCheckpoint(folder.FullName, folder.UidValidity, after)
                             : more ? Journal(folder, highest, destinationFolder.UidValidity, uidNext)
-                            : new FolderCheckpoint(folder.FullName, folder.UidValidity, highest, SourceStatus: completed == plan.Count ? listedStatus : null);
+                            : new FolderCheckpoint(folder.FullName, folder.UidValidity, highest,
+                                SourceStatus: completed == plan.Count && !flagsPending ? listedStatus : null);
                         var batchCopied = outcome.Copied + batch.Plan.Adopted;
                         var batchBytes = outcome.Bytes + batch.Plan.AdoptedBytes;
                         await checkpoints.SaveAsync(new BatchProgress(next, batchCopied, batchBytes, outcome.Failed, outcome.Recovered(retry)), abort);
@@ -187,10 +299,13 @@ public sealed class MailboxPass(IMailStore source, IMailStore destination, Appen
                         copied += batchCopied;
                         bytes += batchBytes;
                         failed += outcome.Failed.Count;
-                        totals.Copied += batchCopied;
-                        totals.Bytes += batchBytes;
-                        totals.FailedMessages.AddRange(outcome.Failed);
-                        totals.Interrupted[folder.FullName] = (copied, bytes, failed);
+                        lock (totals)
+                        {
+                            totals.Copied += batchCopied;
+                            totals.Bytes += batchBytes;
+                            totals.FailedMessages.AddRange(outcome.Failed);
+                            totals.Interrupted[folder.FullName] = (copied, bytes, failed);
+                        }
                     }
                     if (stop.IsCancellationRequested) break;
                 }
@@ -208,23 +323,22 @@ public sealed class MailboxPass(IMailStore source, IMailStore destination, Appen
                 while (channel.Reader.TryRead(out var unused)) unused.Dispose();
             }
             if (stop.IsCancellationRequested && completed < plan.Count) return null;
-            if (Options.Kind == PassKind.Delta && checkpoint is { HighestCopiedUid: > 0 } && checkpoint.UidValidity == folder.UidValidity)
+            if (flagsPending)
             {
-                // CHANGEDSINCE the HIGHESTMODSEQ the folder was finished at; without one (no CONDSTORE, or the last pass
-                // was interrupted) every copied message's flags are compared. Unchanged HIGHESTMODSEQ: nothing changed.
-                var known = checkpoint.SourceStatus?.HighestModSeq;
-                var now = listedStatus?.HighestModSeq;
-                if (known is null || now is null || now > known)
-                    totals.FlagsUpdated += await SyncFlagsAsync(folder, target, checkpoint.HighestCopiedUid, known is not null && now is not null ? (ulong)known : null, totals, abort);
+                var updated = await SyncFlagsAsync(folder, target, syncedUpTo, known is not null && now is not null ? (ulong)known : null, totals, abort);
+                lock (totals) totals.FlagsUpdated += updated;
             }
             var done = new FolderCheckpoint(folder.FullName, folder.UidValidity, after, SourceStatus: listedStatus);
-            if (plan.Count == 0 && !keepCheckpoint && checkpoint != done)
+            if (!keepCheckpoint && (flagsPending || (plan.Count == 0 && checkpoint != done)))
                 await checkpoints.SaveAsync(new BatchProgress(done, 0, 0), abort);
-            totals.Interrupted.Remove(folder.FullName);
-            totals.CompletedFolders.Add(folder.FullName);
-            totals.Folders++;
-            totals.Found += found;
-            totals.Skipped += skipped;
+            lock (totals)
+            {
+                totals.Interrupted.Remove(folder.FullName);
+                totals.CompletedFolders.Add(folder.FullName);
+                totals.Folders++;
+                totals.Found += found;
+                totals.Skipped += skipped;
+            }
             return new FolderStatistics(folder.FullName, target.FullName, found, bytesFound, copied, bytes, skipped, failed, clock.Elapsed);
         }
         finally
@@ -269,7 +383,8 @@ public sealed class MailboxPass(IMailStore source, IMailStore destination, Appen
                 var kept = flags & target.PermanentFlags;
                 var keywords = message.Keywords.Where(k => target.PermanentFlags.HasFlag(MessageFlags.UserDefined) || target.PermanentKeywords.Contains(k))
                     .Order(StringComparer.Ordinal).ToList();
-                foreach (var lost in message.Keywords.Except(keywords)) totals.NotKept.Add(lost);
+                lock (totals)
+                    foreach (var lost in message.Keywords.Except(keywords)) totals.NotKept.Add(lost);
                 foreach (var copy in copies)
                 {
                     var current = (copy.Flags ?? MessageFlags.None) & ~MessageFlags.Recent & target.PermanentFlags;
@@ -457,13 +572,15 @@ public sealed class MailboxPass(IMailStore source, IMailStore destination, Appen
             retry is null ? null : [.. retry.Where(f => Appended.Any(a => a.UniqueId.Id == f.Uid))];
     }
 
-    private async Task<BatchOutcome> AppendBatchAsync(IMailFolder folder, DestinationFolder destinationFolder, FetchedBatch batch, PassTotals totals, CancellationToken ct)
+    private static async Task<BatchOutcome> AppendBatchAsync(AppendWriter writer, IMailFolder folder, DestinationFolder destinationFolder, FetchedBatch batch,
+        PassTotals totals, CancellationToken ct)
     {
         var items = batch.Messages.Select(m => new AppendItem(m.Body, (m.Summary.Flags ?? MessageFlags.None) & ~MessageFlags.Recent,
             [.. m.Summary.Keywords], m.Summary.InternalDate)).ToList();
-        foreach (var item in items)
-            foreach (var lost in AppendWriter.NotKept(item, destinationFolder))
-                totals.NotKept.Add(lost);
+        lock (totals)
+            foreach (var item in items)
+                foreach (var lost in AppendWriter.NotKept(item, destinationFolder))
+                    totals.NotKept.Add(lost);
         var outcomes = await writer.AppendAsync(destinationFolder, items, ct);
 
         int copied = 0;
@@ -495,7 +612,8 @@ public sealed class MailboxPass(IMailStore source, IMailStore destination, Appen
         if (stored.Count > 0)
         {
             var sizes = await writer.FetchSizesAsync(stored.Keys, ct);
-            totals.SizeMismatches += stored.Count(s => !sizes.TryGetValue(s.Key, out var size) || size != s.Value);
+            var mismatches = stored.Count(s => !sizes.TryGetValue(s.Key, out var size) || size != s.Value);
+            lock (totals) totals.SizeMismatches += mismatches;
         }
         return new BatchOutcome(copied, bytes, last, failed, appended);
     }
