@@ -81,6 +81,7 @@ public static class Migrator
             var checkpoints = new ProgressCheckpoints(state, env.Error, env.Time);
             var migration = new MailboxMigration(env.Connector, RetryPolicy.Default with { MaxRetries = request.Retries }, env.Time)
             {
+                FoldersAtOnce = request.FoldersAtOnce,
                 OnRetry = (e, delay) => env.Error.WriteLine(Redact(
                     $"A transient fault ({e.Message}); trying the pass again in {delay.TotalSeconds:0} s from its checkpoints.", secrets)),
             };

@@ -126,6 +126,8 @@ public sealed class MigrateCommandTests(DovecotPair servers) : IClassFixture<Dov
     [InlineData("migrate", "--source", "imap://u@h", "--destination", "imap://u@h", "--pass", "prestage")] // no --before
     [InlineData("copy", "--source", "imap://u@h")]
     [InlineData("migrate", "--source", "imap://u@h", "--destination", "imap://u@h", "--retries", "-1")]
+    [InlineData("migrate", "--source", "imap://u@h", "--destination", "imap://u@h", "--folders-at-once", "0")]
+    [InlineData("migrate", "--source", "imap://u@h", "--destination", "imap://u@h", "--folders-at-once", "many")]
     public async Task Migrate_UsageError_ExitsTwoWithTheReasonAndTheUsage(params string[] args)
     {
         var run = await RunAsync(args);

@@ -11,6 +11,9 @@ public sealed record MigrateArguments(ImapUrl Source, ImapUrl Destination, PassO
     /// <summary>How often a pass is tried again after a dropped connection or an unreachable server.</summary>
     public int Retries { get; init; } = RetryPolicy.Default.MaxRetries;
 
+    /// <summary>Folders copied at once, each over its own three connections.</summary>
+    public int FoldersAtOnce { get; init; } = MailboxMigration.DefaultFoldersAtOnce;
+
     public const string Usage = """
         Usage: migrate --source URL --destination URL [options]
 
@@ -25,6 +28,8 @@ public sealed record MigrateArguments(ImapUrl Source, ImapUrl Destination, PassO
                 none|starttls|tls: overrides the URL's scheme; none sends the password in plain text
           --retries N          try a pass again up to N times (default 5, waits doubling from 2 s) after a
                                dropped connection or an unreachable server; 0 fails at once
+          --folders-at-once N  copy N folders at the same time, each over its own 3 connections (default 2;
+                               1 for a server that allows few connections per user)
           --json               print the summary as one JSON object
           --help               this text
 
@@ -59,7 +64,7 @@ public sealed record MigrateArguments(ImapUrl Source, ImapUrl Destination, PassO
                     json = true;
                     break;
                 case "--source" or "--destination" or "--pass" or "--before" or "--state" or "--source-tls" or "--destination-tls"
-                    or "--retries":
+                    or "--retries" or "--folders-at-once":
                     var value = inline ?? (i + 1 < args.Count ? args[++i] : throw new UsageException($"{name} needs a value."));
                     if (!values.TryAdd(name, value))
                         throw new UsageException($"{name} is given twice.");
@@ -83,6 +88,7 @@ public sealed record MigrateArguments(ImapUrl Source, ImapUrl Destination, PassO
         return new MigrateArguments(source, destination, ParsePass(values), values.GetValueOrDefault("--state"), json)
         {
             Retries = values.TryGetValue("--retries", out var retries) ? ParseRetries(retries) : RetryPolicy.Default.MaxRetries,
+            FoldersAtOnce = values.TryGetValue("--folders-at-once", out var lanes) ? ParseFoldersAtOnce(lanes) : MailboxMigration.DefaultFoldersAtOnce,
         };
     }
 
@@ -90,6 +96,11 @@ public sealed record MigrateArguments(ImapUrl Source, ImapUrl Destination, PassO
         int.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out var n) && n <= 100
             ? n
             : throw new UsageException($"--retries must be a whole number from 0 to 100, not '{text}'.");
+
+    private static int ParseFoldersAtOnce(string text) =>
+        int.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out var n) && n is >= 1 and <= 8
+            ? n
+            : throw new UsageException($"--folders-at-once must be a whole number from 1 to 8, not '{text}'.");
 
     private static string Required(Dictionary<string, string> values, string name) =>
         values.TryGetValue(name, out var value) ? value : throw new UsageException($"{name} is required.");

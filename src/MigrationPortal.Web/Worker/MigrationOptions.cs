@@ -44,6 +44,10 @@ public sealed class MigrationOptions
     [Range(8, 4096)]
     public int BufferMegabytes { get; set; } = 64;
 
+    /// <summary>Folders of one mailbox copied at once, each over its own three connections to the servers (source, destination, APPEND).</summary>
+    [Range(1, 8)]
+    public int FoldersAtOnce { get; set; } = Engine.Passes.MailboxMigration.DefaultFoldersAtOnce;
+
     /// <summary>How often the worker looks for Submitted mailboxes when nothing wakes it.</summary>
     [Range(typeof(TimeSpan), "00:00:00.100", "00:10:00")]
     public TimeSpan PollInterval { get; set; } = TimeSpan.FromSeconds(5);

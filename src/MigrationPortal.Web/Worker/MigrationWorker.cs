@@ -118,6 +118,7 @@ public sealed partial class MigrationWorker(
             var migration = new MailboxMigration(connector, new RetryPolicy { MaxRetries = _options.Retries, FirstDelay = _options.RetryDelay }, time)
             {
                 Budget = _budget,
+                FoldersAtOnce = _options.FoldersAtOnce,
                 OnRetry = (fault, wait) => LogRetrying(logger, claim.MailboxId, fault.Message, wait),
             };
             result = await migration.RunAsync(
