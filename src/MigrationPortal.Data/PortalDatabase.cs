@@ -29,6 +29,7 @@ public static class PortalDatabase
         services.AddSingleton(_ => new DatabaseWriteGate(ReadProvider(configuration), ReadBusyTimeout(configuration)));
         services.AddScoped<MailboxUnitOfWork>();
         services.AddScoped<MigrationClaimStore>();
+        services.AddScoped<Checkpoints.PassProgressWriter>();
         return services;
     }
 

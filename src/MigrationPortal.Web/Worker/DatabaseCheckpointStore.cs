@@ -1,6 +1,7 @@
 using Microsoft.EntityFrameworkCore;
 using MigrationPortal.Data;
 using MigrationPortal.Data.Checkpoints;
+using MigrationPortal.Data.Concurrency;
 using MigrationPortal.Data.Mailboxes;
 using MigrationPortal.Data.MigrationClaims;
 using MigrationPortal.Data.Statistics;
@@ -13,7 +14,7 @@ namespace MigrationPortal.Web.Worker;
 /// through the mailbox unit of work, fenced by the worker's claim: a worker that lost its claim writes nothing and
 /// its pass ends. The pass's inventory and each finished folder's statistics are saved the same way.
 /// </summary>
-public sealed class DatabaseCheckpointStore(PortalDbContext db, MailboxUnitOfWork unitOfWork, Claim claim) : ICheckpointStore
+public sealed class DatabaseCheckpointStore(PortalDbContext db, MailboxUnitOfWork unitOfWork, PassProgressWriter progress, Claim claim) : ICheckpointStore
 {
     public async Task<FolderCheckpoint?> GetAsync(string sourceFolder, CancellationToken ct)
     {
@@ -37,59 +38,75 @@ public sealed class DatabaseCheckpointStore(PortalDbContext db, MailboxUnitOfWor
         }, ct);
 
     public Task SaveFolderAsync(FolderStatistics folder, CancellationToken ct) =>
-        SaveThroughClaimAsync(async (work, token) =>
+        WriteProgressAsync(async (work, token) =>
         {
-            var pass = work.Mailbox.PassCount;
             var row = await work.Db.FolderStatistics.SingleOrDefaultAsync(
-                f => f.MailboxId == claim.MailboxId && f.PassNumber == pass && f.SourceFolder == folder.SourceFolder, token);
+                f => f.MailboxId == work.MailboxId && f.PassNumber == work.PassNumber && f.SourceFolder == folder.SourceFolder, token);
             if (row is null)
-                work.Db.FolderStatistics.Add(row = new FolderStatisticsRow(claim.MailboxId, pass, folder.SourceFolder, folder.DestinationFolder));
+                work.Db.FolderStatistics.Add(row = new FolderStatisticsRow(work.MailboxId, work.PassNumber, folder.SourceFolder, folder.DestinationFolder));
             row.Record(folder.DestinationFolder, folder.MessagesFound, folder.BytesFound, folder.MessagesCopied, folder.BytesCopied,
                 folder.MessagesSkipped, folder.MessagesFailed, folder.Duration, work.Now);
         }, ct);
 
     public Task SaveAsync(BatchProgress batch, CancellationToken ct) =>
-        SaveThroughClaimAsync(async (work, token) =>
+        WriteProgressAsync(async (work, token) =>
         {
-            if (batch.Messages > 0 || batch.Bytes > 0)
-                work.Mailbox.RecordProgress(batch.Messages, batch.Bytes);
+            await PassProgressWriter.AddToPassAsync(work, batch.Messages, batch.Bytes, token);
+            var folder = batch.Checkpoint.SourceFolder;
             if (batch.Messages > 0 || batch.Bytes > 0 || batch.Failed is { Count: > 0 })
             {
                 // The folder's share too, batch by batch, so a folder a crash cut off keeps what this pass did in it.
-                var pass = work.Mailbox.PassCount;
-                var folder = batch.Checkpoint.SourceFolder;
                 var statistics = await work.Db.FolderStatistics.SingleOrDefaultAsync(
-                    f => f.MailboxId == claim.MailboxId && f.PassNumber == pass && f.SourceFolder == folder, token);
+                    f => f.MailboxId == work.MailboxId && f.PassNumber == work.PassNumber && f.SourceFolder == folder, token);
                 if (statistics is null)
-                    work.Db.FolderStatistics.Add(statistics = new FolderStatisticsRow(claim.MailboxId, pass, folder, destinationFolder: ""));
+                    work.Db.FolderStatistics.Add(statistics = new FolderStatisticsRow(work.MailboxId, work.PassNumber, folder, destinationFolder: ""));
                 statistics.AddProgress(batch.Messages, batch.Bytes, batch.Failed?.Count ?? 0, work.Now);
             }
-            var row = await work.Db.FolderCheckpoints.SingleOrDefaultAsync(
-                c => c.MailboxId == claim.MailboxId && c.SourceFolder == batch.Checkpoint.SourceFolder, token);
+            var row = await work.Db.FolderCheckpoints.SingleOrDefaultAsync(c => c.MailboxId == work.MailboxId && c.SourceFolder == folder, token);
             if (row is null)
-                work.Db.FolderCheckpoints.Add(row = new FolderCheckpointRow(claim.MailboxId, batch.Checkpoint.SourceFolder));
+                work.Db.FolderCheckpoints.Add(row = new FolderCheckpointRow(work.MailboxId, folder));
             foreach (var failed in batch.Failed ?? [])
             {
                 long uid = failed.Uid;
                 var listed = await work.Db.FailedMessages.SingleOrDefaultAsync(
-                    f => f.MailboxId == claim.MailboxId && f.Folder == failed.Folder && f.Uid == uid, token);
+                    f => f.MailboxId == work.MailboxId && f.Folder == failed.Folder && f.Uid == uid, token);
                 if (listed is null)
-                    work.Db.FailedMessages.Add(new FailedMessageRow(claim.MailboxId, work.Mailbox.PassCount, failed.Folder, failed.Uid,
+                    work.Db.FailedMessages.Add(new FailedMessageRow(work.MailboxId, work.PassNumber, failed.Folder, failed.Uid,
                         failed.Subject, failed.Size, failed.ServerAnswer, work.Now));
                 else
-                    listed.RefusedAgain(work.Mailbox.PassCount, failed.Subject, failed.Size, failed.ServerAnswer, work.Now);
+                    listed.RefusedAgain(work.PassNumber, failed.Subject, failed.Size, failed.ServerAnswer, work.Now);
             }
             // Copied at last (Retry Errors, or a later pass): no longer listed as not copied.
             foreach (var recovered in batch.Recovered ?? [])
             {
                 long uid = recovered.Uid;
-                work.Db.FailedMessages.RemoveRange(await work.Db.FailedMessages
-                    .Where(f => f.MailboxId == claim.MailboxId && f.Folder == recovered.Folder && f.Uid == uid).ToListAsync(token));
+                await work.Db.FailedMessages.Where(f => f.MailboxId == work.MailboxId && f.Folder == recovered.Folder && f.Uid == uid)
+                    .ExecuteDeleteAsync(token);
             }
             var c = batch.Checkpoint;
             row.Advance(c.UidValidity, c.HighestCopiedUid, c.JournalDestinationUidValidity, c.JournalDestinationUidNext, work.Now,
                 c.SourceStatus?.UidNext, c.SourceStatus?.Messages, c.SourceStatus?.HighestModSeq);
         }, ct);
+
+    /// <summary>
+    /// A batch's progress and checkpoint, a finished folder's statistics: rows of the running pass, not the mailbox,
+    /// written in one transaction fenced by the claim (<see cref="PassProgressWriter"/>) so a busy pass costs a few
+    /// statements per batch and never bumps the mailbox's version.
+    /// </summary>
+    private async Task WriteProgressAsync(Func<PassProgressWork, CancellationToken, Task> write, CancellationToken ct)
+    {
+        bool written;
+        try
+        {
+            written = await progress.WriteAsync(claim, write, ct);
+        }
+        catch (Exception e) when (DatabaseErrors.IsBusy(e))
+        {
+            throw new CheckpointRefusedException(MailboxOutcome.BusyText);
+        }
+        if (!written)
+            throw new CheckpointRefusedException(MailboxOutcome.ClaimLostText);
+    }
 
     /// <summary>
     /// Every write goes through the mailbox unit of work, fenced by the claim; none of them changes the mailbox row, so

@@ -6,6 +6,7 @@ using Microsoft.Extensions.Options;
 using MigrationPortal.Core;
 using MigrationPortal.Core.Mailboxes;
 using MigrationPortal.Data;
+using MigrationPortal.Data.Checkpoints;
 using MigrationPortal.Data.Mailboxes;
 using MigrationPortal.Data.MigrationClaims;
 using MigrationPortal.Engine.Imap;
@@ -124,7 +125,7 @@ public sealed partial class MigrationWorker(
             result = await migration.RunAsync(
                 new MigrationSide(project.Source, Login(mailbox.Source, passwords)),
                 new MigrationSide(project.Destination, Login(mailbox.Destination, passwords)),
-                new DatabaseCheckpointStore(db, unitOfWork, claim), passOptions, stop.Token, lost.Token);
+                new DatabaseCheckpointStore(db, unitOfWork, services.GetRequiredService<PassProgressWriter>(), claim), passOptions, stop.Token, lost.Token);
         }
         catch (MigrationSideException e)
         {

@@ -74,7 +74,7 @@ public sealed class PassStartAndProgressTests
         Assert.True(begun.Applied);
         var version = await VersionAsync(portal, mailbox);
 
-        var store = new DatabaseCheckpointStore(db, unitOfWork, claim);
+        var store = new DatabaseCheckpointStore(db, unitOfWork, scope.ServiceProvider.GetRequiredService<MigrationPortal.Data.Checkpoints.PassProgressWriter>(), claim);
         await store.ReportFoundAsync(new PassInventory(Folders: 2, Messages: 10, Bytes: 50_000), default);
         var tooBig = new FailedMessage("INBOX", 3, "The big one", 30_000, "NO [LIMIT] Message too large");
         await store.SaveAsync(new BatchProgress(new FolderCheckpoint("INBOX", 7, 5), 4, 20_000, Failed: [tooBig]), default);
