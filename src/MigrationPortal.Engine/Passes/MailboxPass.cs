@@ -422,13 +422,22 @@ public sealed class MailboxPass(IMailStore source, IMailStore destination, Appen
         IMailFolder folder, IMailFolder target, FolderCheckpoint? checkpoint, CancellationToken ct)
     {
         var adoptAsCopied = checkpoint is { HasJournal: true };
+        // Only a journal or a first look at a folder that is not empty can find copies already there; otherwise the
+        // plan needs no Message-IDs, which for a large folder is most of what its metadata would weigh.
+        var mayAdopt = adoptAsCopied;
+        if (checkpoint is null)
+        {
+            await target.StatusAsync(StatusItems.Count, ct);
+            mayAdopt = target.Count > 0;
+        }
         var after = checkpoint?.HighestCopiedUid ?? 0;
-        var todo = await SummariesAsync(folder, new UniqueIdRange(new UniqueId(folder.UidValidity, after + 1), UniqueId.MaxValue), ct);
+        var todo = await SummariesAsync(folder, new UniqueIdRange(new UniqueId(folder.UidValidity, after + 1), UniqueId.MaxValue), ct, withIdentity: mayAdopt);
         todo = [.. todo.Where(s => s.UniqueId.Id > after).OrderBy(s => s.UniqueId.Id)];
         var skipped = folder.Count - todo.Count;
-        var (adoptable, sourceHashes) = adoptAsCopied
-            ? await AdoptableAsync(folder, target, todo, checkpoint!.JournalDestinationUidValidity, checkpoint.JournalDestinationUidNext!.Value, ct)
-            : checkpoint is null ? await AdoptableAsync(folder, target, todo, null, 1, ct) : (new Multiset(), new Dictionary<uint, string>());
+        var (adoptable, sourceHashes) = !mayAdopt ? (new Multiset(), new Dictionary<uint, string>())
+            : adoptAsCopied
+                ? await AdoptableAsync(folder, target, todo, checkpoint!.JournalDestinationUidValidity, checkpoint.JournalDestinationUidNext!.Value, ct)
+                : await AdoptableAsync(folder, target, todo, null, 1, ct);
 
         var plan = new List<PlannedBatch>();
         var adoptedAsSkipped = 0;
@@ -477,11 +486,12 @@ public sealed class MailboxPass(IMailStore source, IMailStore destination, Appen
         return [.. summaries.OrderBy(s => s.UniqueId.Id).Chunk(BatchSize).Select(c => new PlannedBatch(c, 0, 0, c[^1].UniqueId.Id))];
     }
 
-    private static async Task<IList<IMessageSummary>> SummariesAsync(IMailFolder folder, IList<UniqueId> uids, CancellationToken ct)
+    /// <param name="withIdentity">Also the Message-ID header, which matching copies already in the destination needs.</param>
+    private static async Task<IList<IMessageSummary>> SummariesAsync(IMailFolder folder, IList<UniqueId> uids, CancellationToken ct, bool withIdentity = true)
     {
         if (folder.Count == 0 || uids.Count == 0) return [];
-        var request = new FetchRequest(MessageSummaryItems.UniqueId | MessageSummaryItems.Flags | MessageSummaryItems.InternalDate | MessageSummaryItems.Size,
-            [HeaderId.MessageId]);
+        var items = MessageSummaryItems.UniqueId | MessageSummaryItems.Flags | MessageSummaryItems.InternalDate | MessageSummaryItems.Size;
+        var request = withIdentity ? new FetchRequest(items, [HeaderId.MessageId]) : new FetchRequest(items);
         return await folder.FetchAsync(uids, request, ct);
     }
 
