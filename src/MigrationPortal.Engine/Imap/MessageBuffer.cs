@@ -15,14 +15,15 @@ public sealed class MessageBuffer : IDisposable
     // mails of 20 KB held 6.4 MB, and 20 mailboxes with three batches each in flight (fetching, queued, appending) held
     // ~400 MB (measured with bench/imap.sh, the portal's 20-at-once run: 814 MB peak RSS). At 16 KiB a message wastes
     // under one block. The bytes are only ever read as a block sequence (GetReadOnlySequence), never as one large
-    // buffer, so big messages cost their size and no copy. Bounded pools: 32 MiB of free blocks kept, 32 MiB of large buffers.
+    // buffer, so big messages cost their size and no copy. Bounded pools: 16 MiB of free blocks kept (what the passes
+    // hold in flight is bounded by their BufferBudget; the free pool only saves re-allocating it), 16 MiB of large buffers.
     internal static readonly RecyclableMemoryStreamManager Pool = new(new RecyclableMemoryStreamManager.Options
     {
         BlockSize = 16 * 1024,
         LargeBufferMultiple = 1024 * 1024,
         MaximumBufferSize = 64 * 1024 * 1024,
-        MaximumSmallPoolFreeBytes = 32L * 1024 * 1024,
-        MaximumLargePoolFreeBytes = 32L * 1024 * 1024,
+        MaximumSmallPoolFreeBytes = 16L * 1024 * 1024,
+        MaximumLargePoolFreeBytes = 16L * 1024 * 1024,
         AggressiveBufferReturn = true,
     });
 

@@ -39,10 +39,11 @@ public sealed class MigrationOptions
 
     /// <summary>
     /// Megabytes of message bodies all running passes of this process may hold at once between fetching and appending
-    /// (see <see cref="Engine.Passes.BufferBudget"/>); one pass holds at most 24. The portal's memory for mail in flight.
+    /// (see <see cref="Engine.Passes.BufferBudget"/>). The portal's memory for mail in flight: a gcdump of 20 mailboxes
+    /// migrating at once showed these buffers as most of the live heap, so the default is what keeps that case under 300 MB.
     /// </summary>
     [Range(8, 4096)]
-    public int BufferMegabytes { get; set; } = 64;
+    public int BufferMegabytes { get; set; } = 32;
 
     /// <summary>Folders of one mailbox copied at once, each over its own three connections to the servers (source, destination, APPEND).</summary>
     [Range(1, 8)]
