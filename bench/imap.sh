@@ -3,27 +3,31 @@
 #   our Full pass (the CLI), our no-change Delta, our Delta after 1 % new mail, one Full through the portal and
 #   20 mailboxes at once through it (bench/portal.sh: its peak RSS),
 #   mbsync (Debian's isync), dsync (doveadm sync -1 -R from an imapc: source), and the ceiling (a bare
-#   FETCH -> APPEND copy, no bookkeeping). The destination is verified against the source after every run.
+#   FETCH -> APPEND copy over the engine's connections and raw APPEND writer, no bookkeeping). The destination is
+#   verified against the source after every run.
 #
-# usage: bench/imap.sh [MESSAGES] [--scale] [--seed N] [--keep]
-#   MESSAGES  corpus size (default 5000; --scale: 100000 small messages of 1-5 KB)
-#   --keep    leave the work directory (configs, logs, outputs) behind
+# usage: bench/imap.sh [MESSAGES] [--scale] [--seed N] [--folders-at-once N] [--keep]
+#   MESSAGES           corpus size (default 5000; --scale: 100000 small messages of 1-5 KB)
+#   --folders-at-once  folders copied at once (1-8, default the engine's 2) by our CLI, the portal and the ceiling
+#   --keep             leave the work directory (configs, logs, outputs) behind
 # Needs root (Dovecot starts as root and drops to its own users) and Debian (it installs what is missing).
 # Prints ratios, never pass/fail on timing; exits non-zero only when a run fails or our copy does not verify.
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 
-COUNT="" SCALE=0 SEED=1 KEEP=0
+COUNT="" SCALE=0 SEED=1 KEEP=0 LANES=2
 while [[ $# -gt 0 ]]; do
     case "$1" in
         --scale) SCALE=1; shift ;;
         --seed) SEED="$2"; shift 2 ;;
+        --folders-at-once) LANES="$2"; shift 2 ;;
         --keep) KEEP=1; shift ;;
-        -h|--help) sed -n '2,11p' "$0"; exit 0 ;;
+        -h|--help) sed -n '2,13p' "$0"; exit 0 ;;
         [0-9]*) COUNT="${1//,/}"; shift ;;
         *) echo "imap.sh: unknown argument $1" >&2; exit 2 ;;
     esac
 done
+[[ $LANES =~ ^[1-8]$ ]] || { echo "imap.sh: --folders-at-once must be 1 to 8, not '$LANES'" >&2; exit 2; }
 if [[ -z $COUNT ]]; then COUNT=$([[ $SCALE -eq 1 ]] && echo 100000 || echo 5000); fi
 [[ $(id -u) -eq 0 ]] || { echo "imap.sh: run as root (Dovecot's master starts as root)" >&2; exit 1; }
 
@@ -206,7 +210,7 @@ timed() { # name messages command...
 }
 ours() { # state-file extra-args...
     dotnet "$CLI" migrate --source "imap://$SRC_USER@127.0.0.1:$SRC_PORT" --source-tls none \
-        --destination "imap://ours@127.0.0.1:$DST_PORT" --destination-tls none --state "$1" --json "${@:2}"
+        --destination "imap://ours@127.0.0.1:$DST_PORT" --destination-tls none --state "$1" --json --folders-at-once "$LANES" "${@:2}"
 }
 copied() { grep -o '"messagesCopied":[0-9]*' "$WORK/$1.out" | cut -d: -f2; }
 
@@ -216,7 +220,7 @@ export MIGRATE_SOURCE_PASSWORD MIGRATE_DESTINATION_PASSWORD
 # Ours: Full through the CLI, under /usr/bin/time for the peak RSS.
 timed ours-full "$COUNT" /usr/bin/time -v -o "$WORK/ours-full.time" dotnet "$CLI" migrate \
     --source "imap://$SRC_USER@127.0.0.1:$SRC_PORT" --source-tls none \
-    --destination "imap://ours@127.0.0.1:$DST_PORT" --destination-tls none --state "$WORK/ours.state.json" --json
+    --destination "imap://ours@127.0.0.1:$DST_PORT" --destination-tls none --state "$WORK/ours.state.json" --json --folders-at-once "$LANES"
 PEAK_RSS=$(awk -F': ' '/Maximum resident set size/ { printf "%.0f", $2 / 1024 }' "$WORK/ours-full.time" 2>/dev/null || echo n/a)
 log "ours-full copied $(copied ours-full) messages, peak RSS ${PEAK_RSS} MB"
 verify ours-full ours --hashes
@@ -273,8 +277,10 @@ timed dsync-full "$COUNT" doveadm -c "$DST_CONF" \
     sync -1 -R -u dsync imapc:
 verify dsync-full dsync
 
-# The ceiling: a bare FETCH -> APPEND copy on one connection each.
-timed ceiling "$COUNT" tool ceiling --source "127.0.0.1:$SRC_PORT" --source-user "$SRC_USER" --destination "127.0.0.1:$DST_PORT" --destination-user ceiling
+# The ceiling: a bare FETCH -> APPEND copy over the same lanes as ours (the engine's connections and APPEND writer).
+timed ceiling "$COUNT" tool ceiling --source "127.0.0.1:$SRC_PORT" --source-user "$SRC_USER" --destination "127.0.0.1:$DST_PORT" --destination-user ceiling \
+    --folders-at-once "$LANES"
+log "ceiling copied over $(awk '{ print $4 }' "$WORK/ceiling.out") lane(s)"
 verify ceiling ceiling
 
 # The portal: one Full through the real portal, its pass time from its own statistics; then 20 mailboxes at once
@@ -321,12 +327,12 @@ verify ours-delta-new ours --hashes
         [[ -n ${SECONDS_OF[$run]:-} ]] || continue
         printf '%-22s %10s %10s   %s\n' "$run" "${SECONDS_OF[$run]}" "$(rate "${MSGS_OF[$run]}" "${SECONDS_OF[$run]}")" "${VERIFY_OF[$run]:--}"
     done
-    echo "($CORPUS_LINE; delta rows: messages checked per second; portal rows: the pass's duration from the portal's statistics,"
+    echo "($CORPUS_LINE; folders at once: $LANES; delta rows: messages checked per second; portal rows: the pass's duration from the portal's statistics,"
     echo " and for $PORTAL_AT_ONCE at once Start to the last Completed, all their messages per second; verification details in the work directory with --keep)"
 } >&2
 OURS=$(rate "$COUNT" "${SECONDS_OF[ours-full]}")
 R=$(ratio "$OURS" "$(rate "$COUNT" "${SECONDS_OF[dsync-full]}")")
 S=$(ratio "$OURS" "$(rate "$COUNT" "${SECONDS_OF[mbsync-full]}")")
 P=$(awk -v a="$OURS" -v b="$(rate "$COUNT" "${SECONDS_OF[ceiling]}")" 'BEGIN { if (b > 0) printf "%.0f", 100 * a / b; else print "n/a" }')
-echo "full $OURS msgs/s = $R x dsync, $S x mbsync, $P % of ceiling; delta-nochange ${SECONDS_OF[ours-delta-nochange]} s (mbsync ${SECONDS_OF[mbsync-delta-nochange]} s); portal full $PORTAL_RATE; peak RSS $PEAK_RSS MB (CLI), $PORTAL_RSS MB (portal, $PORTAL_AT_ONCE mailboxes at once)"
+echo "full $OURS msgs/s = $R x dsync, $S x mbsync, $P % of ceiling; delta-nochange ${SECONDS_OF[ours-delta-nochange]} s (mbsync ${SECONDS_OF[mbsync-delta-nochange]} s); portal full $PORTAL_RATE; peak RSS $PEAK_RSS MB (CLI), $PORTAL_RSS MB (portal, $PORTAL_AT_ONCE mailboxes at once); $LANES folders at once"
 exit $FAILED

@@ -1,5 +1,5 @@
 # bench/portal.sh [MAILBOXES]: the portal's runs in the loopback benchmark. Sourced by bench/imap.sh in a subshell,
-# so it sees WORK, ROOT, SRC_PORT, DST_PORT, SRC_USER, BENCH_PASSWORD, COUNT, log() and tool(); not run on its own.
+# so it sees WORK, ROOT, SRC_PORT, DST_PORT, SRC_USER, BENCH_PASSWORD, COUNT, LANES, log() and tool(); not run on its own.
 #   (none)  one mailbox, $SRC_USER -> portal, pass Full; stdout: the pass's seconds, from the portal's own statistics
 #   N > 1   N mailboxes at once, $SRC_USER -> portal01..portalNN (project cap and Migration__MaxParallel N);
 #           stdout: "PEAK_RSS_MB WALL_SECONDS", the portal process's VmHWM and Start to the last Completed
@@ -39,6 +39,8 @@ plog "portal ($PHASE): starting on 127.0.0.1:$PORT, database $WORK/portal-$PHASE
     export Portal__PublicBaseUrl="http://127.0.0.1:$PORT"
     export Smtp__Host="" Smtp__PickupDirectory="$WORK/portal-mail"
     export Migration__MaxParallel="$PARALLEL"
+    # imap.sh's --folders-at-once, so the portal copies over as many lanes as the CLI; the portal's default otherwise.
+    [[ -n ${LANES:-} ]] && export Migration__FoldersAtOnce="$LANES"
     exec dotnet MigrationPortal.Web.dll --urls "http://127.0.0.1:$PORT"
 ) >>"$PLOG" 2>&1 &
 PORTAL_PID=$!

@@ -37,9 +37,11 @@ switch (args.FirstOrDefault())
             Account.Parse(Option("--destination"), Option("--destination-user"), password), Flag("--hashes"), Console.Out);
     case "ceiling":
     {
-        var (messages, bytes, elapsed) = await Ceiling.RunAsync(Account.Parse(Option("--source"), Option("--source-user"), password),
-            Account.Parse(Option("--destination"), Option("--destination-user"), password));
-        Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{messages} {bytes} {elapsed.TotalSeconds:0.000}"));
+        // ceiling --source HOST:PORT --source-user U --destination HOST:PORT --destination-user V [--folders-at-once N]
+        // Prints "MESSAGES BYTES SECONDS LANES" (LANES: the connection pairs it copied over).
+        var (messages, bytes, elapsed, lanes) = await Ceiling.RunAsync(Account.Parse(Option("--source"), Option("--source-user"), password),
+            Account.Parse(Option("--destination"), Option("--destination-user"), password), Number("--folders-at-once", 2));
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{messages} {bytes} {elapsed.TotalSeconds:0.000} {lanes}"));
         return 0;
     }
     case "ports":
