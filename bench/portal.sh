@@ -15,7 +15,8 @@ plog() { log "$*" 2>&1 | tee -a "$PLOG" >&2; }
 
 if [[ ! -f $WORK/portal/MigrationPortal.Web.dll ]]; then
     plog "portal: publishing src/MigrationPortal.Web (Release)"
-    dotnet publish -c Release -v q -nologo "$ROOT/src/MigrationPortal.Web" -o "$WORK/portal" >>"$PLOG" 2>&1 \
+    # shellcheck disable=SC2086 # BENCH_R2R is imap.sh's ReadyToRun options, split on purpose (empty: a plain publish)
+    dotnet publish -c Release -v q -nologo ${BENCH_R2R:-} "$ROOT/src/MigrationPortal.Web" -o "$WORK/portal" >>"$PLOG" 2>&1 \
         || { plog "portal: publish failed; see $PLOG"; exit 1; }
 fi
 
