@@ -64,8 +64,7 @@ public sealed class MailboxPass(IMailStore source, IMailStore destination, Appen
         await checkpoints.ReportFoundAsync(new PassInventory(folders.Count, folders.Sum(f => f.Count), totals.BytesFound), abort);
         var retry = Options.Kind == PassKind.RetryErrors ? await checkpoints.GetFailedAsync(abort) : null;
 
-        // The STATUS each folder was listed with, taken before any folder is opened (opening one updates its counts).
-        var listed = folders.ToDictionary(f => f.FullName, f => (f.UidValidity, Status: ListedStatus(f)), StringComparer.Ordinal);
+        // Every folder is still as listed here: none is opened (which would update its counts) before they are all planned.
         var work = new List<FolderWork>();
 
         foreach (var folder in folders)
@@ -74,10 +73,10 @@ public sealed class MailboxPass(IMailStore source, IMailStore destination, Appen
             if (retry is not null && !retry.Any(f => f.Folder == folder.FullName)) continue;
             if (totals.CompletedFolders.Contains(folder.FullName)) continue;
             var checkpoint = await checkpoints.GetAsync(folder.FullName, abort);
-            var (uidValidity, status) = listed[folder.FullName];
+            var status = ListedStatus(folder);
             var mapped = SpecialUse(folder) is { } use && specialUse.TryGetValue(use, out var role) ? role : null;
             if (Options.Kind == PassKind.Delta && status is not null && checkpoint is { HasJournal: false, SourceStatus: { } known }
-                && checkpoint.UidValidity == uidValidity && known == status)
+                && checkpoint.UidValidity == folder.UidValidity && known == status)
             {
                 // dsync's test: nothing arrived, left or changed flags since the folder was finished; neither side is opened.
                 var unchanged = new FolderStatistics(folder.FullName, mapped?.FullName ?? DestinationPath(folder), status.Messages,
@@ -539,26 +538,9 @@ public sealed class MailboxPass(IMailStore source, IMailStore destination, Appen
     private static async Task<Dictionary<uint, MessageBuffer>> FetchBodiesAsync(IMailFolder folder, IReadOnlyList<IMessageSummary> summaries, CancellationToken ct)
     {
         var bodies = new Dictionary<uint, MessageBuffer>();
-        if (summaries.Count == 0) return bodies;
         try
         {
-            var uids = summaries.Select(s => s.UniqueId).ToList();
-            if (folder is IImapFolder imap)
-            {
-                await imap.GetStreamsAsync(uids, (_, _, uid, stream, _) =>
-                {
-                    bodies[uid.Id] = PooledImapClient.TakeBuffer(stream) ?? Copy(stream);
-                    return Task.CompletedTask;
-                }, ct);
-            }
-            else
-            {
-                foreach (var uid in uids)
-                {
-                    await using var stream = await folder.GetStreamAsync(uid, "", ct);
-                    bodies[uid.Id] = Copy(stream);
-                }
-            }
+            await ForEachBodyAsync(folder, summaries, (uid, stream) => bodies[uid] = PooledImapClient.TakeBuffer(stream) ?? Copy(stream), ct);
             return bodies;
         }
         catch
@@ -573,6 +555,30 @@ public sealed class MailboxPass(IMailStore source, IMailStore destination, Appen
             stream.CopyTo(buffer);
             buffer.Position = 0;
             return new MessageBuffer(buffer);
+        }
+    }
+
+    /// <summary>
+    /// Hands each message's exact bytes (BODY.PEEK[]) to <paramref name="take"/>, one at a time: in one UID FETCH through
+    /// MailKit's GetStreamsAsync on an IMAP folder, one GetStreamAsync per message on any other store.
+    /// </summary>
+    private static async Task ForEachBodyAsync(IMailFolder folder, IReadOnlyList<IMessageSummary> summaries, Action<uint, Stream> take, CancellationToken ct)
+    {
+        if (summaries.Count == 0) return;
+        var uids = summaries.Select(s => s.UniqueId).ToList();
+        if (folder is IImapFolder imap)
+        {
+            await imap.GetStreamsAsync(uids, (_, _, uid, stream, _) =>
+            {
+                take(uid.Id, stream);
+                return Task.CompletedTask;
+            }, ct);
+            return;
+        }
+        foreach (var uid in uids)
+        {
+            await using var stream = await folder.GetStreamAsync(uid, "", ct);
+            take(uid.Id, stream);
         }
     }
 
@@ -698,24 +704,7 @@ public sealed class MailboxPass(IMailStore source, IMailStore destination, Appen
     private static async Task<Dictionary<uint, string>> HashesAsync(IMailFolder folder, IReadOnlyList<IMessageSummary> summaries, CancellationToken ct)
     {
         var hashes = new Dictionary<uint, string>();
-        if (summaries.Count == 0) return hashes;
-        var uids = summaries.Select(s => s.UniqueId).ToList();
-        if (folder is IImapFolder imap)
-        {
-            await imap.GetStreamsAsync(uids, (_, _, uid, stream, _) =>
-            {
-                hashes[uid.Id] = Convert.ToHexString(System.Security.Cryptography.SHA256.HashData(stream));
-                return Task.CompletedTask;
-            }, ct);
-        }
-        else
-        {
-            foreach (var uid in uids)
-            {
-                await using var stream = await folder.GetStreamAsync(uid, "", ct);
-                hashes[uid.Id] = Convert.ToHexString(await System.Security.Cryptography.SHA256.HashDataAsync(stream, ct));
-            }
-        }
+        await ForEachBodyAsync(folder, summaries, (uid, stream) => hashes[uid] = Convert.ToHexString(System.Security.Cryptography.SHA256.HashData(stream)), ct);
         return hashes;
     }
 

@@ -10,9 +10,9 @@ using MigrationPortal.Engine.Checkpoints;
 namespace MigrationPortal.Web.Worker;
 
 /// <summary>
-/// The pass's checkpoints in the portal's database. Each batch's progress and its checkpoint are saved together
-/// through the mailbox unit of work, fenced by the worker's claim: a worker that lost its claim writes nothing and
-/// its pass ends. The pass's inventory and each finished folder's statistics are saved the same way.
+/// The pass's checkpoints in the portal's database, every write fenced by the worker's claim: a worker that lost its
+/// claim writes nothing and its pass ends. Each batch's progress with its checkpoint, and each finished folder's
+/// statistics, go through the <see cref="PassProgressWriter"/>; the pass's inventory, once, through the mailbox unit of work.
 /// </summary>
 public sealed class DatabaseCheckpointStore(PortalDbContext db, MailboxUnitOfWork unitOfWork, PassProgressWriter progress, Claim claim) : ICheckpointStore
 {
@@ -109,8 +109,8 @@ public sealed class DatabaseCheckpointStore(PortalDbContext db, MailboxUnitOfWor
     }
 
     /// <summary>
-    /// Every write goes through the mailbox unit of work, fenced by the claim; none of them changes the mailbox row, so
-    /// its version stays and an admin's Stop is never turned away by the pass's progress.
+    /// Through the mailbox unit of work, fenced by the claim; it changes the running pass, not the mailbox row, so the
+    /// mailbox's version stays and an admin's Stop is never turned away by the pass.
     /// </summary>
     private async Task SaveThroughClaimAsync(Func<MailboxWork, CancellationToken, Task> apply, CancellationToken ct)
     {
