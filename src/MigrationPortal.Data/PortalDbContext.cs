@@ -32,6 +32,7 @@ public sealed class PortalDbContext(DbContextOptions<PortalDbContext> options)
     public DbSet<MigrationClaim> MigrationClaims => Set<MigrationClaim>();
     public DbSet<FolderCheckpointRow> FolderCheckpoints => Set<FolderCheckpointRow>();
     public DbSet<FailedMessageRow> FailedMessages => Set<FailedMessageRow>();
+    public DbSet<CopiedMessagesRow> CopiedMessages => Set<CopiedMessagesRow>();
     public DbSet<FolderStatisticsRow> FolderStatistics => Set<FolderStatisticsRow>();
     public DbSet<DataProtectionKey> DataProtectionKeys => Set<DataProtectionKey>();
 

@@ -217,6 +217,42 @@ public sealed class MigrateCommandTests(DovecotPair servers) : IClassFixture<Dov
         }
     }
 
+    [Fact]
+    public async Task Migrate_DeltaAfterOneOfTwoIdenticalMessagesIsFlagged_FlagsOnlyItsOwnCopy()
+    {
+        var user = await UsersAsync();
+        var twin = new MimeMessage { Subject = "twin", MessageId = "twin@example.org" };
+        twin.From.Add(new MailboxAddress("Ada", "ada@example.org"));
+        twin.Body = new TextPart("plain") { Text = "The same bytes\r\n" };
+        using (var source = await ClientAsync(servers.Source, user, SourcePassword))
+            for (var i = 0; i < 2; i++)
+                await source.Inbox.AppendAsync(new AppendRequest(twin) { InternalDate = new DateTimeOffset(2024, 1, 2, 3, 4, 5, TimeSpan.Zero) });
+        Assert.Equal(ExitCodes.Completed, (await RunAsync(MigrateArgs(user))).Code);
+        using (var source = await ClientAsync(servers.Source, user, SourcePassword))
+        {
+            await source.Inbox.OpenAsync(FolderAccess.ReadWrite);
+            await source.Inbox.AddFlagsAsync(0, MessageFlags.Flagged, silent: true);
+        }
+
+        // A new process reads the map of copied messages from the state file: the first twin's copy, not both.
+        var delta = await RunAsync(MigrateArgs(user, "--pass", "delta", "--json"));
+
+        Assert.Equal(ExitCodes.Completed, delta.Code);
+        Assert.Equal(1, JsonDocument.Parse(delta.Out).RootElement.GetProperty("flagsUpdated").GetInt32());
+        using var destination = await ClientAsync(servers.Destination, user, DestinationPassword);
+        await destination.Inbox.OpenAsync(FolderAccess.ReadOnly);
+        var copies = (await destination.Inbox.FetchAsync(0, -1, MessageSummaryItems.UniqueId | MessageSummaryItems.Flags)).OrderBy(m => m.UniqueId.Id);
+        Assert.Equal([true, false], copies.Select(m => m.Flags!.Value.HasFlag(MessageFlags.Flagged)));
+    }
+
+    private static async Task<ImapClient> ClientAsync(DovecotServer server, string user, string password)
+    {
+        var client = new ImapClient();
+        await client.ConnectAsync(server.Host, server.Port, SecureSocketOptions.None);
+        await client.AuthenticateAsync(user, password);
+        return client;
+    }
+
     private string[] MigrateArgs(string user, params string[] extra) =>
     [
         "migrate",

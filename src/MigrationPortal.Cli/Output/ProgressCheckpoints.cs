@@ -20,6 +20,9 @@ public sealed class ProgressCheckpoints(ICheckpointStore inner, TextWriter progr
 
     public Task<IReadOnlyList<FailedMessage>> GetFailedAsync(CancellationToken ct) => inner.GetFailedAsync(ct);
 
+    public Task<IReadOnlyDictionary<uint, uint>> GetCopiesAsync(string sourceFolder, uint sourceUidValidity, uint destinationUidValidity, CancellationToken ct) =>
+        inner.GetCopiesAsync(sourceFolder, sourceUidValidity, destinationUidValidity, ct);
+
     public async Task ReportFoundAsync(PassInventory found, CancellationToken ct)
     {
         ArgumentNullException.ThrowIfNull(found);

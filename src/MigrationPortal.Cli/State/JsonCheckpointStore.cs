@@ -90,6 +90,15 @@ public sealed class JsonCheckpointStore : ICheckpointStore, IDisposable
     public Task<IReadOnlyList<FailedMessage>> GetFailedAsync(CancellationToken ct) =>
         Task.FromResult<IReadOnlyList<FailedMessage>>([.. _state.Failed]);
 
+    public Task<IReadOnlyDictionary<uint, uint>> GetCopiesAsync(string sourceFolder, uint sourceUidValidity, uint destinationUidValidity, CancellationToken ct)
+    {
+        var map = new Dictionary<uint, uint>();
+        foreach (var part in _state.Copies.GetValueOrDefault(sourceFolder) ?? [])
+            if (part.SourceUidValidity == sourceUidValidity && part.DestinationUidValidity == destinationUidValidity)
+                UidList.AddPairs(map, part.Source, part.Destination);
+        return Task.FromResult<IReadOnlyDictionary<uint, uint>>(map);
+    }
+
     public Task ReportFoundAsync(PassInventory found, CancellationToken ct) => Task.CompletedTask;
 
     public Task SaveFolderAsync(FolderStatistics folder, CancellationToken ct) => Task.CompletedTask;
@@ -103,6 +112,7 @@ public sealed class JsonCheckpointStore : ICheckpointStore, IDisposable
             var c = batch.Checkpoint;
             _state.Folders[c.SourceFolder] = new FolderState(c.UidValidity, c.HighestCopiedUid, c.JournalDestinationUidValidity, c.JournalDestinationUidNext,
                 c.SourceStatus);
+            if (batch.Copies is { Count: > 0 } copies) AddCopies(c.SourceFolder, copies);
             foreach (var recovered in batch.Recovered ?? [])
                 _state.Failed.RemoveAll(f => f.Folder == recovered.Folder && f.Uid == recovered.Uid);
             foreach (var failed in batch.Failed ?? [])
@@ -118,6 +128,24 @@ public sealed class JsonCheckpointStore : ICheckpointStore, IDisposable
         {
             _write.Release();
         }
+    }
+
+    /// <summary>
+    /// One entry per pair of UIDVALIDITYs, each batch appended to the last (a folder copied in order stays "1:N"); what
+    /// was copied under another source UIDVALIDITY names messages that are gone, and is dropped.
+    /// </summary>
+    private void AddCopies(string folder, CopiedMessages copies)
+    {
+        if (!_state.Copies.TryGetValue(folder, out var parts)) _state.Copies[folder] = parts = [];
+        parts.RemoveAll(p => p.SourceUidValidity != copies.SourceUidValidity);
+        if (parts.Count > 0 && parts[^1].DestinationUidValidity == copies.DestinationUidValidity)
+            parts[^1] = parts[^1] with
+            {
+                Source = UidList.Append(parts[^1].Source, copies.Source),
+                Destination = UidList.Append(parts[^1].Destination, copies.Destination),
+            };
+        else
+            parts.Add(new CopiedMessagesState(copies.SourceUidValidity, copies.DestinationUidValidity, UidList.Format(copies.Source), UidList.Format(copies.Destination)));
     }
 
     private async Task WriteAsync(CancellationToken ct)
@@ -165,9 +193,15 @@ public sealed class JsonCheckpointStore : ICheckpointStore, IDisposable
         public string Pair { get; set; } = "";
         public Dictionary<string, FolderState> Folders { get; set; } = new(StringComparer.Ordinal);
         public List<FailedMessage> Failed { get; set; } = [];
+
+        /// <summary>The map of copied messages per source folder; absent in files written before it was kept.</summary>
+        public Dictionary<string, List<CopiedMessagesState>> Copies { get; set; } = new(StringComparer.Ordinal);
         public long MessagesCopied { get; set; }
         public long BytesCopied { get; set; }
     }
+
+    /// <summary>Source UID i of the folder became destination UID i (<see cref="UidList"/> text).</summary>
+    private sealed record CopiedMessagesState(uint SourceUidValidity, uint DestinationUidValidity, string Source, string Destination);
 
     /// <param name="SourceStatus">Absent in files written before Delta compared STATUS: such a folder is opened once more.</param>
     private sealed record FolderState(uint UidValidity, uint HighestCopiedUid, uint? JournalDestinationUidValidity, uint? JournalDestinationUidNext,

@@ -30,3 +30,15 @@ internal sealed class FailedMessageConfiguration : IEntityTypeConfiguration<Fail
         builder.HasIndex(f => new { f.MailboxId, f.Folder, f.Uid }).IsUnique();
     }
 }
+
+internal sealed class CopiedMessagesConfiguration : IEntityTypeConfiguration<CopiedMessagesRow>
+{
+    public void Configure(EntityTypeBuilder<CopiedMessagesRow> builder)
+    {
+        builder.ToTable("CopiedMessages");
+        builder.Property(c => c.SourceFolder).HasMaxLength(1000);
+        builder.HasOne<Mailbox>().WithMany().HasForeignKey(c => c.MailboxId).OnDelete(DeleteBehavior.Cascade);
+        // A Delta reads one folder's map at a time.
+        builder.HasIndex(c => new { c.MailboxId, c.SourceFolder });
+    }
+}

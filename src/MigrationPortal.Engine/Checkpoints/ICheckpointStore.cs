@@ -33,7 +33,22 @@ public sealed record FailedMessage(string Folder, uint Uid, string? Subject, lon
 /// the latest answer. <paramref name="Recovered"/> are messages that had failed in an earlier pass and are now copied: they are no longer failed.
 /// </summary>
 public sealed record BatchProgress(FolderCheckpoint Checkpoint, int Messages, long Bytes, IReadOnlyList<FailedMessage>? Failed = null,
-    IReadOnlyList<FailedMessage>? Recovered = null);
+    IReadOnlyList<FailedMessage>? Recovered = null)
+{
+    /// <summary>Which destination message each message of the batch became, saved in the same transaction as the checkpoint.</summary>
+    public CopiedMessages? Copies { get; init; }
+}
+
+/// <summary>
+/// The map of copied messages: source message <c>Source[i]</c> of the folder (under <paramref name="SourceUidValidity"/>)
+/// is destination message <c>Destination[i]</c> (under <paramref name="DestinationUidValidity"/>), as the destination's
+/// APPENDUID answered (RFC 4315). A Delta carries flag changes over through it to exactly the copy a message became,
+/// which identity cannot do for two identical messages; either side's UIDVALIDITY changing voids it.
+/// </summary>
+public sealed record CopiedMessages(uint SourceUidValidity, uint DestinationUidValidity, IReadOnlyList<uint> Source, IReadOnlyList<uint> Destination)
+{
+    public int Count => Source.Count;
+}
 
 /// <summary>What the pass found on the source before copying: what its progress is measured against.</summary>
 public sealed record PassInventory(int Folders, int Messages, long Bytes);
@@ -63,6 +78,12 @@ public interface ICheckpointStore
 
     /// <summary>The messages earlier passes could not copy and that are still not copied (what Retry Errors retries).</summary>
     Task<IReadOnlyList<FailedMessage>> GetFailedAsync(CancellationToken ct);
+
+    /// <summary>
+    /// The destination UID of each message earlier passes copied from the source folder, as saved with their batches
+    /// (<see cref="BatchProgress.Copies"/>); only what was saved under both UIDVALIDITYs given.
+    /// </summary>
+    Task<IReadOnlyDictionary<uint, uint>> GetCopiesAsync(string sourceFolder, uint sourceUidValidity, uint destinationUidValidity, CancellationToken ct);
 
     /// <summary>Called once, before the first message is copied.</summary>
     Task ReportFoundAsync(PassInventory found, CancellationToken ct);

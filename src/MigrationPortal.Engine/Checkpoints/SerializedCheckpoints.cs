@@ -14,6 +14,9 @@ internal sealed class SerializedCheckpoints(ICheckpointStore inner) : ICheckpoin
 
     public Task<IReadOnlyList<FailedMessage>> GetFailedAsync(CancellationToken ct) => OneAtATimeAsync(() => inner.GetFailedAsync(ct), ct);
 
+    public Task<IReadOnlyDictionary<uint, uint>> GetCopiesAsync(string sourceFolder, uint sourceUidValidity, uint destinationUidValidity, CancellationToken ct) =>
+        OneAtATimeAsync(() => inner.GetCopiesAsync(sourceFolder, sourceUidValidity, destinationUidValidity, ct), ct);
+
     public Task ReportFoundAsync(PassInventory found, CancellationToken ct) => OneAtATimeAsync(() => inner.ReportFoundAsync(found, ct), ct);
 
     public Task SaveFolderAsync(FolderStatistics folder, CancellationToken ct) => OneAtATimeAsync(() => inner.SaveFolderAsync(folder, ct), ct);

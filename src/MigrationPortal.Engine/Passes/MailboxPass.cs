@@ -293,7 +293,10 @@ public sealed class MailboxPass(IMailStore source, IMailStore destination, Appen
                                 SourceStatus: completed == plan.Count && !flagsPending ? listedStatus : null);
                         var batchCopied = outcome.Copied + batch.Plan.Adopted;
                         var batchBytes = outcome.Bytes + batch.Plan.AdoptedBytes;
-                        await checkpoints.SaveAsync(new BatchProgress(next, batchCopied, batchBytes, outcome.Failed, outcome.Recovered(retry)), abort);
+                        await checkpoints.SaveAsync(new BatchProgress(next, batchCopied, batchBytes, outcome.Failed, outcome.Recovered(retry))
+                        {
+                            Copies = outcome.Copies(folder.UidValidity, destinationFolder.UidValidity),
+                        }, abort);
                         after = highest;
                         copied += batchCopied;
                         bytes += batchBytes;
@@ -347,37 +350,63 @@ public sealed class MailboxPass(IMailStore source, IMailStore destination, Appen
     }
 
     /// <summary>
-    /// A Delta carries over flag and keyword changes made on the source to messages copied by earlier passes. The
-    /// changed messages are found in the destination by the identity adoption uses (Message-ID, date, size; the bytes'
-    /// hash for look-alikes) rather than by a stored UID map, so messages copied by any earlier pass, adopted after a
-    /// crash or found already there are all reached alike. Only what differs is stored, and only flags the destination
-    /// folder keeps (its PERMANENTFLAGS); a message no longer in the destination is left alone.
+    /// A Delta carries over flag and keyword changes made on the source to messages copied by earlier passes. Each
+    /// changed message's copy is found through the map of copied messages (the destination UID its APPENDUID named),
+    /// which tells even two identical messages' copies apart; one the map does not have (copied before it was kept,
+    /// adopted after a crash, found already there, or by a destination without UIDPLUS) is found by the identity
+    /// adoption uses (Message-ID, date, size; the bytes' hash for look-alikes). Only what differs is stored, and only
+    /// flags the destination folder keeps (its PERMANENTFLAGS); a message no longer in the destination is left alone.
     /// </summary>
     /// <param name="changedSince">CONDSTORE's CHANGEDSINCE; null compares every copied message.</param>
     /// <returns>How many destination messages had their flags changed.</returns>
-    private static async Task<int> SyncFlagsAsync(IMailFolder folder, IMailFolder target, uint highestCopied, ulong? changedSince,
+    private async Task<int> SyncFlagsAsync(IMailFolder folder, IMailFolder target, uint highestCopied, ulong? changedSince,
         PassTotals totals, CancellationToken ct)
     {
-        var items = MessageSummaryItems.UniqueId | MessageSummaryItems.Flags | MessageSummaryItems.InternalDate | MessageSummaryItems.Size;
+        var flagItems = MessageSummaryItems.UniqueId | MessageSummaryItems.Flags;
         var range = new UniqueIdRange(new UniqueId(folder.UidValidity, 1), new UniqueId(folder.UidValidity, highestCopied));
-        var changed = folder.Count == 0 ? [] : await folder.FetchAsync(range, new FetchRequest(items, [HeaderId.MessageId]) { ChangedSince = changedSince }, ct);
+        var changed = folder.Count == 0 ? [] : await folder.FetchAsync(range, new FetchRequest(flagItems) { ChangedSince = changedSince }, ct);
         if (changed.Count == 0) return 0;
 
         await target.OpenAsync(FolderAccess.ReadWrite, ct);
         try
         {
             if (target.Count == 0) return 0;
-            var there = (await target.FetchAsync(0, -1, new FetchRequest(items, [HeaderId.MessageId]), ct)).ToLookup(Key);
-            var lookAlikes = changed.Where(c => there[Key(c)].Count() > 1).ToList();
-            var sourceHashes = await HashesAsync(folder, lookAlikes, ct);
-            var destinationHashes = await HashesAsync(target, [.. lookAlikes.SelectMany(c => there[Key(c)]).DistinctBy(d => d.UniqueId.Id)], ct);
+            var map = await checkpoints.GetCopiesAsync(folder.FullName, folder.UidValidity, target.UidValidity, ct);
+            var copiesOf = new List<(IMessageSummary Message, IReadOnlyList<IMessageSummary> Copies)>();
+
+            var mapped = changed.Where(c => map.ContainsKey(c.UniqueId.Id)).ToList();
+            if (mapped.Count > 0)
+            {
+                var there = (await target.FetchAsync([.. mapped.Select(c => new UniqueId(target.UidValidity, map[c.UniqueId.Id]))], new FetchRequest(flagItems), ct))
+                    .ToDictionary(d => d.UniqueId.Id);
+                foreach (var message in mapped)
+                    copiesOf.Add((message, there.TryGetValue(map[message.UniqueId.Id], out var copy) ? [copy] : []));
+            }
+
+            var unmapped = changed.Where(c => !map.ContainsKey(c.UniqueId.Id)).Select(c => c.UniqueId).ToList();
+            if (unmapped.Count > 0)
+            {
+                var items = flagItems | MessageSummaryItems.InternalDate | MessageSummaryItems.Size;
+                var identified = await folder.FetchAsync(unmapped, new FetchRequest(items, [HeaderId.MessageId]), ct);
+                // Copies the map names belong to their own source messages, never to a look-alike's.
+                var mappedCopies = map.Values.ToHashSet();
+                var there = (await target.FetchAsync(0, -1, new FetchRequest(items, [HeaderId.MessageId]), ct))
+                    .Where(d => !mappedCopies.Contains(d.UniqueId.Id)).ToLookup(Key);
+                var lookAlikes = identified.Where(c => there[Key(c)].Count() > 1).ToList();
+                var sourceHashes = await HashesAsync(folder, lookAlikes, ct);
+                var destinationHashes = await HashesAsync(target, [.. lookAlikes.SelectMany(c => there[Key(c)]).DistinctBy(d => d.UniqueId.Id)], ct);
+                foreach (var message in identified)
+                {
+                    var copies = there[Key(message)].ToList();
+                    if (copies.Count > 1)
+                        copies = [.. copies.Where(d => destinationHashes.GetValueOrDefault(d.UniqueId.Id) == sourceHashes.GetValueOrDefault(message.UniqueId.Id))];
+                    copiesOf.Add((message, copies));
+                }
+            }
 
             var updates = new Dictionary<(MessageFlags Flags, string Keywords), List<UniqueId>>();
-            foreach (var message in changed)
+            foreach (var (message, copies) in copiesOf)
             {
-                var copies = there[Key(message)].ToList();
-                if (copies.Count > 1)
-                    copies = [.. copies.Where(d => destinationHashes.GetValueOrDefault(d.UniqueId.Id) == sourceHashes.GetValueOrDefault(message.UniqueId.Id))];
                 var flags = (message.Flags ?? MessageFlags.None) & ~MessageFlags.Recent;
                 var kept = flags & target.PermanentFlags;
                 var keywords = message.Keywords.Where(k => target.PermanentFlags.HasFlag(MessageFlags.UserDefined) || target.PermanentKeywords.Contains(k))
@@ -582,8 +611,13 @@ public sealed class MailboxPass(IMailStore source, IMailStore destination, Appen
         }
     }
 
-    private sealed record BatchOutcome(int Copied, long Bytes, uint? LastUid, IReadOnlyList<FailedMessage> Failed, IReadOnlyList<IMessageSummary> Appended)
+    private sealed record BatchOutcome(int Copied, long Bytes, uint? LastUid, IReadOnlyList<FailedMessage> Failed, IReadOnlyList<IMessageSummary> Appended,
+        IReadOnlyList<(uint Source, uint Destination)> Pairs)
     {
+        /// <summary>The batch's part of the map of copied messages; none when the destination does not answer APPENDUID.</summary>
+        public CopiedMessages? Copies(uint sourceUidValidity, uint destinationUidValidity) =>
+            Pairs.Count == 0 ? null : new CopiedMessages(sourceUidValidity, destinationUidValidity, [.. Pairs.Select(p => p.Source)], [.. Pairs.Select(p => p.Destination)]);
+
         public IReadOnlyList<FailedMessage>? Recovered(IReadOnlyList<FailedMessage>? retry) =>
             retry is null ? null : [.. retry.Where(f => Appended.Any(a => a.UniqueId.Id == f.Uid))];
     }
@@ -605,6 +639,7 @@ public sealed class MailboxPass(IMailStore source, IMailStore destination, Appen
         var failed = new List<FailedMessage>();
         var appended = new List<IMessageSummary>();
         var stored = new Dictionary<uint, long>();
+        var pairs = new List<(uint, uint)>();
         for (var i = 0; i < items.Count; i++)
         {
             var (summary, body) = batch.Messages[i];
@@ -616,6 +651,7 @@ public sealed class MailboxPass(IMailStore source, IMailStore destination, Appen
                 if (outcomes[i].Uid is { } uid)
                 {
                     stored[uid] = body.Length;
+                    pairs.Add((summary.UniqueId.Id, uid));
                     last = Math.Max(last ?? 0, uid);
                 }
             }
@@ -631,7 +667,7 @@ public sealed class MailboxPass(IMailStore source, IMailStore destination, Appen
             var mismatches = stored.Count(s => !sizes.TryGetValue(s.Key, out var size) || size != s.Value);
             lock (totals) totals.SizeMismatches += mismatches;
         }
-        return new BatchOutcome(copied, bytes, last, failed, appended);
+        return new BatchOutcome(copied, bytes, last, failed, appended, pairs);
     }
 
     /// <summary>The subject of a refused message, for the admin's list; read from its own header, since only refusals need it.</summary>

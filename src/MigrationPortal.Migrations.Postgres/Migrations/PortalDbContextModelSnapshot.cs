@@ -737,6 +737,43 @@ namespace MigrationPortal.Migrations.Postgres.Migrations
                     b.ToTable("ActionReportItems", (string)null);
                 });
 
+            modelBuilder.Entity("MigrationPortal.Data.Checkpoints.CopiedMessagesRow", b =>
+                {
+                    b.Property<long>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("bigint");
+
+                    NpgsqlPropertyBuilderExtensions.UseIdentityByDefaultColumn(b.Property<long>("Id"));
+
+                    b.Property<long>("DestinationUidValidity")
+                        .HasColumnType("bigint");
+
+                    b.Property<string>("DestinationUids")
+                        .IsRequired()
+                        .HasColumnType("text");
+
+                    b.Property<int>("MailboxId")
+                        .HasColumnType("integer");
+
+                    b.Property<string>("SourceFolder")
+                        .IsRequired()
+                        .HasMaxLength(1000)
+                        .HasColumnType("character varying(1000)");
+
+                    b.Property<long>("SourceUidValidity")
+                        .HasColumnType("bigint");
+
+                    b.Property<string>("SourceUids")
+                        .IsRequired()
+                        .HasColumnType("text");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("MailboxId", "SourceFolder");
+
+                    b.ToTable("CopiedMessages", (string)null);
+                });
+
             modelBuilder.Entity("MigrationPortal.Data.Checkpoints.FailedMessageRow", b =>
                 {
                     b.Property<long>("Id")
@@ -1084,6 +1121,15 @@ namespace MigrationPortal.Migrations.Postgres.Migrations
                     b.HasOne("MigrationPortal.Data.ActionReports.ActionReport", null)
                         .WithMany("Items")
                         .HasForeignKey("ReportId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+                });
+
+            modelBuilder.Entity("MigrationPortal.Data.Checkpoints.CopiedMessagesRow", b =>
+                {
+                    b.HasOne("MigrationPortal.Core.Mailboxes.Mailbox", null)
+                        .WithMany()
+                        .HasForeignKey("MailboxId")
                         .OnDelete(DeleteBehavior.Cascade)
                         .IsRequired();
                 });

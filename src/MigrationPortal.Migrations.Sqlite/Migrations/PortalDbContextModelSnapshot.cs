@@ -714,6 +714,41 @@ namespace MigrationPortal.Migrations.Sqlite.Migrations
                     b.ToTable("ActionReportItems", (string)null);
                 });
 
+            modelBuilder.Entity("MigrationPortal.Data.Checkpoints.CopiedMessagesRow", b =>
+                {
+                    b.Property<long>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("INTEGER");
+
+                    b.Property<long>("DestinationUidValidity")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("DestinationUids")
+                        .IsRequired()
+                        .HasColumnType("TEXT");
+
+                    b.Property<int>("MailboxId")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("SourceFolder")
+                        .IsRequired()
+                        .HasMaxLength(1000)
+                        .HasColumnType("TEXT");
+
+                    b.Property<long>("SourceUidValidity")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("SourceUids")
+                        .IsRequired()
+                        .HasColumnType("TEXT");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("MailboxId", "SourceFolder");
+
+                    b.ToTable("CopiedMessages", (string)null);
+                });
+
             modelBuilder.Entity("MigrationPortal.Data.Checkpoints.FailedMessageRow", b =>
                 {
                     b.Property<long>("Id")
@@ -1055,6 +1090,15 @@ namespace MigrationPortal.Migrations.Sqlite.Migrations
                     b.HasOne("MigrationPortal.Data.ActionReports.ActionReport", null)
                         .WithMany("Items")
                         .HasForeignKey("ReportId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+                });
+
+            modelBuilder.Entity("MigrationPortal.Data.Checkpoints.CopiedMessagesRow", b =>
+                {
+                    b.HasOne("MigrationPortal.Core.Mailboxes.Mailbox", null)
+                        .WithMany()
+                        .HasForeignKey("MailboxId")
                         .OnDelete(DeleteBehavior.Cascade)
                         .IsRequired();
                 });

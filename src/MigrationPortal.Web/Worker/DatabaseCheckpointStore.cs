@@ -29,6 +29,17 @@ public sealed class DatabaseCheckpointStore(PortalDbContext db, MailboxUnitOfWor
         await db.FailedMessages.AsNoTracking().Where(f => f.MailboxId == claim.MailboxId).OrderBy(f => f.Id)
             .Select(f => new FailedMessage(f.Folder, (uint)f.Uid, f.Subject, f.Size, f.ServerAnswer)).ToListAsync(ct);
 
+    public async Task<IReadOnlyDictionary<uint, uint>> GetCopiesAsync(string sourceFolder, uint sourceUidValidity, uint destinationUidValidity, CancellationToken ct)
+    {
+        long source = sourceUidValidity, destination = destinationUidValidity;
+        var parts = await db.CopiedMessages.AsNoTracking()
+            .Where(c => c.MailboxId == claim.MailboxId && c.SourceFolder == sourceFolder && c.SourceUidValidity == source && c.DestinationUidValidity == destination)
+            .OrderBy(c => c.Id).Select(c => new { c.SourceUids, c.DestinationUids }).ToListAsync(ct);
+        var map = new Dictionary<uint, uint>();
+        foreach (var part in parts) UidList.AddPairs(map, part.SourceUids, part.DestinationUids);
+        return map;
+    }
+
     /// <summary>On the running pass's row, like progress: the dashboard's progress bar measures against it.</summary>
     public Task ReportFoundAsync(PassInventory found, CancellationToken ct) =>
         SaveThroughClaimAsync((work, _) =>
@@ -84,6 +95,16 @@ public sealed class DatabaseCheckpointStore(PortalDbContext db, MailboxUnitOfWor
                     .ExecuteDeleteAsync(token);
             }
             var c = batch.Checkpoint;
+            // A new source UIDVALIDITY: the map's old UIDs name messages that are gone.
+            if (row.UidValidity != 0 && row.UidValidity != c.UidValidity)
+            {
+                long current = c.UidValidity;
+                await work.Db.CopiedMessages.Where(m => m.MailboxId == work.MailboxId && m.SourceFolder == folder && m.SourceUidValidity != current)
+                    .ExecuteDeleteAsync(token);
+            }
+            if (batch.Copies is { Count: > 0 } copies)
+                work.Db.CopiedMessages.Add(new CopiedMessagesRow(work.MailboxId, folder, copies.SourceUidValidity, copies.DestinationUidValidity,
+                    UidList.Format(copies.Source), UidList.Format(copies.Destination)));
             row.Advance(c.UidValidity, c.HighestCopiedUid, c.JournalDestinationUidValidity, c.JournalDestinationUidNext, work.Now,
                 c.SourceStatus?.UidNext, c.SourceStatus?.Messages, c.SourceStatus?.HighestModSeq);
         }, ct);

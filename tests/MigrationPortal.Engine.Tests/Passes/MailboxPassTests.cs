@@ -108,6 +108,43 @@ public sealed class MailboxPassTests(DovecotPair servers) : IClassFixture<Doveco
     }
 
     [Fact]
+    public async Task Run_DeltaAfterOneOfTwoIdenticalMessagesIsFlagged_FlagsOnlyThatMessagesCopy()
+    {
+        var user = await UsersAsync();
+        // The same message twice in one folder (a mail client's duplicate): the same bytes, the same date.
+        var twin = Message("twin", "twin@example.org", "The same bytes\r\n");
+        await AppendMessageAsync(servers.Source, user, twin);
+        await AppendMessageAsync(servers.Source, user, twin);
+        var checkpoints = new MemoryCheckpoints();
+        await RunAsync(user, checkpoints);
+
+        await FlagFirstAsync(servers.Source, user);
+        var result = await RunAsync(user, checkpoints, options: new PassOptions { Kind = PassKind.Delta });
+
+        // Identity cannot tell the copies apart; the map of copied messages can: one flagged, the other not, as on the source.
+        Assert.Equal((0, 1), (result.MessagesCopied, result.FlagsUpdated));
+        Assert.Equal(["Flagged", "None"], await InboxFlagsByUidAsync(servers.Destination, user));
+    }
+
+    [Fact]
+    public async Task Run_DeltaAfterFlagChangesOnMessagesCopiedBeforeTheMapWasKept_FindsTheirCopiesByIdentity()
+    {
+        var user = await UsersAsync();
+        await AppendAsync(user, "INBOX", "read", flags: MessageFlags.Seen);
+        await AppendAsync(user, "Projects/2026", "plain");
+        var checkpoints = new MemoryCheckpoints();
+        await RunAsync(user, checkpoints);
+        checkpoints.ForgetCopies(); // as a state written before the map was kept, or a destination without UIDPLUS
+
+        await ChangeSourceFlagsAsync(user, "INBOX", "read", remove: MessageFlags.Seen, add: MessageFlags.Flagged);
+        await ChangeSourceFlagsAsync(user, "Projects/2026", "plain", add: MessageFlags.Answered);
+        var result = await RunAsync(user, checkpoints, options: new PassOptions { Kind = PassKind.Delta });
+
+        Assert.Equal((0, 2), (result.MessagesCopied, result.FlagsUpdated));
+        Assert.Equal(await SnapshotAsync(servers.Source, user), await SnapshotAsync(servers.Destination, user));
+    }
+
+    [Fact]
     public async Task Run_DeltaCrashingAfterItsNewMailBeforeItsFlags_NextDeltaStillCarriesThemOver()
     {
         var user = await UsersAsync();
@@ -453,6 +490,22 @@ public sealed class MailboxPassTests(DovecotPair servers) : IClassFixture<Doveco
         }
         if (remove != MessageFlags.None)
             await target.StoreAsync(uids, new StoreFlagsRequest(StoreAction.Remove, remove) { Silent = true });
+    }
+
+    private async Task FlagFirstAsync(DovecotServer server, string user)
+    {
+        await using var session = await _connector.ConnectAsync(new ImapEndpoint(server.Host, server.Port, TlsMode.None), new ImapLogin(user, Password), default);
+        await session.Store.Inbox.OpenAsync(FolderAccess.ReadWrite);
+        await session.Store.Inbox.AddFlagsAsync(0, MessageFlags.Flagged, silent: true);
+    }
+
+    /// <summary>INBOX's messages' flags in UID order (the order they were appended in).</summary>
+    private async Task<IReadOnlyList<string>> InboxFlagsByUidAsync(DovecotServer server, string user)
+    {
+        await using var session = await _connector.ConnectAsync(new ImapEndpoint(server.Host, server.Port, TlsMode.None), new ImapLogin(user, Password), default);
+        await session.Store.Inbox.OpenAsync(FolderAccess.ReadOnly);
+        var all = await session.Store.Inbox.FetchAsync(0, -1, MessageSummaryItems.UniqueId | MessageSummaryItems.Flags);
+        return [.. all.OrderBy(m => m.UniqueId.Id).Select(m => ((m.Flags ?? MessageFlags.None) & ~MessageFlags.Recent).ToString())];
     }
 
     private async Task ExpungeFromSourceAsync(string user, string folder, string subject)

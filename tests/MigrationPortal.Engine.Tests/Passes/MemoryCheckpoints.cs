@@ -20,6 +20,20 @@ internal sealed class MemoryCheckpoints : ICheckpointStore
     public PassInventory? Found { get; private set; }
     public List<FolderStatistics> FolderStatistics { get; } = [];
 
+    private readonly ConcurrentDictionary<string, List<CopiedMessages>> _copies = new();
+
+    /// <summary>Forgets the map of copied messages, as if the messages had been copied before it was kept.</summary>
+    public void ForgetCopies() => _copies.Clear();
+
+    public Task<IReadOnlyDictionary<uint, uint>> GetCopiesAsync(string sourceFolder, uint sourceUidValidity, uint destinationUidValidity, CancellationToken ct)
+    {
+        var map = new Dictionary<uint, uint>();
+        foreach (var part in _copies.GetValueOrDefault(sourceFolder) ?? [])
+            if (part.SourceUidValidity == sourceUidValidity && part.DestinationUidValidity == destinationUidValidity)
+                for (var i = 0; i < part.Count; i++) map[part.Source[i]] = part.Destination[i];
+        return Task.FromResult<IReadOnlyDictionary<uint, uint>>(map);
+    }
+
     public Task<IReadOnlyList<FailedMessage>> GetFailedAsync(CancellationToken ct) => Task.FromResult<IReadOnlyList<FailedMessage>>([.. Failed]);
 
     public Task ReportFoundAsync(PassInventory found, CancellationToken ct)
@@ -40,6 +54,7 @@ internal sealed class MemoryCheckpoints : ICheckpointStore
             throw new SimulatedCrash();
         _folders[batch.Checkpoint.SourceFolder] = batch.Checkpoint;
         Bytes += batch.Bytes;
+        if (batch.Copies is { } copies) _copies.GetOrAdd(batch.Checkpoint.SourceFolder, _ => []).Add(copies);
         foreach (var failed in batch.Failed ?? [])
         {
             // A message refused again (Retry Errors) is still one failed message, with the latest answer.

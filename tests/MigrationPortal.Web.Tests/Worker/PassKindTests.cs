@@ -101,16 +101,28 @@ public sealed class PassKindTests(DovecotPair servers) : IClassFixture<DovecotPa
         var (portal, admin, project, mailbox) = await MailboxAsync(WorkerOn(), email,
             ("INBOX", "one", 100), ("INBOX", "two", 100), ("Projects/2026", "nested", 100));
         await using var _ = portal;
+        // And the same message twice (the same bytes and date): only the map of copied messages tells their copies apart.
+        var twin = new MimeKit.MimeMessage { Subject = "twin", MessageId = "twin@example.org" };
+        twin.From.Add(new MimeKit.MailboxAddress("Ada", "ada@example.org"));
+        twin.Body = new MimeKit.TextPart("plain") { Text = "The same bytes\r\n" };
+        using (var source = new ImapClient())
+        {
+            await source.ConnectAsync(servers.Source.Host, servers.Source.Port, SecureSocketOptions.None);
+            await source.AuthenticateAsync(email, Password);
+            for (var i = 0; i < 2; i++)
+                await source.Inbox.AppendAsync(new AppendRequest(twin) { InternalDate = new DateTimeOffset(2024, 1, 2, 3, 4, 5, TimeSpan.Zero) });
+        }
         await admin.ActAsync(project, "Start", [mailbox], new Dictionary<string, string> { ["passKind"] = "Full" });
         await WaitForPassAsync(portal, admin, project, mailbox, 1);
 
-        // The user flags a message in the old mailbox; the Delta (the default now) carries it over and opens nothing else.
+        // The user flags a message and the first twin in the old mailbox; the Delta (the default now) carries it over and opens nothing else.
         using (var source = new ImapClient())
         {
             await source.ConnectAsync(servers.Source.Host, servers.Source.Port, SecureSocketOptions.None);
             await source.AuthenticateAsync(email, Password);
             await source.Inbox.OpenAsync(FolderAccess.ReadWrite);
-            await source.Inbox.AddFlagsAsync(await source.Inbox.SearchAsync(SearchQuery.SubjectContains("one")), MessageFlags.Flagged, silent: true);
+            var firstTwin = (await source.Inbox.SearchAsync(SearchQuery.SubjectContains("twin"))).Min();
+            await source.Inbox.AddFlagsAsync([.. await source.Inbox.SearchAsync(SearchQuery.SubjectContains("one")), firstTwin], MessageFlags.Flagged, silent: true);
         }
         await admin.ActAsync(project, "Start", [mailbox]);
         await WaitForPassAsync(portal, admin, project, mailbox, 2);
@@ -118,14 +130,17 @@ public sealed class PassKindTests(DovecotPair servers) : IClassFixture<DovecotPa
         var details = await admin.Client.GetAsync($"/Admin/Mailboxes/Details/{mailbox}");
         var notes = details.QuerySelector("#passes tr[data-pass='2'] .notes")!.TextContent;
         Assert.Contains("2 folders unchanged since the last pass (not opened)", notes); // Projects and Projects/2026
-        Assert.Contains("flags updated on 1 message", notes);
+        Assert.Contains("flags updated on 2 messages", notes);
         Assert.Equal("", details.QuerySelector("#passes tr[data-pass='1'] .notes")!.TextContent.Trim());
         using var destination = new ImapClient();
         await destination.ConnectAsync(servers.Destination.Host, servers.Destination.Port, SecureSocketOptions.None);
         await destination.AuthenticateAsync(email, Password);
         await destination.Inbox.OpenAsync(FolderAccess.ReadOnly);
         var flagged = await destination.Inbox.SearchAsync(SearchQuery.Flagged);
-        Assert.Equal(["one"], (await destination.Inbox.FetchAsync(flagged, MessageSummaryItems.Envelope)).Select(m => m.Envelope!.Subject));
+        Assert.Equal(["one", "twin"], (await destination.Inbox.FetchAsync(flagged, MessageSummaryItems.Envelope)).Select(m => m.Envelope!.Subject).Order());
+        // The first twin's copy, not the second's.
+        var twins = (await destination.Inbox.SearchAsync(SearchQuery.SubjectContains("twin"))).OrderBy(u => u.Id).ToList();
+        Assert.Equal(twins[0], Assert.Single(flagged, twins.Contains));
     }
 
     /// <summary>Found, copied and failed of one source folder's row.</summary>
