@@ -213,7 +213,9 @@ public sealed class MailboxPass(IMailStore source, IMailStore destination, Appen
     }
 
     /// <summary>One batch as planned: the messages to append, and the highest source UID the batch settles.</summary>
-    private sealed record PlannedBatch(IReadOnlyList<IMessageSummary> ToAppend, int Adopted, long AdoptedBytes, uint Highest);
+    /// <param name="AdoptedCopies">Messages of the batch found already in the destination, and which destination message each is: part of the map.</param>
+    private sealed record PlannedBatch(IReadOnlyList<IMessageSummary> ToAppend, int Adopted, long AdoptedBytes, uint Highest,
+        IReadOnlyList<(uint Source, uint Destination)>? AdoptedCopies = null);
 
     private sealed record FetchedBatch(PlannedBatch Plan, IReadOnlyList<(IMessageSummary Summary, MessageBuffer Body)> Messages, IDisposable? Budget)
         : IDisposable
@@ -295,7 +297,7 @@ public sealed class MailboxPass(IMailStore source, IMailStore destination, Appen
                         var batchBytes = outcome.Bytes + batch.Plan.AdoptedBytes;
                         await checkpoints.SaveAsync(new BatchProgress(next, batchCopied, batchBytes, outcome.Failed, outcome.Recovered(retry))
                         {
-                            Copies = outcome.Copies(folder.UidValidity, destinationFolder.UidValidity),
+                            Copies = outcome.Copies(folder.UidValidity, destinationFolder.UidValidity, batch.Plan.AdoptedCopies),
                         }, abort);
                         after = highest;
                         copied += batchCopied;
@@ -470,6 +472,7 @@ public sealed class MailboxPass(IMailStore source, IMailStore destination, Appen
         var plan = new List<PlannedBatch>();
         var adoptedAsSkipped = 0;
         var batch = new List<IMessageSummary>();
+        var adoptedCopies = new List<(uint Source, uint Destination)>();
         int adopted = 0;
         long batchBytes = 0, adoptedBytes = 0;
         uint highest = after;
@@ -477,8 +480,9 @@ public sealed class MailboxPass(IMailStore source, IMailStore destination, Appen
         {
             if (Options.Kind == PassKind.PreStage && Options.PreStageBefore is { } before && summary.InternalDate is { } date && date >= before)
                 continue;
-            if (adoptable.Count > 0 && adoptable.Remove(Identity(summary, sourceHashes.GetValueOrDefault(summary.UniqueId.Id))))
+            if (adoptable.Count > 0 && adoptable.Remove(Identity(summary, sourceHashes.GetValueOrDefault(summary.UniqueId.Id)), out var copy))
             {
+                adoptedCopies.Add((summary.UniqueId.Id, copy));
                 if (adoptAsCopied)
                 {
                     adopted++;
@@ -493,8 +497,8 @@ public sealed class MailboxPass(IMailStore source, IMailStore destination, Appen
             {
                 if (batch.Count > 0 && (batch.Count >= BatchSize || batchBytes + (summary.Size ?? 0) > BatchBytes))
                 {
-                    plan.Add(new PlannedBatch(batch, adopted, adoptedBytes, highest));
-                    (batch, adopted, adoptedBytes, batchBytes) = ([], 0, 0, 0);
+                    plan.Add(new PlannedBatch(batch, adopted, adoptedBytes, highest, adoptedCopies));
+                    (batch, adopted, adoptedBytes, batchBytes, adoptedCopies) = ([], 0, 0, 0, []);
                 }
                 batch.Add(summary);
                 batchBytes += summary.Size ?? 0;
@@ -502,7 +506,7 @@ public sealed class MailboxPass(IMailStore source, IMailStore destination, Appen
             highest = summary.UniqueId.Id;
         }
         if (batch.Count > 0 || adopted > 0 || highest > after)
-            plan.Add(new PlannedBatch(batch, adopted, adoptedBytes, highest));
+            plan.Add(new PlannedBatch(batch, adopted, adoptedBytes, highest, adoptedCopies));
         return (plan, adoptedAsSkipped, skipped);
     }
 
@@ -614,9 +618,16 @@ public sealed class MailboxPass(IMailStore source, IMailStore destination, Appen
     private sealed record BatchOutcome(int Copied, long Bytes, uint? LastUid, IReadOnlyList<FailedMessage> Failed, IReadOnlyList<IMessageSummary> Appended,
         IReadOnlyList<(uint Source, uint Destination)> Pairs)
     {
-        /// <summary>The batch's part of the map of copied messages; none when the destination does not answer APPENDUID.</summary>
-        public CopiedMessages? Copies(uint sourceUidValidity, uint destinationUidValidity) =>
-            Pairs.Count == 0 ? null : new CopiedMessages(sourceUidValidity, destinationUidValidity, [.. Pairs.Select(p => p.Source)], [.. Pairs.Select(p => p.Destination)]);
+        /// <summary>
+        /// The batch's part of the map of copied messages: what it appended (none when the destination does not answer
+        /// APPENDUID) and what it adopted.
+        /// </summary>
+        public CopiedMessages? Copies(uint sourceUidValidity, uint destinationUidValidity, IReadOnlyList<(uint Source, uint Destination)>? adopted)
+        {
+            var pairs = Pairs.Concat(adopted ?? []).OrderBy(p => p.Source).ToList();
+            return pairs.Count == 0 ? null
+                : new CopiedMessages(sourceUidValidity, destinationUidValidity, [.. pairs.Select(p => p.Source)], [.. pairs.Select(p => p.Destination)]);
+        }
 
         public IReadOnlyList<FailedMessage>? Recovered(IReadOnlyList<FailedMessage>? retry) =>
             retry is null ? null : [.. retry.Where(f => Appended.Any(a => a.UniqueId.Id == f.Uid))];
@@ -711,11 +722,11 @@ public sealed class MailboxPass(IMailStore source, IMailStore destination, Appen
         await target.OpenAsync(FolderAccess.ReadOnly, ct);
         try
         {
-            if (todo.Count == 0 || target.Count == 0 || (expectedUidValidity is { } v && target.UidValidity != v)) return ([], []);
+            if (todo.Count == 0 || target.Count == 0 || (expectedUidValidity is { } v && target.UidValidity != v)) return (new Multiset(), []);
             var since = new UniqueIdRange(new UniqueId(target.UidValidity, Math.Max(1, fromUid)), UniqueId.MaxValue);
             found = [.. (await target.FetchAsync(since, new FetchRequest(
                 MessageSummaryItems.UniqueId | MessageSummaryItems.InternalDate | MessageSummaryItems.Size, [HeaderId.MessageId]), ct))
-                .Where(s => s.UniqueId.Id >= fromUid)];
+                .Where(s => s.UniqueId.Id >= fromUid).OrderBy(s => s.UniqueId.Id)];
 
             // Ambiguous: a key the destination has, and that has no Message-ID or more than one source message.
             var inDestination = found.Select(Key).ToHashSet();
@@ -724,7 +735,7 @@ public sealed class MailboxPass(IMailStore source, IMailStore destination, Appen
             var destinationHashes = await HashesAsync(target, [.. found.Where(s => ambiguous.Contains(Key(s)))], ct);
             var set = new Multiset();
             foreach (var summary in found)
-                set.Add(Identity(summary, destinationHashes.GetValueOrDefault(summary.UniqueId.Id)));
+                set.Add(Identity(summary, destinationHashes.GetValueOrDefault(summary.UniqueId.Id)), summary.UniqueId.Id);
             if (ambiguous.Count == 0) return (set, []);
             await target.CloseAsync(false, ct);
             // The source folder stays open (EXAMINE) on its own connection: its look-alikes are hashed the same way.
@@ -744,27 +755,31 @@ public sealed class MailboxPass(IMailStore source, IMailStore destination, Appen
         return hashes;
     }
 
-    private sealed class Multiset : IEnumerable<MessageIdentity>
+    /// <summary>
+    /// Destination messages by identity, each identity with the UIDs of its copies in UID order: identical twins are
+    /// adopted one each, the first source twin taking the first copy, as they were appended.
+    /// </summary>
+    private sealed class Multiset
     {
-        private readonly Dictionary<MessageIdentity, int> _counts = [];
+        private readonly Dictionary<MessageIdentity, Queue<uint>> _copies = [];
         public int Count { get; private set; }
 
-        public void Add(MessageIdentity key)
+        public void Add(MessageIdentity key, uint uid)
         {
-            _counts[key] = _counts.GetValueOrDefault(key) + 1;
+            if (!_copies.TryGetValue(key, out var uids)) _copies[key] = uids = new Queue<uint>();
+            uids.Enqueue(uid);
             Count++;
         }
 
-        public bool Remove(MessageIdentity key)
+        public bool Remove(MessageIdentity key, out uint uid)
         {
-            if (!_counts.TryGetValue(key, out var n)) return false;
-            if (n == 1) _counts.Remove(key); else _counts[key] = n - 1;
+            uid = 0;
+            if (!_copies.TryGetValue(key, out var uids)) return false;
+            uid = uids.Dequeue();
+            if (uids.Count == 0) _copies.Remove(key);
             Count--;
             return true;
         }
-
-        public IEnumerator<MessageIdentity> GetEnumerator() => _counts.SelectMany(kv => Enumerable.Repeat(kv.Key, kv.Value)).GetEnumerator();
-        System.Collections.IEnumerator System.Collections.IEnumerable.GetEnumerator() => GetEnumerator();
     }
 
     private static readonly FolderAttributes[] SpecialUses =

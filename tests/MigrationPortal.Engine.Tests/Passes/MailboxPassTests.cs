@@ -127,6 +127,25 @@ public sealed class MailboxPassTests(DovecotPair servers) : IClassFixture<Doveco
     }
 
     [Fact]
+    public async Task Run_TwinsAdoptedAfterACrash_AFlagChangeLaterReachesOnlyItsOwnCopy()
+    {
+        var user = await UsersAsync();
+        var twin = Message("twin", "twin@example.org", "The same bytes\r\n");
+        await AppendMessageAsync(servers.Source, user, twin);
+        await AppendMessageAsync(servers.Source, user, twin);
+        await AppendAsync(user, "INBOX", "other");
+        var checkpoints = new MemoryCheckpoints { CrashOnProgress = 1 };
+        await Assert.ThrowsAsync<SimulatedCrash>(() => RunAsync(user, checkpoints));
+        var resumed = await RunAsync(user, checkpoints); // adopts the three copies the crashed pass appended
+
+        await FlagFirstAsync(servers.Source, user);
+        var delta = await RunAsync(user, checkpoints, options: new PassOptions { Kind = PassKind.Delta });
+
+        Assert.Equal((3, 0, 1), (resumed.MessagesCopied, delta.MessagesCopied, delta.FlagsUpdated));
+        Assert.Equal(["Flagged", "None", "None"], await InboxFlagsByUidAsync(servers.Destination, user));
+    }
+
+    [Fact]
     public async Task Run_DeltaAfterFlagChangesOnMessagesCopiedBeforeTheMapWasKept_FindsTheirCopiesByIdentity()
     {
         var user = await UsersAsync();
