@@ -785,6 +785,12 @@ public sealed class MailboxPass(IMailStore source, IMailStore destination, Appen
     private static readonly FolderAttributes[] SpecialUses =
         [FolderAttributes.Sent, FolderAttributes.Drafts, FolderAttributes.Trash, FolderAttributes.Junk, FolderAttributes.Archive];
 
+    private static readonly (FolderAttributes Use, SpecialFolder Role)[] Roles =
+    [
+        (FolderAttributes.Sent, SpecialFolder.Sent), (FolderAttributes.Drafts, SpecialFolder.Drafts), (FolderAttributes.Trash, SpecialFolder.Trash),
+        (FolderAttributes.Junk, SpecialFolder.Junk), (FolderAttributes.Archive, SpecialFolder.Archive),
+    ];
+
     /// <summary>The folder's SPECIAL-USE role (RFC 6154), if the server gave it one.</summary>
     private static FolderAttributes? SpecialUse(IMailFolder folder) =>
         SpecialUses.Cast<FolderAttributes?>().FirstOrDefault(a => folder.Attributes.HasFlag(a!.Value));
@@ -796,6 +802,15 @@ public sealed class MailboxPass(IMailStore source, IMailStore destination, Appen
     private static async Task<Dictionary<FolderAttributes, IMailFolder>> SpecialUseFoldersAsync(IMailStore store, CancellationToken ct)
     {
         var map = new Dictionary<FolderAttributes, IMailFolder>();
+        // MailKit asked the server for them when it logged in (LIST (SPECIAL-USE), or XLIST): listing the whole tree
+        // again would be the one destination round trip of a no-change Delta, and on a large tree not a short one.
+        if (store is ImapClient { Capabilities: var caps } && (caps & (ImapCapabilities.SpecialUse | ImapCapabilities.XList)) != 0)
+        {
+            foreach (var (use, role) in Roles)
+                if (store.GetFolder(role) is { } folder && !folder.Attributes.HasFlag(FolderAttributes.NonExistent))
+                    map[use] = folder;
+            return map;
+        }
         foreach (var folder in await store.GetFoldersAsync(store.PersonalNamespaces[0], subscribedOnly: false, ct))
             if (SpecialUse(folder) is { } use && !folder.Attributes.HasFlag(FolderAttributes.NonExistent))
                 map.TryAdd(use, folder);
