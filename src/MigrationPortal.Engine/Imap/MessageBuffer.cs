@@ -17,9 +17,11 @@ public sealed class MessageBuffer : IDisposable
     // under one block. The bytes are only ever read as a block sequence (GetReadOnlySequence), never as one large
     // buffer, so big messages cost their size and no copy. Bounded pools: 16 MiB of free blocks kept (what the passes
     // hold in flight is bounded by their BufferBudget; the free pool only saves re-allocating it), 16 MiB of large buffers.
+    internal const int BlockSize = 16 * 1024;
+
     internal static readonly RecyclableMemoryStreamManager Pool = new(new RecyclableMemoryStreamManager.Options
     {
-        BlockSize = 16 * 1024,
+        BlockSize = BlockSize,
         LargeBufferMultiple = 1024 * 1024,
         MaximumBufferSize = 64 * 1024 * 1024,
         MaximumSmallPoolFreeBytes = 16L * 1024 * 1024,
@@ -28,6 +30,12 @@ public sealed class MessageBuffer : IDisposable
     });
 
     private RecyclableMemoryStream? _stream;
+
+    /// <summary>
+    /// What a message of <paramref name="size"/> bytes really holds: whole blocks. A budget counting only the bytes let
+    /// 20 mailboxes of 3 KB messages hold 6,000 of them at once, 16 KiB each (a gcdump of bench/imap.sh --scale).
+    /// </summary>
+    public static long Footprint(long size) => Math.Max(1, (size + BlockSize - 1) / BlockSize) * BlockSize;
 
     internal MessageBuffer(RecyclableMemoryStream stream) => _stream = stream;
 

@@ -37,6 +37,9 @@ public sealed class MailboxPass(IMailStore source, IMailStore destination, Appen
 
     public PassOptions Options { get; init; } = PassOptions.Full;
 
+    /// <summary>Message summaries fetched at once while planning a folder: what MailKit holds of it at any moment.</summary>
+    public int PlanChunk { get; init; } = 2000;
+
     /// <summary>Shared by every pass of the process: the message bytes all of them may hold at once. None: no limit but the batches'.</summary>
     public BufferBudget? Budget { get; init; }
 
@@ -214,10 +217,21 @@ public sealed class MailboxPass(IMailStore source, IMailStore destination, Appen
 
     /// <summary>One batch as planned: the messages to append, and the highest source UID the batch settles.</summary>
     /// <param name="AdoptedCopies">Messages of the batch found already in the destination, and which destination message each is: part of the map.</param>
-    private sealed record PlannedBatch(IReadOnlyList<IMessageSummary> ToAppend, int Adopted, long AdoptedBytes, uint Highest,
+    private sealed record PlannedBatch(IReadOnlyList<PlannedMessage> ToAppend, int Adopted, long AdoptedBytes, uint Highest,
         IReadOnlyList<(uint Source, uint Destination)>? AdoptedCopies = null);
 
-    private sealed record FetchedBatch(PlannedBatch Plan, IReadOnlyList<(IMessageSummary Summary, MessageBuffer Body)> Messages, IDisposable? Budget)
+    /// <summary>
+    /// What the pass keeps of a message it will copy: a planned folder of 100,000 messages as MailKit's summaries (with
+    /// a keyword set each) weighed 30 MB, and 20 mailboxes planning their largest folders at once held 700 MB
+    /// (a gcdump of bench/imap.sh --scale's portal run). This is about 50 bytes.
+    /// </summary>
+    private readonly record struct PlannedMessage(uint Uid, long Size, MessageFlags Flags, IReadOnlyList<string> Keywords, DateTimeOffset? InternalDate)
+    {
+        public static PlannedMessage From(IMessageSummary summary) => new(summary.UniqueId.Id, (long)(summary.Size ?? 0),
+            (summary.Flags ?? MessageFlags.None) & ~MessageFlags.Recent, summary.Keywords.Count == 0 ? [] : [.. summary.Keywords], summary.InternalDate);
+    }
+
+    private sealed record FetchedBatch(PlannedBatch Plan, IReadOnlyList<(PlannedMessage Message, MessageBuffer Body)> Messages, IDisposable? Budget)
         : IDisposable
     {
         public void Dispose()
@@ -461,22 +475,29 @@ public sealed class MailboxPass(IMailStore source, IMailStore destination, Appen
             mayAdopt = target.Count > 0;
         }
         var after = checkpoint?.HighestCopiedUid ?? 0;
-        var todo = await SummariesAsync(folder, new UniqueIdRange(new UniqueId(folder.UidValidity, after + 1), UniqueId.MaxValue), ct, withIdentity: mayAdopt);
-        todo = [.. todo.Where(s => s.UniqueId.Id > after).OrderBy(s => s.UniqueId.Id)];
-        var skipped = folder.Count - todo.Count;
-        var (adoptable, sourceHashes) = !mayAdopt ? (new Multiset(), new Dictionary<uint, string>())
-            : adoptAsCopied
+        var pending = folder.Count == 0 ? []
+            : (await folder.SearchAsync(SearchQuery.Uids(new UniqueIdRange(new UniqueId(folder.UidValidity, after + 1), UniqueId.MaxValue)), ct))
+                .Where(u => u.Id > after).OrderBy(u => u.Id).ToList();
+        var skipped = folder.Count - pending.Count;
+        IList<IMessageSummary>? todo = null;
+        var (adoptable, sourceHashes) = (new Multiset(), new Dictionary<uint, string>());
+        if (mayAdopt)
+        {
+            // Matching needs every pending message's identity at once (how many share one); the rare case.
+            todo = [.. (await SummariesAsync(folder, pending, ct)).OrderBy(s => s.UniqueId.Id)];
+            (adoptable, sourceHashes) = adoptAsCopied
                 ? await AdoptableAsync(folder, target, todo, checkpoint!.JournalDestinationUidValidity, checkpoint.JournalDestinationUidNext!.Value, ct)
                 : await AdoptableAsync(folder, target, todo, null, 1, ct);
+        }
 
         var plan = new List<PlannedBatch>();
         var adoptedAsSkipped = 0;
-        var batch = new List<IMessageSummary>();
+        var batch = new List<PlannedMessage>();
         var adoptedCopies = new List<(uint Source, uint Destination)>();
         int adopted = 0;
         long batchBytes = 0, adoptedBytes = 0;
         uint highest = after;
-        foreach (var summary in todo)
+        await foreach (var summary in InChunksAsync(folder, pending, todo, ct))
         {
             if (Options.Kind == PassKind.PreStage && Options.PreStageBefore is { } before && summary.InternalDate is { } date && date >= before)
                 continue;
@@ -500,7 +521,7 @@ public sealed class MailboxPass(IMailStore source, IMailStore destination, Appen
                     plan.Add(new PlannedBatch(batch, adopted, adoptedBytes, highest, adoptedCopies));
                     (batch, adopted, adoptedBytes, batchBytes, adoptedCopies) = ([], 0, 0, 0, []);
                 }
-                batch.Add(summary);
+                batch.Add(PlannedMessage.From(summary));
                 batchBytes += summary.Size ?? 0;
             }
             highest = summary.UniqueId.Id;
@@ -510,12 +531,28 @@ public sealed class MailboxPass(IMailStore source, IMailStore destination, Appen
         return (plan, adoptedAsSkipped, skipped);
     }
 
+    /// <summary>The summaries fetched for matching, or those of <paramref name="pending"/> fetched a chunk at a time, in UID order.</summary>
+    private async IAsyncEnumerable<IMessageSummary> InChunksAsync(IMailFolder folder, List<UniqueId> pending, IList<IMessageSummary>? fetched,
+        [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken ct)
+    {
+        if (fetched is not null)
+        {
+            foreach (var summary in fetched) yield return summary;
+            yield break;
+        }
+        for (var i = 0; i < pending.Count; i += PlanChunk)
+            foreach (var summary in (await SummariesAsync(folder, pending.GetRange(i, Math.Min(PlanChunk, pending.Count - i)), ct, withIdentity: false))
+                .OrderBy(s => s.UniqueId.Id))
+                yield return summary;
+    }
+
+
     /// <summary>Retry Errors: the folder's failed messages that are still on the source, in batches.</summary>
     private async Task<IReadOnlyList<PlannedBatch>> PlanRetryAsync(IMailFolder folder, IReadOnlyList<FailedMessage> failed, CancellationToken ct)
     {
         var uids = failed.Select(f => new UniqueId(folder.UidValidity, f.Uid)).Distinct().ToList();
         var summaries = await SummariesAsync(folder, uids, ct);
-        return [.. summaries.OrderBy(s => s.UniqueId.Id).Chunk(BatchSize).Select(c => new PlannedBatch(c, 0, 0, c[^1].UniqueId.Id))];
+        return [.. summaries.OrderBy(s => s.UniqueId.Id).Select(PlannedMessage.From).Chunk(BatchSize).Select(c => new PlannedBatch(c, 0, 0, c[^1].Uid))];
     }
 
     /// <param name="withIdentity">Also the Message-ID header, which matching copies already in the destination needs.</param>
@@ -538,18 +575,18 @@ public sealed class MailboxPass(IMailStore source, IMailStore destination, Appen
                 if (stop.IsCancellationRequested) break;
                 var lease = budget is null || batch.ToAppend.Count == 0
                     ? null
-                    : await budget.AcquireAsync(batch.ToAppend.Sum(s => (long)(s.Size ?? 0)), ct);
+                    : await budget.AcquireAsync(batch.ToAppend.Sum(m => MessageBuffer.Footprint(m.Size)), ct);
                 Dictionary<uint, MessageBuffer> bodies;
                 try
                 {
-                    bodies = await FetchBodiesAsync(folder, batch.ToAppend, ct);
+                    bodies = await FetchBodiesAsync(folder, [.. batch.ToAppend.Select(m => m.Uid)], ct);
                 }
                 catch
                 {
                     lease?.Dispose();
                     throw;
                 }
-                var fetched = new FetchedBatch(batch, [.. batch.ToAppend.Where(s => bodies.ContainsKey(s.UniqueId.Id)).Select(s => (s, bodies[s.UniqueId.Id]))], lease);
+                var fetched = new FetchedBatch(batch, [.. batch.ToAppend.Where(m => bodies.ContainsKey(m.Uid)).Select(m => (m, bodies[m.Uid]))], lease);
                 try
                 {
                     await output.WriteAsync(fetched, ct);
@@ -568,12 +605,12 @@ public sealed class MailboxPass(IMailStore source, IMailStore destination, Appen
     }
 
     /// <summary>The exact bytes (BODY.PEEK[]) of each message; one that vanished from the source meanwhile is left out.</summary>
-    private static async Task<Dictionary<uint, MessageBuffer>> FetchBodiesAsync(IMailFolder folder, IReadOnlyList<IMessageSummary> summaries, CancellationToken ct)
+    private static async Task<Dictionary<uint, MessageBuffer>> FetchBodiesAsync(IMailFolder folder, IReadOnlyList<uint> uids, CancellationToken ct)
     {
         var bodies = new Dictionary<uint, MessageBuffer>();
         try
         {
-            await ForEachBodyAsync(folder, summaries, (uid, stream) => bodies[uid] = PooledImapClient.TakeBuffer(stream) ?? Copy(stream), ct);
+            await ForEachBodyAsync(folder, uids, (uid, stream) => bodies[uid] = PooledImapClient.TakeBuffer(stream) ?? Copy(stream), ct);
             return bodies;
         }
         catch
@@ -595,10 +632,10 @@ public sealed class MailboxPass(IMailStore source, IMailStore destination, Appen
     /// Hands each message's exact bytes (BODY.PEEK[]) to <paramref name="take"/>, one at a time: in one UID FETCH through
     /// MailKit's GetStreamsAsync on an IMAP folder, one GetStreamAsync per message on any other store.
     /// </summary>
-    private static async Task ForEachBodyAsync(IMailFolder folder, IReadOnlyList<IMessageSummary> summaries, Action<uint, Stream> take, CancellationToken ct)
+    private static async Task ForEachBodyAsync(IMailFolder folder, IReadOnlyList<uint> messages, Action<uint, Stream> take, CancellationToken ct)
     {
-        if (summaries.Count == 0) return;
-        var uids = summaries.Select(s => s.UniqueId).ToList();
+        if (messages.Count == 0) return;
+        var uids = messages.Select(uid => new UniqueId(folder.UidValidity, uid)).ToList();
         if (folder is IImapFolder imap)
         {
             await imap.GetStreamsAsync(uids, (_, _, uid, stream, _) =>
@@ -615,7 +652,7 @@ public sealed class MailboxPass(IMailStore source, IMailStore destination, Appen
         }
     }
 
-    private sealed record BatchOutcome(int Copied, long Bytes, uint? LastUid, IReadOnlyList<FailedMessage> Failed, IReadOnlyList<IMessageSummary> Appended,
+    private sealed record BatchOutcome(int Copied, long Bytes, uint? LastUid, IReadOnlyList<FailedMessage> Failed, IReadOnlyList<uint> Appended,
         IReadOnlyList<(uint Source, uint Destination)> Pairs)
     {
         /// <summary>
@@ -630,14 +667,13 @@ public sealed class MailboxPass(IMailStore source, IMailStore destination, Appen
         }
 
         public IReadOnlyList<FailedMessage>? Recovered(IReadOnlyList<FailedMessage>? retry) =>
-            retry is null ? null : [.. retry.Where(f => Appended.Any(a => a.UniqueId.Id == f.Uid))];
+            retry is null ? null : [.. retry.Where(f => Appended.Contains(f.Uid))];
     }
 
     private static async Task<BatchOutcome> AppendBatchAsync(AppendWriter writer, IMailFolder folder, DestinationFolder destinationFolder, FetchedBatch batch,
         PassTotals totals, CancellationToken ct)
     {
-        var items = batch.Messages.Select(m => new AppendItem(m.Body, (m.Summary.Flags ?? MessageFlags.None) & ~MessageFlags.Recent,
-            [.. m.Summary.Keywords], m.Summary.InternalDate)).ToList();
+        var items = batch.Messages.Select(m => new AppendItem(m.Body, m.Message.Flags, m.Message.Keywords, m.Message.InternalDate)).ToList();
         lock (totals)
             foreach (var item in items)
                 foreach (var lost in AppendWriter.NotKept(item, destinationFolder))
@@ -648,27 +684,27 @@ public sealed class MailboxPass(IMailStore source, IMailStore destination, Appen
         long bytes = 0;
         uint? last = null;
         var failed = new List<FailedMessage>();
-        var appended = new List<IMessageSummary>();
+        var appended = new List<uint>();
         var stored = new Dictionary<uint, long>();
         var pairs = new List<(uint, uint)>();
         for (var i = 0; i < items.Count; i++)
         {
-            var (summary, body) = batch.Messages[i];
+            var (message, body) = batch.Messages[i];
             if (outcomes[i].Appended)
             {
                 copied++;
                 bytes += body.Length;
-                appended.Add(summary);
+                appended.Add(message.Uid);
                 if (outcomes[i].Uid is { } uid)
                 {
                     stored[uid] = body.Length;
-                    pairs.Add((summary.UniqueId.Id, uid));
+                    pairs.Add((message.Uid, uid));
                     last = Math.Max(last ?? 0, uid);
                 }
             }
             else
             {
-                failed.Add(new FailedMessage(folder.FullName, summary.UniqueId.Id, Subject(body), body.Length, outcomes[i].Refusal!));
+                failed.Add(new FailedMessage(folder.FullName, message.Uid, Subject(body), body.Length, outcomes[i].Refusal!));
             }
         }
         // What was stored is what was sent: the destination's size of every appended message is checked.
@@ -751,7 +787,8 @@ public sealed class MailboxPass(IMailStore source, IMailStore destination, Appen
     private static async Task<Dictionary<uint, string>> HashesAsync(IMailFolder folder, IReadOnlyList<IMessageSummary> summaries, CancellationToken ct)
     {
         var hashes = new Dictionary<uint, string>();
-        await ForEachBodyAsync(folder, summaries, (uid, stream) => hashes[uid] = Convert.ToHexString(System.Security.Cryptography.SHA256.HashData(stream)), ct);
+        await ForEachBodyAsync(folder, [.. summaries.Select(s => s.UniqueId.Id)],
+            (uid, stream) => hashes[uid] = Convert.ToHexString(System.Security.Cryptography.SHA256.HashData(stream)), ct);
         return hashes;
     }
 

@@ -42,4 +42,12 @@ public sealed class BufferBudgetTests
     [Fact]
     public void New_SmallerThanOneBatch_Refused() =>
         Assert.Throws<ArgumentOutOfRangeException>(() => new BufferBudget(BufferBudget.MinimumBytes - 1));
+
+    [Theory]
+    [InlineData(0, 16 * 1024)]
+    [InlineData(3_000, 16 * 1024)] // a small mail holds a whole pooled block, and the budget counts that
+    [InlineData(16 * 1024, 16 * 1024)]
+    [InlineData(16 * 1024 + 1, 32 * 1024)]
+    public void Footprint_OfAMessage_IsTheWholeBlocksItHolds(long size, long held) =>
+        Assert.Equal(held, MigrationPortal.Engine.Imap.MessageBuffer.Footprint(size));
 }

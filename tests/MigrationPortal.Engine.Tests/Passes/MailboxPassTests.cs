@@ -50,6 +50,26 @@ public sealed class MailboxPassTests(DovecotPair servers) : IClassFixture<Doveco
     }
 
     [Fact]
+    public async Task Run_FolderWithGapsPlannedInSmallChunks_CopiesEveryMessageOnceInOrder()
+    {
+        var user = await UsersAsync();
+        for (var i = 0; i < 9; i++)
+            await AppendAsync(user, "INBOX", $"m{i}");
+        await ExpungeFromSourceAsync(user, "INBOX", "m3");
+        await ExpungeFromSourceAsync(user, "INBOX", "m4");
+        var checkpoints = new MemoryCheckpoints();
+
+        // Summaries two at a time, batches of three: chunk and batch boundaries fall across the gap.
+        var first = await RunAsync(user, checkpoints, batchSize: 3, planChunk: 2);
+        await AppendAsync(user, "INBOX", "m9");
+        var second = await RunAsync(user, checkpoints, batchSize: 3, planChunk: 2);
+
+        Assert.Equal((7, 1, 7), (first.MessagesCopied, second.MessagesCopied, second.MessagesSkipped));
+        Assert.Equal(await SnapshotAsync(servers.Source, user), await SnapshotAsync(servers.Destination, user));
+        Assert.Equal(8, (await InboxFlagsByUidAsync(servers.Destination, user)).Count); // m0-m2, m5-m9: none lost, none twice
+    }
+
+    [Fact]
     public async Task Run_DeltaAfterAFull_OpensOnlyTheFoldersWhoseStatusChanged()
     {
         var user = await UsersAsync();
@@ -418,7 +438,7 @@ public sealed class MailboxPassTests(DovecotPair servers) : IClassFixture<Doveco
     }
 
     private async Task<PassResult> RunAsync(string user, MemoryCheckpoints checkpoints, CancellationToken stop = default, bool batchCut = false, int? batchSize = null,
-        PassOptions? options = null)
+        PassOptions? options = null, int planChunk = 2000)
     {
         await using var source = await _connector.ConnectAsync(new ImapEndpoint(servers.Source.Host, servers.Source.Port, TlsMode.None), new ImapLogin(user, Password), default);
         await using var destination = await _connector.ConnectAsync(new ImapEndpoint(servers.Destination.Host, servers.Destination.Port, TlsMode.None), new ImapLogin(user, Password), default);
@@ -428,6 +448,7 @@ public sealed class MailboxPassTests(DovecotPair servers) : IClassFixture<Doveco
         {
             BatchSize = batchSize ?? (batchCut ? 3 : MailboxPass.DefaultBatchSize),
             Options = options ?? PassOptions.Full,
+            PlanChunk = planChunk,
             Lanes = MailboxMigration.DefaultFoldersAtOnce,
             OpenLane = async ct =>
             {
