@@ -63,8 +63,8 @@ public sealed class MailboxMigration(IImapConnector connector, RetryPolicy? retr
     private async Task<PassResult> AttemptAsync(MigrationSide source, MigrationSide destination, ICheckpointStore checkpoints,
         PassOptions options, MailboxPass.PassTotals totals, CancellationToken stop, CancellationToken abort)
     {
-        await using var lane = await OpenLaneAsync(source, destination, abort);
-        return await new MailboxPass(lane.Source, lane.Destination, lane.Writer, checkpoints)
+        await using var lane = await OpenLaneAsync(source, destination, abort, writerWhenNeeded: true);
+        return await new MailboxPass(lane, checkpoints)
         {
             Options = options,
             Totals = totals,
@@ -74,29 +74,32 @@ public sealed class MailboxMigration(IImapConnector connector, RetryPolicy? retr
         }.RunAsync(stop, abort);
     }
 
-    private async Task<PassLane> OpenLaneAsync(MigrationSide source, MigrationSide destination, CancellationToken ct)
+    /// <param name="writerWhenNeeded">Leave the APPEND writer until a folder is copied (the pass's own lane, which a no-change Delta never copies over).</param>
+    private async Task<PassLane> OpenLaneAsync(MigrationSide source, MigrationSide destination, CancellationToken ct, bool writerWhenNeeded = false)
     {
-        // The three logins at once: over a real network each is a TLS handshake and a login, so a pass (a no-change
-        // Delta above all) starts after one round of them instead of three in a row.
+        // The logins at once: over a real network each is a TLS handshake and a login, so a pass (a no-change
+        // Delta above all) starts after one round of them instead of one after another.
         var from = OpenAsync(source, isSource: true, ct);
         var to = OpenAsync(destination, isSource: false, ct);
-        var writer = OpenWriterAsync(destination, ct);
+        var writer = writerWhenNeeded ? null : OpenWriterAsync(destination, ct);
         try
         {
-            await Task.WhenAll(from, to, writer);
+            await Task.WhenAll(new Task?[] { from, to, writer }.OfType<Task>());
         }
         catch
         {
             if (from.IsCompletedSuccessfully) await from.Result.DisposeAsync();
             if (to.IsCompletedSuccessfully) await to.Result.DisposeAsync();
-            if (writer.IsCompletedSuccessfully) await writer.Result.DisposeAsync();
+            if (writer is { IsCompletedSuccessfully: true }) await writer.Result.DisposeAsync();
             // The source's failure first, then the destination's: what opening them one by one would have said.
-            var faults = new Task[] { from, to, writer }.Select(t => t.Exception?.InnerException).ToList(); // every fault observed
+            var faults = new Task?[] { from, to, writer }.Select(t => t?.Exception?.InnerException).ToList(); // every fault observed
             if (faults.FirstOrDefault(f => f is not null) is { } fault)
                 System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(fault);
             throw;
         }
-        return new PassLane(from.Result.Store, to.Result.Store, writer.Result, from.Result, to.Result, writer.Result);
+        return writer is null
+            ? new PassLane(from.Result.Store, to.Result.Store, token => OpenWriterAsync(destination, token), from.Result, to.Result)
+            : new PassLane(from.Result.Store, to.Result.Store, writer.Result, from.Result, to.Result, writer.Result);
     }
 
     private async Task<AppendWriter> OpenWriterAsync(MigrationSide side, CancellationToken ct)

@@ -22,10 +22,27 @@ namespace MigrationPortal.Engine.Passes;
 /// crash in mid-batch is recovered by adopting what was appended instead of appending it again.
 /// Stop arrives through a token and ends the pass at a batch boundary, after the batch in flight is checkpointed.
 /// </summary>
-public sealed class MailboxPass(IMailStore source, IMailStore destination, AppendWriter writer, ICheckpointStore store)
+public sealed class MailboxPass
 {
+    private readonly IMailStore source;
+    private readonly IMailStore destination;
+    private readonly PassLane own;
+
+    public MailboxPass(IMailStore source, IMailStore destination, AppendWriter writer, ICheckpointStore store)
+        : this(new PassLane(source, destination, writer), store)
+    {
+    }
+
+    /// <param name="lane">The pass's own connections; its writer may be opened only when a folder is first copied.</param>
+    public MailboxPass(PassLane lane, ICheckpointStore store)
+    {
+        ArgumentNullException.ThrowIfNull(lane);
+        (source, destination, own) = (lane.Source, lane.Destination, lane);
+        checkpoints = new SerializedCheckpoints(store);
+    }
+
     // Folders copied at once share the store; the portal's is one DbContext, which takes one call at a time.
-    private readonly ICheckpointStore checkpoints = new SerializedCheckpoints(store);
+    private readonly ICheckpointStore checkpoints;
 
     public const int DefaultBatchSize = AppendWriter.MaxMessagesPerCommand;
 
@@ -111,7 +128,6 @@ public sealed class MailboxPass(IMailStore source, IMailStore destination, Appen
     /// </summary>
     private async Task CopyAllAsync(List<FolderWork> work, PassTotals totals, CancellationToken stop, CancellationToken abort)
     {
-        var own = new PassLane(source, destination, writer);
         var lanes = Math.Min(Lanes, work.Count);
         if (lanes <= 1 || OpenLane is null)
         {
@@ -247,7 +263,7 @@ public sealed class MailboxPass(IMailStore source, IMailStore destination, Appen
     private async Task<FolderStatistics?> CopyFolderAsync(PassLane lane, IMailFolder folder, IMailFolder target, FolderCheckpoint? checkpoint,
         FolderStatus? listedStatus, long listedBytes, IReadOnlyList<FailedMessage>? retry, PassTotals totals, CancellationToken stop, CancellationToken abort)
     {
-        var writer = lane.Writer;
+        var writer = await lane.WriterAsync(abort);
         var clock = Stopwatch.StartNew();
         var destinationFolder = await writer.ExamineAsync(target.FullName, abort);
         await folder.OpenAsync(FolderAccess.ReadOnly, abort);

@@ -7,15 +7,52 @@ namespace MigrationPortal.Engine.Passes;
 /// One set of connections a pass copies folders over: the source and the destination as MailKit sees them, and the
 /// destination's APPEND writer. A pass has its own lane and may open more to copy several folders at once; disposing
 /// a lane it opened closes that lane's connections.
+/// <para>
+/// The pass's own lane may open its writer only when a folder is first copied: a Delta that finds nothing changed
+/// then logs in twice instead of three times, which a destination serving thousands of mailboxes' Deltas notices.
+/// </para>
 /// </summary>
-public sealed class PassLane(IMailStore source, IMailStore destination, AppendWriter writer, params IAsyncDisposable[] owned) : IAsyncDisposable
+public sealed class PassLane : IAsyncDisposable
 {
-    public IMailStore Source { get; } = source;
-    public IMailStore Destination { get; } = destination;
-    public AppendWriter Writer { get; } = writer;
+    private readonly IAsyncDisposable[] _owned;
+    private readonly Func<CancellationToken, Task<AppendWriter>>? _openWriter;
+    private AppendWriter? _writer;
+    private bool _ownsWriter;
+
+    public PassLane(IMailStore source, IMailStore destination, AppendWriter writer, params IAsyncDisposable[] owned)
+    {
+        Source = source;
+        Destination = destination;
+        _writer = writer;
+        _owned = owned;
+    }
+
+    /// <param name="openWriter">Opens the writer on first use; the lane then owns it.</param>
+    public PassLane(IMailStore source, IMailStore destination, Func<CancellationToken, Task<AppendWriter>> openWriter, params IAsyncDisposable[] owned)
+    {
+        Source = source;
+        Destination = destination;
+        _openWriter = openWriter;
+        _owned = owned;
+    }
+
+    public IMailStore Source { get; }
+    public IMailStore Destination { get; }
+
+    /// <summary>The lane's writer, opened now if it was left for its first use. A lane copies one folder at a time.</summary>
+    public async ValueTask<AppendWriter> WriterAsync(CancellationToken ct)
+    {
+        if (_writer is null)
+        {
+            _writer = await _openWriter!(ct);
+            _ownsWriter = true;
+        }
+        return _writer;
+    }
 
     public async ValueTask DisposeAsync()
     {
-        foreach (var connection in owned) await connection.DisposeAsync();
+        if (_ownsWriter && _writer is not null) await _writer.DisposeAsync();
+        foreach (var connection in _owned) await connection.DisposeAsync();
     }
 }
