@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The loopback IMAP benchmark: two private Dovecot servers, a deterministic corpus, and in one run
-#   our Full pass (the CLI), our no-change Delta, our Delta after 1 % new mail, one Full through the portal and
+#   our Full pass (the CLI), our no-change Delta, our Delta after 1 % new mail, one Full through the portal (and a
+#   no-change Delta after it, on the warm portal) and
 #   20 mailboxes at once through it (bench/portal.sh: its peak RSS),
 #   mbsync (Debian's isync), dsync (doveadm sync -1 -R from an imapc: source), and the ceiling (a bare
 #   FETCH -> APPEND copy over the engine's connections and raw APPEND writer, no bookkeeping). The destination is
@@ -293,14 +294,18 @@ timed ceiling "$COUNT" tool ceiling --source "127.0.0.1:$SRC_PORT" --source-user
 log "ceiling copied over $(awk '{ print $4 }' "$WORK/ceiling.out") lane(s)"
 verify ceiling ceiling
 
-# The portal: one Full through the real portal, its pass time from its own statistics; then 20 mailboxes at once
+# The portal: one Full through the real portal, then a Delta with nothing new (the engine warm, as in a portal that has
+# been running), their pass times from its own statistics; then 20 mailboxes at once
 # (each the whole source, into its own destination user) for the portal's peak RSS.
-PORTAL_RATE="not measured" PORTAL_RSS=n/a
+PORTAL_RATE="not measured" PORTAL_RSS=n/a PORTAL_DELTA=n/a
 if [[ -x "$ROOT/bench/portal.sh" ]]; then
-    if PORTAL_SECONDS=$(source "$ROOT/bench/portal.sh"); then
+    if PORTAL_ONE=$(source "$ROOT/bench/portal.sh"); then
+        read -r PORTAL_SECONDS PORTAL_DELTA <<<"$PORTAL_ONE"
         PORTAL_RATE="$(rate "$COUNT" "$PORTAL_SECONDS") msgs/s"
         SECONDS_OF[portal]=$PORTAL_SECONDS; MSGS_OF[portal]=$COUNT
+        SECONDS_OF[portal-delta-nochange]=$PORTAL_DELTA; MSGS_OF[portal-delta-nochange]=$COUNT
         verify portal portal
+        VERIFY_OF[portal-delta-nochange]=${VERIFY_OF[portal]} # the same destination, after both passes
         [[ ${VERIFY_OF[portal]} == verified ]] || FAILED=1
     else
         log "portal run failed; see $WORK/portal.log"; FAILED=1
@@ -333,7 +338,7 @@ verify ours-delta-new ours --hashes
 {
     echo
     printf '%-22s %10s %10s   %s\n' run seconds msgs/s destination
-    for run in ours-full ours-delta-nochange ours-delta-new portal "portal-$PORTAL_AT_ONCE-at-once" mbsync-full mbsync-delta-nochange dsync-full ceiling; do
+    for run in ours-full ours-delta-nochange ours-delta-new portal portal-delta-nochange "portal-$PORTAL_AT_ONCE-at-once" mbsync-full mbsync-delta-nochange dsync-full ceiling; do
         [[ -n ${SECONDS_OF[$run]:-} ]] || continue
         printf '%-22s %10s %10s   %s\n' "$run" "${SECONDS_OF[$run]}" "$(rate "${MSGS_OF[$run]}" "${SECONDS_OF[$run]}")" "${VERIFY_OF[$run]:--}"
     done
@@ -344,5 +349,5 @@ OURS=$(rate "$COUNT" "${SECONDS_OF[ours-full]}")
 R=$(ratio "$OURS" "$(rate "$COUNT" "${SECONDS_OF[dsync-full]}")")
 S=$(ratio "$OURS" "$(rate "$COUNT" "${SECONDS_OF[mbsync-full]}")")
 P=$(awk -v a="$OURS" -v b="$(rate "$COUNT" "${SECONDS_OF[ceiling]}")" 'BEGIN { if (b > 0) printf "%.0f", 100 * a / b; else print "n/a" }')
-echo "full $OURS msgs/s = $R x dsync, $S x mbsync, $P % of ceiling; delta-nochange ${SECONDS_OF[ours-delta-nochange]} s, engine $(engine_seconds ours-delta-nochange) s (mbsync ${SECONDS_OF[mbsync-delta-nochange]} s); portal full $PORTAL_RATE; peak RSS $PEAK_RSS MB (CLI), $PORTAL_RSS MB (portal, $PORTAL_AT_ONCE mailboxes at once); $LANES folders at once"
+echo "full $OURS msgs/s = $R x dsync, $S x mbsync, $P % of ceiling; delta-nochange ${SECONDS_OF[ours-delta-nochange]} s, engine $(engine_seconds ours-delta-nochange) s, portal $PORTAL_DELTA s (mbsync ${SECONDS_OF[mbsync-delta-nochange]} s); portal full $PORTAL_RATE; peak RSS $PEAK_RSS MB (CLI), $PORTAL_RSS MB (portal, $PORTAL_AT_ONCE mailboxes at once); $LANES folders at once"
 exit $FAILED

@@ -1,6 +1,7 @@
 # bench/portal.sh [MAILBOXES]: the portal's runs in the loopback benchmark. Sourced by bench/imap.sh in a subshell,
 # so it sees WORK, ROOT, SRC_PORT, DST_PORT, SRC_USER, BENCH_PASSWORD, COUNT, LANES, log() and tool(); not run on its own.
-#   (none)  one mailbox, $SRC_USER -> portal, pass Full; stdout: the pass's seconds, from the portal's own statistics
+#   (none)  one mailbox, $SRC_USER -> portal, pass Full, then a Delta with nothing new on the same (now warm) portal;
+#           stdout: "FULL_SECONDS DELTA_SECONDS", both from the portal's own statistics
 #   N > 1   N mailboxes at once, $SRC_USER -> portal01..portalNN (project cap and Migration__MaxParallel N);
 #           stdout: "PEAK_RSS_MB WALL_SECONDS", the portal process's VmHWM and Start to the last Completed
 # Each call publishes the portal once (Release, into $WORK/portal), starts the real portal process on a fresh SQLite file,
@@ -21,9 +22,9 @@ if [[ ! -f $WORK/portal/MigrationPortal.Web.dll ]]; then
 fi
 
 if [[ $MAILBOXES -eq 1 ]]; then
-    PHASE=full USERS=portal PARALLEL=4
+    PHASE=full USERS=portal PARALLEL=4 THEN=--then-delta
 else
-    PHASE=$MAILBOXES-at-once USERS=$(seq -f 'portal%02g' -s, 1 "$MAILBOXES") PARALLEL=$MAILBOXES
+    PHASE=$MAILBOXES-at-once USERS=$(seq -f 'portal%02g' -s, 1 "$MAILBOXES") PARALLEL=$MAILBOXES THEN=
 fi
 read -r PORT < <(tool ports --count 1)
 export PORTAL_ADMIN_EMAIL=admin@bench.test
@@ -65,7 +66,7 @@ plog "portal ($PHASE): listening, RSS $(rss_mb VmRSS) MB after start-up"
 
 rc=0
 out=$(tool portal --url "http://127.0.0.1:$PORT" --source "127.0.0.1:$SRC_PORT" --source-user "$SRC_USER" \
-    --destination "127.0.0.1:$DST_PORT" --destination-users "$USERS" --max-concurrent "$PARALLEL" --pass Full \
+    --destination "127.0.0.1:$DST_PORT" --destination-users "$USERS" --max-concurrent "$PARALLEL" --pass Full $THEN \
     2> >(tee -a "$PLOG" >&2)) || rc=$?
 # The peak resident set of the portal process over its whole life, read before it is stopped.
 HWM_MB=$(rss_mb VmHWM)
@@ -75,7 +76,7 @@ sed 's/^/        /' "$WORK/portal-$PHASE.txt" | tee -a "$PLOG" >&2
 [[ $rc -eq 0 ]] || { plog "portal ($PHASE): not every pass completed (exit $rc)"; exit 1; }
 
 if [[ $MAILBOXES -eq 1 ]]; then
-    awk 'NR == 1 { print $5 }' <<<"$out"
+    awk 'NR == 1 { full = $5 } $1 == "delta" && $2 != "wall" { delta = $6 } END { print full, (delta == "" ? "n/a" : delta) }' <<<"$out"
 else
     awk -v rss="$HWM_MB" '$1 == "wall" { print rss, $2 }' <<<"$out"
 fi

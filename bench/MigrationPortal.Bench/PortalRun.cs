@@ -22,7 +22,8 @@ public static partial class PortalRun
 
     private static readonly string[] Terminal = ["Completed", "Failed", "Stopped", "Not Started"];
 
-    public static async Task<(IReadOnlyList<PortalPass> Passes, double WallSeconds)> RunAsync(Settings s, TextWriter log)
+    /// <param name="then">A second pass kind to Start once the first has ended (a Delta, whose no-change pass the portal times warm), or null.</param>
+    public static async Task<IReadOnlyList<(IReadOnlyList<PortalPass> Passes, double WallSeconds)>> RunAsync(Settings s, TextWriter log, string? then = null)
     {
         using var portal = new PortalClient(s.Portal);
 
@@ -84,14 +85,23 @@ public static partial class PortalRun
         }
         log.WriteLine($"portal: {ids.Count} mailboxes added ({sourceEmail} -> {string.Join(", ", s.DestinationUsers.Take(3))}{(ids.Count > 3 ? ", ..." : "")})");
 
+        var rounds = new List<(IReadOnlyList<PortalPass>, double)> { await RoundAsync(portal, s, projectId, ids, s.PassKind, log) };
+        if (then is not null) rounds.Add(await RoundAsync(portal, s, projectId, ids, then, log));
+        return rounds;
+    }
+
+    /// <summary>Start the mailboxes with one pass kind, wait until none is active, and read the pass each just ran.</summary>
+    private static async Task<(IReadOnlyList<PortalPass> Passes, double WallSeconds)> RoundAsync(PortalClient portal, Settings s, int projectId,
+        Dictionary<int, string> ids, string passKind, TextWriter log)
+    {
         var before = await portal.GetAsync($"/Admin/Projects/Dashboard/{projectId}");
         var form = before.QuerySelector("form#mailboxes") as IHtmlFormElement ?? throw new InvalidOperationException("The dashboard has no mailbox form.");
         var progressUrl = before.QuerySelector("table.mailboxes")?.GetAttribute("data-progress-url");
         var clock = Stopwatch.StartNew();
-        var started = await portal.SubmitAsync(form, "Start", new Dictionary<string, string> { ["passKind"] = s.PassKind },
+        var started = await portal.SubmitAsync(form, "Start", new Dictionary<string, string> { ["passKind"] = passKind },
             ids.Keys.Select(id => id.ToString(CultureInfo.InvariantCulture)));
         var report = started.QuerySelector("#action-report")?.TextContent ?? "";
-        log.WriteLine($"portal: Start ({s.PassKind}) pressed: {Regex.Replace(report, @"\s+", " ").Trim()}");
+        log.WriteLine($"portal: Start ({passKind}) pressed: {Regex.Replace(report, @"\s+", " ").Trim()}");
 
         // The dashboard, read once a second as an admin would watch it, until no mailbox is active any more;
         // the progress JSON the dashboard's script polls is logged every 10 seconds.
