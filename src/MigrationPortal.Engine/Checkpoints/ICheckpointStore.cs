@@ -90,4 +90,14 @@ public interface ICheckpointStore
 
     /// <summary>Called when the pass is done with a folder (not for a folder a Stop interrupted).</summary>
     Task SaveFolderAsync(FolderStatistics folder, CancellationToken ct);
+
+    /// <summary>
+    /// Several folders done at once (a Delta's unchanged folders, found before any is opened). A store that writes
+    /// each save in a transaction of its own does better in one.
+    /// </summary>
+    async Task SaveFoldersAsync(IReadOnlyList<FolderStatistics> folders, CancellationToken ct)
+    {
+        ArgumentNullException.ThrowIfNull(folders);
+        foreach (var folder in folders) await SaveFolderAsync(folder, ct);
+    }
 }

@@ -21,6 +21,8 @@ internal sealed class SerializedCheckpoints(ICheckpointStore inner) : ICheckpoin
 
     public Task SaveFolderAsync(FolderStatistics folder, CancellationToken ct) => OneAtATimeAsync(() => inner.SaveFolderAsync(folder, ct), ct);
 
+    public Task SaveFoldersAsync(IReadOnlyList<FolderStatistics> folders, CancellationToken ct) => OneAtATimeAsync(() => inner.SaveFoldersAsync(folders, ct), ct);
+
     private async Task OneAtATimeAsync(Func<Task> call, CancellationToken ct) =>
         await OneAtATimeAsync(async () => { await call(); return true; }, ct);
 

@@ -86,6 +86,7 @@ public sealed class MailboxPass
 
         // Every folder is still as listed here: none is opened (which would update its counts) before they are all planned.
         var work = new List<FolderWork>();
+        var unchangedFolders = new List<FolderStatistics>();
 
         foreach (var folder in folders)
         {
@@ -107,13 +108,14 @@ public sealed class MailboxPass
                 totals.Found += status.Messages;
                 totals.Skipped += status.Messages;
                 totals.Statistics.Add(unchanged);
-                await checkpoints.SaveFolderAsync(unchanged, abort);
+                unchangedFolders.Add(unchanged);
                 continue;
             }
             // Every destination folder exists before any is copied: lanes copying side by side never race to create a parent.
             var target = mapped ?? await EnsureFolderAsync(folder, abort);
             work.Add(new FolderWork(folder, target, checkpoint, status, (long)(folder.Size ?? 0), retry?.Where(f => f.Folder == folder.FullName).ToList()));
         }
+        if (unchangedFolders.Count > 0) await checkpoints.SaveFoldersAsync(unchangedFolders, abort);
         await CopyAllAsync(work, totals, stop, abort);
         return Result(totals, stop.IsCancellationRequested);
     }

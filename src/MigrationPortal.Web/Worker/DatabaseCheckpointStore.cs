@@ -48,15 +48,23 @@ public sealed class DatabaseCheckpointStore(PortalDbContext db, MailboxUnitOfWor
             return Task.CompletedTask;
         }, ct);
 
-    public Task SaveFolderAsync(FolderStatistics folder, CancellationToken ct) =>
+    public Task SaveFolderAsync(FolderStatistics folder, CancellationToken ct) => SaveFoldersAsync([folder], ct);
+
+    /// <summary>All in one transaction: a Delta's unchanged folders cost one write, not one each.</summary>
+    public Task SaveFoldersAsync(IReadOnlyList<FolderStatistics> folders, CancellationToken ct) =>
         WriteProgressAsync(async (work, token) =>
         {
-            var row = await work.Db.FolderStatistics.SingleOrDefaultAsync(
-                f => f.MailboxId == work.MailboxId && f.PassNumber == work.PassNumber && f.SourceFolder == folder.SourceFolder, token);
-            if (row is null)
-                work.Db.FolderStatistics.Add(row = new FolderStatisticsRow(work.MailboxId, work.PassNumber, folder.SourceFolder, folder.DestinationFolder));
-            row.Record(folder.DestinationFolder, folder.MessagesFound, folder.BytesFound, folder.MessagesCopied, folder.BytesCopied,
-                folder.MessagesSkipped, folder.MessagesFailed, folder.Duration, work.Now);
+            var names = folders.Select(f => f.SourceFolder).ToList();
+            var rows = await work.Db.FolderStatistics
+                .Where(f => f.MailboxId == work.MailboxId && f.PassNumber == work.PassNumber && names.Contains(f.SourceFolder))
+                .ToDictionaryAsync(f => f.SourceFolder, StringComparer.Ordinal, token);
+            foreach (var folder in folders)
+            {
+                if (!rows.TryGetValue(folder.SourceFolder, out var row))
+                    work.Db.FolderStatistics.Add(rows[folder.SourceFolder] = row = new FolderStatisticsRow(work.MailboxId, work.PassNumber, folder.SourceFolder, folder.DestinationFolder));
+                row.Record(folder.DestinationFolder, folder.MessagesFound, folder.BytesFound, folder.MessagesCopied, folder.BytesCopied,
+                    folder.MessagesSkipped, folder.MessagesFailed, folder.Duration, work.Now);
+            }
         }, ct);
 
     public Task SaveAsync(BatchProgress batch, CancellationToken ct) =>

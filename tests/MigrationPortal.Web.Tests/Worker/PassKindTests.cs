@@ -131,6 +131,8 @@ public sealed class PassKindTests(DovecotPair servers) : IClassFixture<DovecotPa
         var notes = details.QuerySelector("#passes tr[data-pass='2'] .notes")!.TextContent;
         Assert.Contains("2 folders unchanged since the last pass (not opened)", notes); // Projects and Projects/2026
         Assert.Contains("flags updated on 2 messages", notes);
+        // The unchanged folders' statistics are there too (found, copied, failed), saved together in one write.
+        Assert.Equal(("1", "0", "0"), Folder(details.QuerySelector("#pass-2-folders")!, "Projects/2026"));
         Assert.Equal("", details.QuerySelector("#passes tr[data-pass='1'] .notes")!.TextContent.Trim());
         using var destination = new ImapClient();
         await destination.ConnectAsync(servers.Destination.Host, servers.Destination.Port, SecureSocketOptions.None);
