@@ -13,6 +13,9 @@
 #   --keep             leave the work directory (configs, logs, outputs) behind
 # Needs root (Dovecot starts as root and drops to its own users) and Debian (it installs what is missing).
 # Prints ratios, never pass/fail on timing; exits non-zero only when a run fails or our copy does not verify.
+# The whole script is one block, so bash reads all of it before running any: editing this file while a benchmark runs
+# (bash otherwise reads a script as it goes) cannot make the running one execute half-lines.
+{
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 
@@ -351,3 +354,4 @@ S=$(ratio "$OURS" "$(rate "$COUNT" "${SECONDS_OF[mbsync-full]}")")
 P=$(awk -v a="$OURS" -v b="$(rate "$COUNT" "${SECONDS_OF[ceiling]}")" 'BEGIN { if (b > 0) printf "%.0f", 100 * a / b; else print "n/a" }')
 echo "full $OURS msgs/s = $R x dsync, $S x mbsync, $P % of ceiling; delta-nochange ${SECONDS_OF[ours-delta-nochange]} s, engine $(engine_seconds ours-delta-nochange) s, portal $PORTAL_DELTA s (mbsync ${SECONDS_OF[mbsync-delta-nochange]} s); portal full $PORTAL_RATE; peak RSS $PEAK_RSS MB (CLI), $PORTAL_RSS MB (portal, $PORTAL_AT_ONCE mailboxes at once); $LANES folders at once"
 exit $FAILED
+}
