@@ -420,11 +420,10 @@ public sealed class MailboxPass
             var unmapped = changed.Where(c => !map.ContainsKey(c.UniqueId.Id)).Select(c => c.UniqueId).ToList();
             if (unmapped.Count > 0)
             {
-                var items = flagItems | MessageSummaryItems.InternalDate | MessageSummaryItems.Size;
-                var identified = await folder.FetchAsync(unmapped, new FetchRequest(items, [HeaderId.MessageId]), ct);
+                var identified = await SummariesAsync(folder, unmapped, ct);
                 // Copies the map names belong to their own source messages, never to a look-alike's.
                 var mappedCopies = map.Values.ToHashSet();
-                var there = (await target.FetchAsync(0, -1, new FetchRequest(items, [HeaderId.MessageId]), ct))
+                var there = (await target.FetchAsync(0, -1, IdentityRequest, ct))
                     .Where(d => !mappedCopies.Contains(d.UniqueId.Id)).ToLookup(Key);
                 var lookAlikes = identified.Where(c => there[Key(c)].Count() > 1).ToList();
                 var sourceHashes = await HashesAsync(folder, lookAlikes, ct);
@@ -577,10 +576,14 @@ public sealed class MailboxPass
     private static async Task<IList<IMessageSummary>> SummariesAsync(IMailFolder folder, IList<UniqueId> uids, CancellationToken ct, bool withIdentity = true)
     {
         if (folder.Count == 0 || uids.Count == 0) return [];
-        var items = MessageSummaryItems.UniqueId | MessageSummaryItems.Flags | MessageSummaryItems.InternalDate | MessageSummaryItems.Size;
-        var request = withIdentity ? new FetchRequest(items, [HeaderId.MessageId]) : new FetchRequest(items);
-        return await folder.FetchAsync(uids, request, ct);
+        return await folder.FetchAsync(uids, withIdentity ? IdentityRequest : new FetchRequest(SummaryItems), ct);
     }
+
+    private const MessageSummaryItems SummaryItems =
+        MessageSummaryItems.UniqueId | MessageSummaryItems.Flags | MessageSummaryItems.InternalDate | MessageSummaryItems.Size;
+
+    /// <summary>What a message is copied with, and what <see cref="Key"/> tells it by (the Message-ID header besides).</summary>
+    private static FetchRequest IdentityRequest => new(SummaryItems, [HeaderId.MessageId]);
 
     /// <summary>The pipeline's source side: fetches each planned batch's bodies while the previous batch is appended.</summary>
     private static async Task FetchAsync(IMailFolder folder, IReadOnlyList<PlannedBatch> plan, ChannelWriter<FetchedBatch> output,

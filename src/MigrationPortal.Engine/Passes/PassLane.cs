@@ -17,7 +17,6 @@ public sealed class PassLane : IAsyncDisposable
     private readonly IAsyncDisposable[] _owned;
     private readonly Func<CancellationToken, Task<AppendWriter>>? _openWriter;
     private AppendWriter? _writer;
-    private bool _ownsWriter;
 
     public PassLane(IMailStore source, IMailStore destination, AppendWriter writer, params IAsyncDisposable[] owned)
     {
@@ -42,17 +41,13 @@ public sealed class PassLane : IAsyncDisposable
     /// <summary>The lane's writer, opened now if it was left for its first use. A lane copies one folder at a time.</summary>
     public async ValueTask<AppendWriter> WriterAsync(CancellationToken ct)
     {
-        if (_writer is null)
-        {
-            _writer = await _openWriter!(ct);
-            _ownsWriter = true;
-        }
-        return _writer;
+        return _writer ??= await _openWriter!(ct);
     }
 
     public async ValueTask DisposeAsync()
     {
-        if (_ownsWriter && _writer is not null) await _writer.DisposeAsync();
+        // A writer the lane opened itself is its own to close; one it was given belongs to whoever gave it.
+        if (_openWriter is not null && _writer is not null) await _writer.DisposeAsync();
         foreach (var connection in _owned) await connection.DisposeAsync();
     }
 }
