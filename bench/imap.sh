@@ -43,7 +43,8 @@ ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (a != "n/a" && b != "n/a" && b > 0
 
 # ------------------------------------------------------------------------------------------ packages, users
 need=()
-for p in dovecot-imapd isync time; do
+# clang (and zlib's headers) link the native (Native AOT) CLI and ceiling; without them the bench falls back to ReadyToRun.
+for p in dovecot-imapd isync time clang zlib1g-dev; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || need+=("$p")
 done
 if [[ ${#need[@]} -gt 0 ]]; then
@@ -73,18 +74,34 @@ trap cleanup EXIT
 
 # ------------------------------------------------------------------------------------------ build
 log "building the CLI and the bench tool (Release)"
-# Ours as an admin would install it: published ReadyToRun (precompiled), so a run does not pay for JIT-compiling the
-# engine, which is most of a no-change Delta's time; a plain build when the runtime's crossgen package is not to be had.
-R2R=(-r "linux-$(uname -m | sed 's/x86_64/x64/; s/aarch64/arm64/')" --self-contained false -p:PublishReadyToRun=true)
+# Ours as an admin would install it: published as a native binary (Native AOT), so a run does not pay for .NET's start-up
+# or for JIT-compiling the engine, which was most of a no-change Delta's time. The bench tool (corpus, verifier and the
+# ceiling, which must be built as ours is to bound it) is published the same way. Where the native toolchain is missing,
+# ReadyToRun (precompiled, with the runtime's JIT beside it), and a plain build where even that is not to be had.
+RID="linux-$(uname -m | sed 's/x86_64/x64/; s/aarch64/arm64/')"
+R2R=(-r "$RID" --self-contained false -p:PublishReadyToRun=true)
 export BENCH_R2R="${R2R[*]}"
-if ! dotnet publish -c Release -v q -nologo "${R2R[@]}" "$ROOT/src/MigrationPortal.Cli" -o "$WORK/cli" >"$WORK/build.log" 2>&1; then
-    log "ReadyToRun publish failed (see $WORK/build.log); building the CLI without it"
+publish() { # project output-dir assembly-name: sets the command that runs it in the array named by $4
+    local -n run=$4
+    if dotnet publish -c Release -v q -nologo -r "$RID" -p:PublishAot=true "$1" -o "$2" >>"$WORK/build.log" 2>&1; then
+        run=("$2/$3"); BUILT_AS="native (Native AOT)"; return
+    fi
+    log "native publish of $3 failed (see $WORK/build.log); ReadyToRun instead"
+    if dotnet publish -c Release -v q -nologo "${R2R[@]}" "$1" -o "$2" >>"$WORK/build.log" 2>&1; then
+        run=(dotnet "$2/$3.dll"); BUILT_AS="ReadyToRun"; return
+    fi
+    log "ReadyToRun publish of $3 failed too; a plain build"
     BENCH_R2R=""
-    dotnet build -c Release -v q -nologo "$ROOT/src/MigrationPortal.Cli" -o "$WORK/cli" >>"$WORK/build.log" 2>&1 || { cat "$WORK/build.log" >&2; exit 1; }
-fi
-dotnet build -c Release -v q -nologo "$ROOT/bench/MigrationPortal.Bench" -o "$WORK/tool" >>"$WORK/build.log" 2>&1 || { cat "$WORK/build.log" >&2; exit 1; }
-CLI="$WORK/cli/MigrationPortal.Cli.dll"
-tool() { dotnet "$WORK/tool/MigrationPortal.Bench.dll" "$@"; }
+    dotnet build -c Release -v q -nologo "$1" -o "$2" >>"$WORK/build.log" 2>&1 || { cat "$WORK/build.log" >&2; exit 1; }
+    run=(dotnet "$2/$3.dll"); BUILT_AS="JIT"
+}
+: > "$WORK/build.log"
+declare -a CLI TOOL
+publish "$ROOT/src/MigrationPortal.Cli" "$WORK/cli" MigrationPortal.Cli CLI
+CLI_BUILT_AS=$BUILT_AS
+publish "$ROOT/bench/MigrationPortal.Bench" "$WORK/tool" MigrationPortal.Bench TOOL
+log "the CLI built $CLI_BUILT_AS, the bench tool and its ceiling $BUILT_AS"
+tool() { "${TOOL[@]}" "$@"; }
 
 # ------------------------------------------------------------------------------------------ two Dovecot servers
 export BENCH_PASSWORD="bench-$(date +%s)-pw"
@@ -221,7 +238,7 @@ timed() { # name messages command...
     log "$name: ${SECONDS_OF[$name]} s, $(rate "$messages" "${SECONDS_OF[$name]}") msgs/s"
 }
 ours() { # state-file extra-args...
-    dotnet "$CLI" migrate --source "imap://$SRC_USER@127.0.0.1:$SRC_PORT" --source-tls none \
+    "${CLI[@]}" migrate --source "imap://$SRC_USER@127.0.0.1:$SRC_PORT" --source-tls none \
         --destination "imap://ours@127.0.0.1:$DST_PORT" --destination-tls none --state "$1" --json --folders-at-once "$LANES" "${@:2}"
 }
 copied() { grep -o '"messagesCopied":[0-9]*' "$WORK/$1.out" | cut -d: -f2; }
@@ -232,7 +249,7 @@ MIGRATE_SOURCE_PASSWORD=$BENCH_PASSWORD MIGRATE_DESTINATION_PASSWORD=$BENCH_PASS
 export MIGRATE_SOURCE_PASSWORD MIGRATE_DESTINATION_PASSWORD
 
 # Ours: Full through the CLI, under /usr/bin/time for the peak RSS.
-timed ours-full "$COUNT" /usr/bin/time -v -o "$WORK/ours-full.time" dotnet "$CLI" migrate \
+timed ours-full "$COUNT" /usr/bin/time -v -o "$WORK/ours-full.time" "${CLI[@]}" migrate \
     --source "imap://$SRC_USER@127.0.0.1:$SRC_PORT" --source-tls none \
     --destination "imap://ours@127.0.0.1:$DST_PORT" --destination-tls none --state "$WORK/ours.state.json" --json --folders-at-once "$LANES"
 PEAK_RSS=$(awk -F': ' '/Maximum resident set size/ { printf "%.0f", $2 / 1024 }' "$WORK/ours-full.time" 2>/dev/null || echo n/a)
@@ -345,7 +362,7 @@ verify ours-delta-new ours --hashes
         [[ -n ${SECONDS_OF[$run]:-} ]] || continue
         printf '%-22s %10s %10s   %s\n' "$run" "${SECONDS_OF[$run]}" "$(rate "${MSGS_OF[$run]}" "${SECONDS_OF[$run]}")" "${VERIFY_OF[$run]:--}"
     done
-    echo "($CORPUS_LINE; folders at once: $LANES; delta rows: messages checked per second; portal rows: the pass's duration from the portal's statistics,"
+    echo "($CORPUS_LINE; folders at once: $LANES; CLI and ceiling built $CLI_BUILT_AS; delta rows: messages checked per second; portal rows: the pass's duration from the portal's statistics,"
     echo " and for $PORTAL_AT_ONCE at once Start to the last Completed, all their messages per second; verification details in the work directory with --keep)"
 } >&2
 OURS=$(rate "$COUNT" "${SECONDS_OF[ours-full]}")

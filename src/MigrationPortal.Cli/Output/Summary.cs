@@ -1,18 +1,27 @@
 using System.Globalization;
 using System.Text.Json;
 using System.Text.Json.Serialization;
+using MigrationPortal.Engine.Checkpoints;
 using MigrationPortal.Engine.Passes;
 
 namespace MigrationPortal.Cli.Output;
 
 /// <summary>What a run ends with on stdout: a few lines for a person, or one JSON object for a script (--json).</summary>
-public static class Summary
+public static partial class Summary
 {
-    private static readonly JsonSerializerOptions Json = new()
-    {
-        PropertyNamingPolicy = JsonNamingPolicy.CamelCase,
-        DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
-    };
+    /// <summary>The --json line: a script reads these names.</summary>
+    private sealed record PassJson(string Outcome, int ExitCode, int Folders, int FoldersUnchanged, int MessagesFound,
+        int MessagesCopied, int MessagesSkipped, int FlagsUpdated, int MessagesFailed, long BytesFound, long BytesCopied,
+        double DurationSeconds, double MessagesPerSecond, IReadOnlyList<FailedMessage> Failed, string StateFile);
+
+    private sealed record FailureJson(string Outcome, int ExitCode, string? Side, string Error);
+
+    /// <summary>Generated at compile time (System.Text.Json source generation), not by reflection at run time.</summary>
+    [JsonSourceGenerationOptions(PropertyNamingPolicy = JsonKnownNamingPolicy.CamelCase,
+        DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull)]
+    [JsonSerializable(typeof(PassJson))]
+    [JsonSerializable(typeof(FailureJson))]
+    private sealed partial class SummaryJson : JsonSerializerContext;
 
     public static void Write(TextWriter output, PassResult result, string outcome, int exitCode, string stateFile, bool json)
     {
@@ -22,24 +31,10 @@ public static class Summary
         var rate = seconds > 0 ? result.MessagesCopied / seconds : 0;
         if (json)
         {
-            output.WriteLine(JsonSerializer.Serialize(new
-            {
-                outcome,
-                exitCode,
-                folders = result.Folders,
-                foldersUnchanged = result.FoldersUnchanged,
-                messagesFound = result.MessagesFound,
-                messagesCopied = result.MessagesCopied,
-                messagesSkipped = result.MessagesSkipped,
-                flagsUpdated = result.FlagsUpdated,
-                messagesFailed = result.FailedMessages.Count,
-                bytesFound = result.BytesFound,
-                bytesCopied = result.BytesCopied,
-                durationSeconds = Math.Round(seconds, 3),
-                messagesPerSecond = Math.Round(rate, 1),
-                failed = result.FailedMessages,
-                stateFile,
-            }, Json));
+            output.WriteLine(JsonSerializer.Serialize(new PassJson(outcome, exitCode, result.Folders, result.FoldersUnchanged,
+                result.MessagesFound, result.MessagesCopied, result.MessagesSkipped, result.FlagsUpdated,
+                result.FailedMessages.Count, result.BytesFound, result.BytesCopied, Math.Round(seconds, 3),
+                Math.Round(rate, 1), result.FailedMessages, stateFile), SummaryJson.Default.PassJson));
             return;
         }
 
@@ -69,6 +64,6 @@ public static class Summary
     {
         ArgumentNullException.ThrowIfNull(output);
         if (json)
-            output.WriteLine(JsonSerializer.Serialize(new { outcome, exitCode, side, error = message }, Json));
+            output.WriteLine(JsonSerializer.Serialize(new FailureJson(outcome, exitCode, side, message), SummaryJson.Default.FailureJson));
     }
 }

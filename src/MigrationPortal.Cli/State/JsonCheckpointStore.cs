@@ -17,15 +17,8 @@ public sealed class StateFileException(string message, Exception? inner = null) 
 /// old or the new state, never half of one. A lock file beside it (an flock held while the store is open) keeps a
 /// second migrator off the same state.
 /// </summary>
-public sealed class JsonCheckpointStore : ICheckpointStore, IDisposable
+public sealed partial class JsonCheckpointStore : ICheckpointStore, IDisposable
 {
-    private static readonly JsonSerializerOptions Json = new()
-    {
-        WriteIndented = true,
-        PropertyNamingPolicy = JsonNamingPolicy.CamelCase,
-        DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
-    };
-
     private readonly FileStream _lock;
     private readonly SemaphoreSlim _write = new(1, 1);
     private readonly StateDocument _state;
@@ -153,7 +146,7 @@ public sealed class JsonCheckpointStore : ICheckpointStore, IDisposable
         var temporary = $"{Path}.tmp-{Environment.ProcessId}";
         await using (var file = new FileStream(temporary, FileMode.Create, FileAccess.Write, FileShare.None))
         {
-            await JsonSerializer.SerializeAsync(file, _state, Json, ct);
+            await JsonSerializer.SerializeAsync(file, _state, StateJson.Default.StateDocument, ct);
             file.Flush(flushToDisk: true);
         }
         File.Move(temporary, Path, overwrite: true);
@@ -164,7 +157,7 @@ public sealed class JsonCheckpointStore : ICheckpointStore, IDisposable
         try
         {
             using var file = File.OpenRead(path);
-            return JsonSerializer.Deserialize<StateDocument>(file, Json)
+            return JsonSerializer.Deserialize(file, StateJson.Default.StateDocument)
                 ?? throw new StateFileException($"The state file {path} is empty.");
         }
         catch (FileNotFoundException)
@@ -186,6 +179,15 @@ public sealed class JsonCheckpointStore : ICheckpointStore, IDisposable
         _lock.Dispose();
         _write.Dispose();
     }
+
+    /// <summary>
+    /// The state file's serializer, generated at compile time (System.Text.Json source generation) rather than built by
+    /// reflection at run time: the CLI then starts without that work, and publishes as a native (AOT) binary.
+    /// </summary>
+    [JsonSourceGenerationOptions(WriteIndented = true, PropertyNamingPolicy = JsonKnownNamingPolicy.CamelCase,
+        DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull)]
+    [JsonSerializable(typeof(StateDocument))]
+    private sealed partial class StateJson : JsonSerializerContext;
 
     private sealed class StateDocument
     {

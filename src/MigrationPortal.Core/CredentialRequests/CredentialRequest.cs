@@ -85,10 +85,10 @@ public sealed class CredentialRequest
     public static Expression<Func<CredentialRequest, bool>> UsableAt(DateTimeOffset now)
     {
         var request = Usable.Parameters[0];
-        // A captured variable (not a constant), so the query is parameterised and its plan cached.
-        var moment = new { Now = now };
-        var body = new ReplaceParameter(Usable.Parameters[1],
-            Expression.Property(Expression.Constant(moment), nameof(moment.Now))).Visit(Usable.Body);
+        // A captured variable (not a constant), so the query is parameterised and its plan cached; the compiler
+        // builds the closure access, with no member looked up by name (safe under trimming and Native AOT).
+        Expression<Func<DateTimeOffset>> moment = () => now;
+        var body = new ReplaceParameter(Usable.Parameters[1], moment.Body).Visit(Usable.Body);
         return Expression.Lambda<Func<CredentialRequest, bool>>(body, request);
     }
 
