@@ -308,12 +308,35 @@ public sealed class MailboxPass
             var fetching = FetchAsync(folder, plan, channel.Writer, Budget, stop, pipeline.Token);
             var uidNext = destinationFolder.UidNext;
             var completed = 0;
+            // A batch's checkpoint is written while the next batch goes out (write-behind), not between the two: the
+            // portal's write is a database transaction, the CLI's an fsync'd file, and either would otherwise leave the
+            // destination connection idle once per batch. At most one save is in flight, in batch order, and what it
+            // records counts only once it is written. A crash before it is written leaves the previous checkpoint
+            // with its journal at the destination's UIDNEXT before both batches, so the next attempt adopts them
+            // from the destination (as after any crash in mid-batch) instead of copying them again.
+            var saving = Task.CompletedTask;
+            async Task SaveBatchAsync(BatchProgress progress, IReadOnlyList<FailedMessage> refused)
+            {
+                await checkpoints.SaveAsync(progress, abort);
+                copied += progress.Messages;
+                bytes += progress.Bytes;
+                failed += refused.Count;
+                lock (totals)
+                {
+                    totals.Copied += progress.Messages;
+                    totals.Bytes += progress.Bytes;
+                    totals.FailedMessages.AddRange(refused);
+                    totals.Interrupted[folder.FullName] = (copied, bytes, failed);
+                }
+            }
             try
             {
                 await foreach (var batch in channel.Reader.ReadAllAsync(pipeline.Token))
                 {
                     using (batch)
                     {
+                        // A save that already failed (the claim lost, the database gone) ends the copy before another batch goes out.
+                        if (saving.IsFaulted || saving.IsCanceled) await saving;
                         var outcome = await AppendBatchAsync(writer, folder, destinationFolder, batch, totals, abort);
                         completed++;
                         if (outcome.LastUid is { } last) uidNext = Math.Max(uidNext, last + 1);
@@ -325,26 +348,18 @@ public sealed class MailboxPass
                             : more ? Journal(folder, highest, destinationFolder.UidValidity, uidNext)
                             : new FolderCheckpoint(folder.FullName, folder.UidValidity, highest,
                                 SourceStatus: completed == plan.Count && !flagsPending ? listedStatus : null);
-                        var batchCopied = outcome.Copied + batch.Plan.Adopted;
-                        var batchBytes = outcome.Bytes + batch.Plan.AdoptedBytes;
-                        await checkpoints.SaveAsync(new BatchProgress(next, batchCopied, batchBytes, outcome.Failed, outcome.Recovered(retry))
+                        var progress = new BatchProgress(next, outcome.Copied + batch.Plan.Adopted, outcome.Bytes + batch.Plan.AdoptedBytes,
+                            outcome.Failed, outcome.Recovered(retry))
                         {
                             Copies = outcome.Copies(folder.UidValidity, destinationFolder.UidValidity, batch.Plan.AdoptedCopies),
-                        }, abort);
+                        };
+                        await saving;
+                        saving = SaveBatchAsync(progress, outcome.Failed);
                         after = highest;
-                        copied += batchCopied;
-                        bytes += batchBytes;
-                        failed += outcome.Failed.Count;
-                        lock (totals)
-                        {
-                            totals.Copied += batchCopied;
-                            totals.Bytes += batchBytes;
-                            totals.FailedMessages.AddRange(outcome.Failed);
-                            totals.Interrupted[folder.FullName] = (copied, bytes, failed);
-                        }
                     }
                     if (stop.IsCancellationRequested) break;
                 }
+                await saving;
             }
             finally
             {
@@ -357,6 +372,18 @@ public sealed class MailboxPass
                 {
                 }
                 while (channel.Reader.TryRead(out var unused)) unused.Dispose();
+                // The copy failed with a save still in flight: let it finish (the next attempt starts from what it
+                // writes). The copy's own failure is the one that goes on; the save's, if any, is a consequence of it.
+                if (!saving.IsCompleted)
+                {
+                    try
+                    {
+                        await saving;
+                    }
+                    catch (Exception)
+                    {
+                    }
+                }
             }
             if (stop.IsCancellationRequested && completed < plan.Count) return null;
             if (flagsPending)

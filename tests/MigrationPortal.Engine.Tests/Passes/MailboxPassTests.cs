@@ -296,6 +296,39 @@ public sealed class MailboxPassTests(DovecotPair servers) : IClassFixture<Doveco
     }
 
     [Fact]
+    public async Task Run_CheckpointWriteFailsWhileTheNextBatchGoesOut_NextPassAdoptsBothAndDuplicatesNothing()
+    {
+        var user = await UsersAsync();
+        for (var i = 0; i < 15; i++)
+            await AppendAsync(user, "INBOX", $"m{i}");
+        var checkpoints = new MemoryCheckpoints();
+        var failed = false;
+        checkpoints.BeforeSave = async batch =>
+        {
+            if (failed || batch.Messages == 0) return;
+            failed = true;
+            // The first batch's checkpoint is being written while the second batch is appended: the write fails
+            // (the process dies) only once that second batch is in the destination.
+            var deadline = DateTime.UtcNow.AddSeconds(20);
+            while ((await SnapshotAsync(servers.Destination, user)).Count < 12)
+            {
+                Assert.True(DateTime.UtcNow < deadline, "the second batch was not appended while the first one's checkpoint was written");
+                await Task.Delay(50);
+            }
+            throw new SimulatedCrash();
+        };
+
+        await Assert.ThrowsAsync<SimulatedCrash>(() => RunAsync(user, checkpoints, batchSize: 6));
+        Assert.Equal(12, (await SnapshotAsync(servers.Destination, user)).Count); // two batches, neither recorded
+
+        checkpoints.BeforeSave = null;
+        var resumed = await RunAsync(user, checkpoints, batchSize: 6);
+
+        Assert.Equal(15, resumed.MessagesCopied); // 12 adopted, 3 appended
+        Assert.Equal(await SnapshotAsync(servers.Source, user), await SnapshotAsync(servers.Destination, user));
+    }
+
+    [Fact]
     public async Task Run_SourceUidValidityChanged_MatchesWhatIsThereAndCopiesNothingTwice()
     {
         var user = await UsersAsync();

@@ -48,8 +48,12 @@ internal sealed class MemoryCheckpoints : ICheckpointStore
         return Task.CompletedTask;
     }
 
-    public Task SaveAsync(BatchProgress batch, CancellationToken ct)
+    /// <summary>Runs before a save writes anything; what it throws, the save throws.</summary>
+    public Func<BatchProgress, Task>? BeforeSave { get; set; }
+
+    public async Task SaveAsync(BatchProgress batch, CancellationToken ct)
     {
+        if (BeforeSave is { } before) await before(batch);
         if (batch.Messages > 0 && CrashOnProgress > 0 && --CrashOnProgress == 0)
             throw new SimulatedCrash();
         _folders[batch.Checkpoint.SourceFolder] = batch.Checkpoint;
@@ -64,7 +68,6 @@ internal sealed class MemoryCheckpoints : ICheckpointStore
         foreach (var recovered in batch.Recovered ?? [])
             Failed.RemoveAll(f => f.Folder == recovered.Folder && f.Uid == recovered.Uid);
         AfterSave?.Invoke(batch);
-        return Task.CompletedTask;
     }
 }
 
