@@ -132,7 +132,9 @@ public sealed partial class AppendWriter : IAsyncDisposable
         await tls.AuthenticateAsClientAsync(new SslClientAuthenticationOptions
         {
             TargetHost = host,
-            CertificateRevocationCheckMode = System.Security.Cryptography.X509Certificates.X509RevocationMode.NoCheck,
+            // As MailKit checks for the pass's other connections (its default): a revoked certificate is refused on
+            // every connection, not only on those (SslStream's own default would not look).
+            CertificateRevocationCheckMode = System.Security.Cryptography.X509Certificates.X509RevocationMode.Online,
         }, ct);
         return tls;
     }

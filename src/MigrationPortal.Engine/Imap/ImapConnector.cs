@@ -137,7 +137,9 @@ public sealed class ImapConnector : IImapConnector
             }
             catch (ImapConnectException e) when (certificates.Refusal is { } refusal)
             {
-                throw new ImapConnectException(ImapConnectFailure.Unreachable, refusal, e);
+                // Worded as the MailKit connection's refusal (DescribeFailure): which server, then why.
+                var where = string.Create(CultureInfo.InvariantCulture, $"{endpoint.Host}:{endpoint.Port}");
+                throw new ImapConnectException(ImapConnectFailure.Unreachable, $"The TLS certificate of {where} was not accepted. {refusal}", e);
             }
         }
     }

@@ -6,6 +6,8 @@ using MailKit;
 using MailKit.Net.Imap;
 using MigrationPortal.Core.Projects;
 using MigrationPortal.Engine.Imap;
+using MigrationPortal.Engine.Passes;
+using MigrationPortal.Engine.Tests.Passes;
 using MigrationPortal.Fixtures.Dovecot;
 using Xunit;
 
@@ -102,6 +104,98 @@ public sealed partial class ServerCertificateTests(SelfSignedServers servers) : 
         // Dovecot logs each disconnect without a login attempt; once it has logged this one, the log shows what was tried.
         var log = await WaitForLogAsync(plain, log => LoginlessDisconnects(log) > disconnectsBefore);
         Assert.DoesNotContain($"user=<{login}>", log);
+    }
+
+    // The APPEND writer is the engine's own IMAP connection (raw bytes, not MailKit): the same rules, tested on their own.
+
+    [Theory]
+    [InlineData(TlsMode.Tls)]
+    [InlineData(TlsMode.StartTls)]
+    public async Task ConnectAppendWriterAsync_SelfSignedNotPinned_RefusedShowingItsFingerprintBeforeTheLogin(TlsMode security)
+    {
+        var login = await NewUserAsync(Dovecot);
+
+        var e = await Assert.ThrowsAsync<ImapConnectException>(() =>
+            _connector.ConnectAppendWriterAsync(Endpoint(security), new ImapLogin(login, Password), default));
+
+        Assert.Equal(ImapConnectFailure.Unreachable, e.Failure);
+        Assert.Contains($"The TLS certificate of 127.0.0.1:{PortFor(security)} was not accepted.", e.Message);
+        Assert.Equal(Dovecot.CertificateSha256, FingerprintIn(e.Message));
+        Assert.DoesNotContain($"user=<{login}>", Dovecot.ReadLog());
+    }
+
+    [Theory]
+    [InlineData(TlsMode.Tls)]
+    [InlineData(TlsMode.StartTls)]
+    public async Task ConnectAppendWriterAsync_Pinned_LogsInOverTls(TlsMode security)
+    {
+        var login = await NewUserAsync(Dovecot);
+
+        await using var writer = await _connector.ConnectAppendWriterAsync(
+            Endpoint(security, Dovecot.CertificateSha256), new ImapLogin(login, Password), default);
+
+        var loginLine = Assert.Single((await WaitForLogAsync(Dovecot, log => log.Contains($"Login: user=<{login}>"))).Split('\n'),
+            line => line.Contains($"Login: user=<{login}>"));
+        Assert.Contains("TLS", loginLine);
+    }
+
+    [Fact]
+    public async Task ConnectAppendWriterAsync_StartTlsNotOffered_FailsWithoutSendingTheLogin()
+    {
+        var plain = servers.WithoutStartTls;
+        var login = await NewUserAsync(plain);
+
+        var e = await Assert.ThrowsAsync<ImapConnectException>(() =>
+            _connector.ConnectAppendWriterAsync(new ImapEndpoint(plain.Host, plain.Port, TlsMode.StartTls), new ImapLogin(login, Password), default));
+
+        Assert.Equal(ImapConnectFailure.Unreachable, e.Failure);
+        Assert.Contains($"127.0.0.1:{plain.Port} does not offer STARTTLS", e.Message);
+        Assert.DoesNotContain($"user=<{login}>", plain.ReadLog());
+    }
+
+    [Fact]
+    public async Task Run_DestinationSelfSigned_RefusedNamingTheDestinationThenCopiedByteExactOncePinned()
+    {
+        // Source: plain IMAP on the server without TLS; destination: the self-signed server over STARTTLS.
+        var source = servers.WithoutStartTls;
+        var login = await NewUserAsync(source);
+        await Dovecot.AddUserAsync(login, Password);
+        byte[][] messages =
+        [
+            "From: ada@example.org\r\nSubject: one\r\nMessage-ID: <one@example.org>\r\n\r\nover TLS\r\n"u8.ToArray(),
+            "From: ada@example.org\nSubject: bare LF\n\nno Message-ID, bare line ends\n"u8.ToArray(),
+        ];
+        foreach (var message in messages)
+            await source.SaveRawAsync(login, "INBOX", message);
+        var sourceSide = new MigrationSide(new ImapEndpoint(source.Host, source.Port, TlsMode.None), new ImapLogin(login, Password));
+        var migration = new MailboxMigration(_connector, new RetryPolicy { MaxRetries = 0 });
+
+        var refused = await Assert.ThrowsAsync<MigrationSideException>(() => migration.RunAsync(sourceSide,
+            new MigrationSide(Endpoint(TlsMode.StartTls), new ImapLogin(login, Password)), new MemoryCheckpoints(), PassOptions.Full, default, default));
+        Assert.False(refused.IsSource);
+        Assert.Contains("was not accepted", refused.Message);
+
+        var pinned = new MigrationSide(Endpoint(TlsMode.StartTls, Dovecot.CertificateSha256), new ImapLogin(login, Password));
+        var result = await migration.RunAsync(sourceSide, pinned, new MemoryCheckpoints(), PassOptions.Full, default, default);
+
+        Assert.Equal(2, result.MessagesCopied);
+        // Byte for byte what the source serves (Dovecot serves the stored bare LFs as CRLF, so that and not the file).
+        Assert.Equal(await InboxBytesAsync(sourceSide), await InboxBytesAsync(pinned));
+    }
+
+    private async Task<List<byte[]>> InboxBytesAsync(MigrationSide side)
+    {
+        await using var session = await _connector.ConnectAsync(side.Endpoint, side.Login, default);
+        await session.Store.Inbox.OpenAsync(FolderAccess.ReadOnly);
+        var messages = new List<byte[]>();
+        await ((IImapFolder)session.Store.Inbox).GetStreamsAsync(0, -1, async (_, _, _, stream, ct) =>
+        {
+            using var bytes = new MemoryStream();
+            await stream.CopyToAsync(bytes, ct);
+            messages.Add(bytes.ToArray());
+        });
+        Assert.Equal(2, messages.Count);
+        return messages;
     }
 
     [Fact]
