@@ -91,7 +91,9 @@ public static class Migrator
                     new MigrationSide(request.Source.Endpoint, new ImapLogin(request.Source.Login, sourcePassword)),
                     new MigrationSide(request.Destination.Endpoint, new ImapLogin(request.Destination.Login, destinationPassword)),
                     checkpoints, request.Pass, stop, abort);
-                var (outcome, code) = result.Stopped ? ("stopped", ExitCodes.Stopped) : ("completed", ExitCodes.Completed);
+                var (outcome, code) = result.TooManyRefused ? ("failed", ExitCodes.Failed)
+                    : result.Stopped ? ("stopped", ExitCodes.Stopped)
+                    : ("completed", ExitCodes.Completed);
                 var summary = new StringWriter();
                 Summary.Write(summary, result, outcome, code, state.Path, json);
                 env.Out.Write(Redact(summary.ToString(), secrets));

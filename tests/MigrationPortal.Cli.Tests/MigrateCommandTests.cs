@@ -98,6 +98,48 @@ public sealed class MigrateCommandTests(DovecotPair servers) : IClassFixture<Dov
     }
 
     [Fact]
+    public async Task Migrate_DestinationRefusesMoreThanMaxErrors_ExitsOneSayingSoWithTheRefusedListed()
+    {
+        var user = await UsersAsync();
+        await AppendAsync(user, "INBOX", "fits");
+        await AppendAsync(user, "INBOX", "too large 1", padding: DovecotPair.DestinationMaxMessageSize * 2);
+        await AppendAsync(user, "INBOX", "too large 2", padding: DovecotPair.DestinationMaxMessageSize * 2);
+
+        var run = await RunAsync(MigrateArgs(user, "--max-errors", "1"));
+
+        Assert.Equal(ExitCodes.Failed, run.Code);
+        Assert.Contains("Pass failed: the destination refused more messages than --max-errors allows", run.Out);
+        Assert.Contains("too large 1", run.Out);
+        Assert.Contains("too large 2", run.Out);
+        // Within the limit the same refusals leave the pass completed (exit 0), each still listed.
+        var within = await RunAsync(MigrateArgs(user, "--pass", "retry-errors", "--max-errors", "2", "--json"));
+        Assert.Equal(ExitCodes.Completed, within.Code);
+        Assert.Equal(2, JsonDocument.Parse(within.Out).RootElement.GetProperty("messagesFailed").GetInt32());
+    }
+
+    [Theory]
+    [InlineData("--destination-pin", "12:34", "--destination-pin: The pinned certificate must be a SHA-256 fingerprint")]
+    [InlineData("--max-errors", "-1", "--max-errors must be a whole number from 0 to 1000000")]
+    public async Task Migrate_BadTlsOrLimitOption_ExitsTwoSayingWhatIsExpected(string option, string value, string message)
+    {
+        var run = await RunAsync(MigrateArgs("someone", option, value));
+
+        Assert.Equal(ExitCodes.Usage, run.Code);
+        Assert.Contains(message, run.Error);
+    }
+
+    [Fact]
+    public async Task Migrate_PinOnAPlainTextSide_ExitsTwoSayingThePinNeedsTls()
+    {
+        var pin = new string('A', 64);
+
+        var run = await RunAsync(MigrateArgs("someone", "--source-pin", pin));
+
+        Assert.Equal(ExitCodes.Usage, run.Code);
+        Assert.Contains("--source-pin: A pinned certificate needs TLS or STARTTLS", run.Error);
+    }
+
+    [Fact]
     public async Task Migrate_NothingListening_ExitsFourNamingTheSource()
     {
         var run = await RunAsync(["migrate", "--source", "imap://someone@127.0.0.1:1", "--source-tls", "none",
@@ -320,11 +362,11 @@ public sealed class MigrateCommandTests(DovecotPair servers) : IClassFixture<Dov
         return user;
     }
 
-    private Task AppendAsync(string user, string folder, string subject, MessageFlags flags = MessageFlags.None)
+    private Task AppendAsync(string user, string folder, string subject, MessageFlags flags = MessageFlags.None, int padding = 0)
     {
         var message = new MimeMessage { Subject = subject, MessageId = MimeKit.Utils.MimeUtils.GenerateMessageId() };
         message.From.Add(new MailboxAddress("Ada", "ada@example.org"));
-        message.Body = new TextPart("plain") { Text = $"Body of {subject}\r\n" };
+        message.Body = new TextPart("plain") { Text = $"Body of {subject}\r\n" + new string('x', padding) };
         return servers.Source.AppendMessageAsync(user, SourcePassword, folder, message);
     }
 

@@ -1,4 +1,5 @@
 using System.Globalization;
+using MigrationPortal.Core;
 using MigrationPortal.Core.Mailboxes;
 using MigrationPortal.Core.Projects;
 using MigrationPortal.Engine.Passes;
@@ -26,8 +27,13 @@ public sealed record MigrateArguments(ImapUrl Source, ImapUrl Destination, PassO
           --state FILE         the checkpoint file (default: a name derived from both sides, in this folder)
           --source-tls MODE, --destination-tls MODE
                 none|starttls|tls: overrides the URL's scheme; none sends the password in plain text
+          --source-pin SHA256, --destination-pin SHA256
+                accept exactly this certificate (its SHA-256 fingerprint, as a refusal shows it) instead of
+                the system's validation: for a server with a self-signed certificate; needs TLS or STARTTLS
           --retries N          try a pass again up to N times (default 5, waits doubling from 2 s) after a
                                dropped connection or an unreachable server; 0 fails at once
+          --max-errors N       end the pass as failed once the destination refused more than N messages
+                               (default 100; each is listed in the summary and the state file)
           --folders-at-once N  copy N folders at the same time, each over its own 3 connections (default 2;
                                1 for a server that allows few connections per user)
           --json               print the summary as one JSON object
@@ -64,7 +70,7 @@ public sealed record MigrateArguments(ImapUrl Source, ImapUrl Destination, PassO
                     json = true;
                     break;
                 case "--source" or "--destination" or "--pass" or "--before" or "--state" or "--source-tls" or "--destination-tls"
-                    or "--retries" or "--folders-at-once":
+                    or "--retries" or "--folders-at-once" or "--max-errors" or "--source-pin" or "--destination-pin":
                     var value = inline ?? (i + 1 < args.Count ? args[++i] : throw new UsageException($"{name} needs a value."));
                     if (!values.TryAdd(name, value))
                         throw new UsageException($"{name} is given twice.");
@@ -83,9 +89,13 @@ public sealed record MigrateArguments(ImapUrl Source, ImapUrl Destination, PassO
 
         var source = ImapUrl.Parse(Required(values, "--source"), "source");
         var destination = ImapUrl.Parse(Required(values, "--destination"), "destination");
-        source = WithTls(source, values.GetValueOrDefault("--source-tls"), "--source-tls");
-        destination = WithTls(destination, values.GetValueOrDefault("--destination-tls"), "--destination-tls");
-        return new MigrateArguments(source, destination, ParsePass(values), values.GetValueOrDefault("--state"), json)
+        source = WithTls(source, values.GetValueOrDefault("--source-tls"), values.GetValueOrDefault("--source-pin"), "source");
+        destination = WithTls(destination, values.GetValueOrDefault("--destination-tls"), values.GetValueOrDefault("--destination-pin"), "destination");
+        var pass = ParsePass(values) with
+        {
+            MaxMessageErrors = values.TryGetValue("--max-errors", out var errors) ? ParseMaxErrors(errors) : DefaultMaxErrors,
+        };
+        return new MigrateArguments(source, destination, pass, values.GetValueOrDefault("--state"), json)
         {
             Retries = values.TryGetValue("--retries", out var retries) ? ParseRetries(retries) : RetryPolicy.Default.MaxRetries,
             FoldersAtOnce = values.TryGetValue("--folders-at-once", out var lanes) ? ParseFoldersAtOnce(lanes) : MailboxMigration.DefaultFoldersAtOnce,
@@ -97,6 +107,14 @@ public sealed record MigrateArguments(ImapUrl Source, ImapUrl Destination, PassO
             ? n
             : throw new UsageException($"--retries must be a whole number from 0 to 100, not '{text}'.");
 
+    /// <summary>As the portal's Migration:MaxMessageErrors.</summary>
+    public const int DefaultMaxErrors = 100;
+
+    private static int ParseMaxErrors(string text) =>
+        int.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out var n) && n <= 1_000_000
+            ? n
+            : throw new UsageException($"--max-errors must be a whole number from 0 to 1000000, not '{text}'.");
+
     private static int ParseFoldersAtOnce(string text) =>
         int.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out var n) && n is >= 1 and <= 8
             ? n
@@ -105,18 +123,26 @@ public sealed record MigrateArguments(ImapUrl Source, ImapUrl Destination, PassO
     private static string Required(Dictionary<string, string> values, string name) =>
         values.TryGetValue(name, out var value) ? value : throw new UsageException($"{name} is required.");
 
-    private static ImapUrl WithTls(ImapUrl url, string? mode, string option)
+    private static ImapUrl WithTls(ImapUrl url, string? mode, string? pin, string side)
     {
-        if (mode is null)
+        if (mode is null && pin is null)
             return url;
-        var security = mode.ToLowerInvariant() switch
+        var security = mode?.ToLowerInvariant() switch
         {
+            null => url.Endpoint.Security,
             "none" => TlsMode.None,
             "starttls" => TlsMode.StartTls,
             "tls" => TlsMode.Tls,
-            _ => throw new UsageException($"{option} must be none, starttls or tls, not '{mode}'."),
+            _ => throw new UsageException($"--{side}-tls must be none, starttls or tls, not '{mode}'."),
         };
-        return url with { Endpoint = new ImapEndpoint(url.Endpoint.Host, url.Endpoint.Port, security) };
+        try
+        {
+            return url with { Endpoint = new ImapEndpoint(url.Endpoint.Host, url.Endpoint.Port, security, pin) };
+        }
+        catch (DomainValidationException e)
+        {
+            throw new UsageException($"--{side}-pin: {e.Message}");
+        }
     }
 
     private static PassOptions ParsePass(Dictionary<string, string> values)

@@ -42,6 +42,7 @@ public static partial class Summary
         output.WriteLine(outcome switch
         {
             "completed" => "Pass completed.",
+            "failed" => "Pass failed: the destination refused more messages than --max-errors allows, and the pass stopped there (they are listed below). The next run goes on from here.",
             _ => "Pass stopped; the next run goes on from here.",
         });
         output.WriteLine(result.FoldersUnchanged > 0

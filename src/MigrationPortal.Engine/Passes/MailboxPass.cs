@@ -75,9 +75,24 @@ public sealed class MailboxPass
     /// </summary>
     internal PassTotals Totals { get; init; } = new();
 
+    /// <summary>Cancelled by a Stop, or by more refused messages than <see cref="PassOptions.MaxMessageErrors"/>.</summary>
+    private CancellationTokenSource? _ending;
+
     public async Task<PassResult> RunAsync(CancellationToken stop, CancellationToken abort = default)
     {
-        var totals = Totals;
+        using var ending = CancellationTokenSource.CreateLinkedTokenSource(stop);
+        _ending = ending;
+        var result = await RunAsync(Totals, ending.Token, abort);
+        return result with { Stopped = stop.IsCancellationRequested, TooManyRefused = TooManyRefused(Totals) };
+    }
+
+    private bool TooManyRefused(PassTotals totals)
+    {
+        lock (totals) return Options.MaxMessageErrors is { } max && totals.FailedMessages.Count > max;
+    }
+
+    private async Task<PassResult> RunAsync(PassTotals totals, CancellationToken stop, CancellationToken abort)
+    {
         var specialUse = await SpecialUseFoldersAsync(destination, abort);
         var folders = await ListAsync(source, abort);
         totals.BytesFound = folders.Sum(f => (long)(f.Size ?? 0));
@@ -328,6 +343,7 @@ public sealed class MailboxPass
                     totals.FailedMessages.AddRange(refused);
                     totals.Interrupted[folder.FullName] = (copied, bytes, failed);
                 }
+                if (refused.Count > 0 && TooManyRefused(totals)) await _ending!.CancelAsync();
             }
             try
             {

@@ -20,6 +20,9 @@ public sealed record PassResult(
     /// <summary>Appended messages whose size in the destination differs from the source's bytes (the server rewrote them).</summary>
     public int SizeMismatches { get; init; }
 
+    /// <summary>The pass ended early: the destination refused more messages than <see cref="PassOptions.MaxMessageErrors"/>.</summary>
+    public bool TooManyRefused { get; init; }
+
     /// <summary>Folders a Delta did not open: their STATUS was what it was when an earlier pass finished them.</summary>
     public int FoldersUnchanged { get; init; }
 

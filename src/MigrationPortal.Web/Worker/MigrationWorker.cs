@@ -103,7 +103,7 @@ public sealed partial class MigrationWorker(
         // The kind recorded on the pass when it began: a resumed pass goes on as the kind it was started as.
         var running = await db.MigrationPasses.AsNoTracking()
             .SingleAsync(p => p.MailboxId == mailbox.Id && p.Number == mailbox.PassCount, CancellationToken.None);
-        var passOptions = new PassOptions { Kind = running.Kind, PreStageBefore = running.PreStageBefore };
+        var passOptions = new PassOptions { Kind = running.Kind, PreStageBefore = running.PreStageBefore, MaxMessageErrors = _options.MaxMessageErrors };
         var passwords = services.GetRequiredService<IPasswordProtector>();
 
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(shutdown);
@@ -149,9 +149,10 @@ public sealed partial class MigrationWorker(
             await beating;
         }
 
-        if (result is { FailedMessages.Count: var refused } && refused > _options.MaxMessageErrors)
+        // The engine ended the pass at the batch that went past the limit (the rest of the mailbox was not tried).
+        if (result is { TooManyRefused: true, FailedMessages.Count: var refused })
             failure = FailureReason.MigrationError(
-                $"The destination refused {refused} messages, more than the {_options.MaxMessageErrors} allowed (Migration:MaxMessageErrors); they are listed on the mailbox's page.");
+                $"The destination refused {refused} messages, more than the {_options.MaxMessageErrors} allowed (Migration:MaxMessageErrors); they are listed on the mailbox's page, and the pass stopped there.");
         if (shutdown.IsCancellationRequested && failure is null)
         {
             LogSuspended(logger, claim.MailboxId);

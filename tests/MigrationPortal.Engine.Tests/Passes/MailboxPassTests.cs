@@ -409,6 +409,28 @@ public sealed class MailboxPassTests(DovecotPair servers) : IClassFixture<Doveco
     }
 
     [Fact]
+    public async Task Run_MoreRefusedThanAllowed_EndsAtTheBatchPastTheLimitAndSaysSo()
+    {
+        var user = await UsersAsync();
+        for (var i = 0; i < 8; i++)
+            await AppendAsync(user, "INBOX", $"m{i}", body: i % 2 == 1 ? new string('x', 60_000) : null);
+        var checkpoints = new MemoryCheckpoints();
+
+        var result = await RunAsync(user, checkpoints, batchSize: 2, options: new PassOptions { MaxMessageErrors = 1 });
+
+        // Batches [m0 m1] [m2 m3]: the second refusal is one past the limit, and the pass ends there.
+        Assert.True(result.TooManyRefused);
+        Assert.False(result.Stopped);
+        Assert.Equal(["m1", "m3"], result.FailedMessages.Select(f => f.Subject));
+        Assert.Equal(["m0", "m2"], (await SnapshotAsync(servers.Destination, user)).Select(m => m.Subject).Order());
+
+        // Within the limit nothing ends early.
+        var again = await RunAsync(user, checkpoints, batchSize: 2, options: new PassOptions { MaxMessageErrors = 10 });
+        Assert.False(again.TooManyRefused);
+        Assert.Equal(["m0", "m2", "m4", "m6"], (await SnapshotAsync(servers.Destination, user)).Select(m => m.Subject).Order());
+    }
+
+    [Fact]
     public async Task Run_RetryErrorsWhileTheDestinationStillRefuses_StillFailedAndNothingElseTouched()
     {
         var user = await UsersAsync();
