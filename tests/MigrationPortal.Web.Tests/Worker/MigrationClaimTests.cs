@@ -3,9 +3,13 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Time.Testing;
 using MigrationPortal.Core.Mailboxes;
 using MigrationPortal.Core.Licenses;
+using MigrationPortal.Data;
+using MigrationPortal.Data.Checkpoints;
 using MigrationPortal.Data.Mailboxes;
 using MigrationPortal.Data.MigrationClaims;
+using MigrationPortal.Engine.Checkpoints;
 using MigrationPortal.Web.Tests.Infrastructure;
+using MigrationPortal.Web.Worker;
 
 namespace MigrationPortal.Web.Tests.Worker;
 
@@ -93,6 +97,47 @@ public sealed class MigrationClaimTests
         await WithStoreAsync(portal, store => store.ReleaseAsync(first, default));
         Assert.True(await WithStoreAsync(portal, store => store.HoldsAsync(second, default)));
     }
+
+    [Fact]
+    public async Task SaveCheckpoint_AfterTheLeaseWasTakenOver_RefusedAndNothingWrittenWhileTheNewHolderSaves()
+    {
+        var clock = new FakeTimeProvider(new DateTimeOffset(2026, 12, 3, 9, 0, 0, TimeSpan.Zero));
+        await using var portal = new PortalFactory(clock: clock);
+        var project = await PortalSeed.ProjectAsync(portal, maxConcurrent: 1);
+        await PortalSeed.LicensesAsync(portal, 1);
+        var mailbox = (await SubmittedAsync(portal, project, 1, "f"))[0];
+        var first = (await ClaimAsync(portal, "worker-a"))!;
+        await RunAsync(portal, mailbox, (work, _) => work.Mailbox.BeginPass(work.Now), first);
+        await SaveBatchAsync(portal, first, highestUid: 10, messages: 10);
+
+        clock.Advance(Lease + TimeSpan.FromSeconds(1));
+        var second = (await ClaimAsync(portal, "worker-b"))!;
+
+        // The worker whose lease lapsed is fenced out of the pass's own rows too, not only the mailbox's.
+        await Assert.ThrowsAsync<CheckpointRefusedException>(() => SaveBatchAsync(portal, first, highestUid: 20, messages: 10));
+        Assert.Equal((10u, 10), await CheckpointAndCopiedAsync(portal, second));
+        await SaveBatchAsync(portal, second, highestUid: 30, messages: 20);
+        Assert.Equal((30u, 30), await CheckpointAndCopiedAsync(portal, second));
+    }
+
+    private static async Task SaveBatchAsync(PortalFactory portal, Claim claim, uint highestUid, int messages)
+    {
+        await using var scope = portal.Services.CreateAsyncScope();
+        await Store(scope, claim).SaveAsync(new BatchProgress(new FolderCheckpoint("INBOX", 7, highestUid), messages, messages * 100L), default);
+    }
+
+    private static async Task<(uint Highest, int Copied)> CheckpointAndCopiedAsync(PortalFactory portal, Claim claim)
+    {
+        await using var scope = portal.Services.CreateAsyncScope();
+        var checkpoint = await Store(scope, claim).GetAsync("INBOX", default);
+        var copied = await scope.ServiceProvider.GetRequiredService<PortalDbContext>().MigrationPasses
+            .Where(p => p.MailboxId == claim.MailboxId).SumAsync(p => p.ItemsCopied);
+        return (checkpoint!.HighestCopiedUid, copied);
+    }
+
+    private static DatabaseCheckpointStore Store(AsyncServiceScope scope, Claim claim) => new(
+        scope.ServiceProvider.GetRequiredService<PortalDbContext>(), scope.ServiceProvider.GetRequiredService<MailboxUnitOfWork>(),
+        scope.ServiceProvider.GetRequiredService<PassProgressWriter>(), claim);
 
     [Fact]
     public async Task Stop_MigratingWithAWorker_StoppingUntilTheWorkerEndsThePassThenLicenseSettledFromWhatMoved()
