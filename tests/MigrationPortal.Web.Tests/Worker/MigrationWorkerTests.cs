@@ -56,6 +56,43 @@ public sealed class MigrationWorkerTests(MailServers servers) : IClassFixture<Ma
     }
 
     [Fact]
+    public async Task Start_WorkerPollingOnlyEveryMinute_WokenAndMigratingWithinTwoSeconds()
+    {
+        // Polling alone would take up to a minute: only the wake-up that Start sends can be this quick.
+        await using var s = await AccessScenario.CreateAsync(servers, settings: new Dictionary<string, string?>(WorkerOn)
+        {
+            ["Migration:PollInterval"] = "00:01:00",
+        });
+        await SeedAsync(servers.Source, s.Email, s.SourcePassword, 300);
+        var mailbox = await s.Admin.AddMailboxAsync(s.ProjectId, "alias." + s.Email, s.SourcePassword, s.DestinationPassword, login: s.Email);
+
+        var pressed = DateTimeOffset.UtcNow;
+        await s.Admin.ActAsync(s.ProjectId, "Start", [mailbox]);
+        await WaitForAsync(s, d => AdminPages.StatusOf(d, mailbox) is "Migrating" or "Completed");
+
+        // When the worker began the pass, by the portal's own clock (the system's here): not this test's page loads.
+        var began = await s.Portal.WithDbAsync(db => db.MigrationPasses.AsNoTracking().Where(p => p.MailboxId == mailbox).Select(p => p.StartedAt).SingleAsync());
+        Assert.True(began - pressed < TimeSpan.FromSeconds(2), $"Migrating {(began - pressed).TotalSeconds:0.0} s after Start.");
+    }
+
+    [Fact]
+    public async Task Start_SourceServerUnreachable_FailedWithTheServersAnswer()
+    {
+        var closed = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
+        closed.Start();
+        var port = ((System.Net.IPEndPoint)closed.LocalEndpoint).Port;
+        closed.Stop();
+        await using var s = await AccessScenario.CreateAsync(servers, sourceEndpoint: ("127.0.0.1", port),
+            settings: new Dictionary<string, string?>(WorkerOn) { ["Migration:Retries"] = "0" });
+        var mailbox = await s.Admin.AddMailboxAsync(s.ProjectId, "alias." + s.Email, s.SourcePassword, s.DestinationPassword, login: s.Email);
+
+        await s.Admin.ActAsync(s.ProjectId, "Start", [mailbox]);
+        var dashboard = await WaitForAsync(s, d => AdminPages.StatusOf(d, mailbox) == "Failed");
+
+        Assert.Contains($"Source server unreachable: Could not connect to 127.0.0.1:{port}", Row(dashboard, mailbox));
+    }
+
+    [Fact]
     public async Task Stop_MidPass_StoppedWithinFiveSecondsWithStatisticsAsCopiedThenStartCopiesTheRestOnce()
     {
         await using var s = await AccessScenario.CreateAsync(servers, settings: WorkerOn);
