@@ -324,7 +324,7 @@ if [[ -x "$ROOT/bench/portal.sh" ]]; then
         PORTAL_RATE="$(rate "$COUNT" "$PORTAL_SECONDS") msgs/s"
         SECONDS_OF[portal]=$PORTAL_SECONDS; MSGS_OF[portal]=$COUNT
         SECONDS_OF[portal-delta-nochange]=$PORTAL_DELTA; MSGS_OF[portal-delta-nochange]=$COUNT
-        verify portal portal
+        verify portal portal --hashes
         VERIFY_OF[portal-delta-nochange]=${VERIFY_OF[portal]} # the same destination, after both passes
         [[ ${VERIFY_OF[portal]} == verified ]] || FAILED=1
     else
@@ -334,8 +334,8 @@ if [[ -x "$ROOT/bench/portal.sh" ]]; then
         read -r PORTAL_RSS PORTAL_WALL <<<"$PORTAL_MANY"
         SECONDS_OF[portal-$PORTAL_AT_ONCE-at-once]=$PORTAL_WALL; MSGS_OF[portal-$PORTAL_AT_ONCE-at-once]=$((PORTAL_AT_ONCE * COUNT))
         # The first and the last of them; the passes in between ran the same code at the same time.
-        verify "portal-$PORTAL_AT_ONCE-first" portal01
-        verify "portal-$PORTAL_AT_ONCE-last" "portal$PORTAL_AT_ONCE"
+        verify "portal-$PORTAL_AT_ONCE-first" portal01 --hashes
+        verify "portal-$PORTAL_AT_ONCE-last" "portal$PORTAL_AT_ONCE" --hashes
         if [[ ${VERIFY_OF[portal-$PORTAL_AT_ONCE-first]} == verified && ${VERIFY_OF[portal-$PORTAL_AT_ONCE-last]} == verified ]]; then
             VERIFY_OF[portal-$PORTAL_AT_ONCE-at-once]="verified (portal01, portal$PORTAL_AT_ONCE)"
         else
