@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using AngleSharp.Html.Dom;
+using Microsoft.EntityFrameworkCore;
 using MailKit;
 using MailKit.Net.Imap;
 using MailKit.Security;
@@ -12,8 +13,9 @@ using Xunit.Abstractions;
 namespace MigrationPortal.Web.Tests.CrashRecovery;
 
 /// <summary>
-/// The portal process killed outright (SIGKILL: no shutdown, no last checkpoint) in the middle of a pass, and a new
-/// process started on the same SQLite file: it takes the mailbox over once the dead one's lease has run out and
+/// The portal process ended in the middle of a pass, by SIGTERM (a clean shutdown) or outright by SIGKILL (no shutdown,
+/// no last checkpoint), and a new process started on the same SQLite file: it takes the mailbox over (after a kill once
+/// the dead one's lease has run out) and
 /// finishes the pass, and the destination ends up holding exactly the source's mail, nothing twice and nothing lost.
 /// A real process, not a host in the test's own process, because only then is nothing of the portal's code left
 /// running to tidy up: whatever the dead process had appended but not checkpointed has to be recognised from the
@@ -30,6 +32,66 @@ public sealed class KillMidPassTests(MailServers servers, ITestOutputHelper outp
     [Fact]
     public async Task KillNine_MidPass_NextProcessResumesToCompletedWithExactlyTheSourceMessages()
     {
+        // The shortest lease the portal accepts: the next process takes the mailbox over 5 s after the last heartbeat.
+        await using var run = await MidPassAsync("Kill move", lease: TimeSpan.FromSeconds(5));
+        try
+        {
+            await run.First.KillAsync();
+            var afterKill = await MailboxContent.ReadAsync(servers.Destination, run.Email, Password);
+            run.Log($"killed; the destination holds {afterKill.Summary}");
+            Assert.InRange(afterKill.MessageCount, 1, run.Total - 1);
+
+            // A new process on the same database, as after a crash and a restart by systemd.
+            await run.ResumeAndCompareAsync(servers);
+        }
+        catch
+        {
+            run.WriteOutputs();
+            throw;
+        }
+    }
+
+    /// <summary>
+    /// SIGTERM, as systemd or <c>docker stop</c> send it: the process ends the pass at a message boundary, records what
+    /// the pass really copied, gives its claim back and exits by itself; the next process takes the mailbox over at
+    /// once (the lease here is far longer than the test waits) and finishes the same pass, nothing twice.
+    /// </summary>
+    [Fact]
+    public async Task SigTerm_MidPass_ExitsCleanlyWithTheStatisticsOfWhatMovedAndTheNextProcessResumesAtOnce()
+    {
+        await using var run = await MidPassAsync("Term move", lease: TimeSpan.FromMinutes(10));
+        try
+        {
+            var asked = Stopwatch.StartNew();
+            var exitCode = await run.First.TerminateAsync(TimeSpan.FromSeconds(15));
+            run.Log($"SIGTERM: exited with {exitCode} after {asked.Elapsed.TotalSeconds:0.0} s");
+            Assert.Equal(0, exitCode);
+            Assert.True(asked.Elapsed < TimeSpan.FromSeconds(5), $"The portal took {asked.Elapsed.TotalSeconds:0.0} s to stop.");
+            Assert.Contains("pass suspended for shutdown", run.First.Output);
+
+            // What the pass says it copied is what the destination holds: nothing appended after its last record.
+            var afterTerm = await MailboxContent.ReadAsync(servers.Destination, run.Email, Password);
+            var recorded = await CopiedByPassAsync(run.Database, run.Mailbox);
+            run.Log($"the pass recorded {recorded} copied; the destination holds {afterTerm.Summary}");
+            Assert.InRange(afterTerm.MessageCount, 1, run.Total - 1);
+            Assert.Equal(afterTerm.MessageCount, recorded);
+
+            // The claim was given back: the next process does not wait for the 10-minute lease to run out.
+            await run.ResumeAndCompareAsync(servers, within: TimeSpan.FromSeconds(60));
+        }
+        catch
+        {
+            run.WriteOutputs();
+            throw;
+        }
+    }
+
+    /// <summary>
+    /// A portal process migrating a seeded mailbox, caught in the middle of its pass: the dashboard says Migrating and
+    /// the destination holds a good part, but not all, of the mail.
+    /// </summary>
+    private async Task<MidPassRun> MidPassAsync(string projectName, TimeSpan lease)
+    {
         var clock = Stopwatch.StartNew();
         var dir = Directory.CreateTempSubdirectory("migrationportal-kill-").FullName;
         var email = $"k{Guid.NewGuid():N}"[..12] + "@example.org";
@@ -37,74 +99,103 @@ public sealed class KillMidPassTests(MailServers servers, ITestOutputHelper outp
         await servers.Destination.AddUserAsync(email, Password);
         foreach (var (folder, count) in Seed)
             await servers.Source.AppendMessagesAsync(email, Password, folder, Messages(folder, count));
-        output.WriteLine($"{clock.Elapsed.TotalSeconds:0.0} s: appended");
         var source = await MailboxContent.ReadAsync(servers.Source, email, Password);
-        var total = source.MessageCount;
         output.WriteLine($"{clock.Elapsed.TotalSeconds:0.0} s: seeded {source.Summary}");
 
+        var database = Path.Combine(dir, "portal.db");
         var environment = new Dictionary<string, string>
         {
-            ["ConnectionStrings__Portal"] = $"Data Source={Path.Combine(dir, "portal.db")}",
+            ["ConnectionStrings__Portal"] = $"Data Source={database}",
             ["Database__Provider"] = "Sqlite",
             ["Admin__Email"] = PortalFactory.AdminEmail,
             ["Admin__Password"] = PortalFactory.AdminPassword,
             ["Smtp__Host"] = "",
             ["Smtp__PickupDirectory"] = Path.Combine(dir, "mail"),
             ["Migration__Enabled"] = "true",
-            // The shortest lease the portal accepts: the next process takes the mailbox over 5 s after the last heartbeat.
-            ["Migration__Lease"] = "00:00:05",
+            ["Migration__Lease"] = lease.ToString("c"),
             ["Migration__Heartbeat"] = "00:00:00.500",
             ["Migration__PollInterval"] = "00:00:00.500",
         };
-        PortalProcess? first = null, second = null;
+        var run = new MidPassRun(output, clock, dir, database, environment, email, source);
         try
         {
-            first = await PortalProcess.StartAsync(environment);
-            output.WriteLine($"{clock.Elapsed.TotalSeconds:0.0} s: first portal (pid {first.Id}) answers at {first.BaseUrl}");
-            using var admin = new AdminPagesOn(first);
+            run.First = await PortalProcess.StartAsync(environment);
+            run.Log($"first portal (pid {run.First.Id}) answers at {run.First.BaseUrl}");
+            using var admin = new AdminPagesOn(run.First);
             await admin.Pages.LoginAsync();
             await admin.Pages.AddLicensesAsync(1);
-            var project = await admin.Pages.CreateProjectAsync("Kill move", (servers.Source.Host, servers.Source.Port, "None"),
+            run.Project = await admin.Pages.CreateProjectAsync(projectName, (servers.Source.Host, servers.Source.Port, "None"),
                 (servers.Destination.Host, servers.Destination.Port, "None"));
-            var mailbox = await admin.Pages.AddMailboxAsync(project, email, Password, Password, login: email);
-            await admin.Pages.ActAsync(project, "Start", [mailbox]);
+            run.Mailbox = await admin.Pages.AddMailboxAsync(run.Project, email, Password, Password, login: email);
+            await admin.Pages.ActAsync(run.Project, "Start", [run.Mailbox]);
 
-            // Killed once the dashboard says Migrating and the destination holds a good part, but not all, of the mail.
-            var atKill = await WaitUntilAsync(first, async () =>
+            var atStop = await WaitUntilAsync(run.First, async () =>
             {
                 var copied = await CountAsync(servers.Destination, email);
-                if (copied >= total)
-                    throw new Xunit.Sdk.XunitException($"The pass copied all {total} messages before the test could kill it: seed more mail.");
-                if (copied < total / 5) return (false, copied);
-                return (AdminPages.StatusOf(await admin.Pages.DashboardAsync(project), mailbox) == "Migrating", copied);
+                if (copied >= run.Total)
+                    throw new Xunit.Sdk.XunitException($"The pass copied all {run.Total} messages before the test could stop it: seed more mail.");
+                if (copied < run.Total / 5) return (false, copied);
+                return (AdminPages.StatusOf(await admin.Pages.DashboardAsync(run.Project), run.Mailbox) == "Migrating", copied);
             }, "the destination to hold a fifth of the mail while the mailbox is Migrating");
-            await first.KillAsync();
-            var afterKill = await MailboxContent.ReadAsync(servers.Destination, email, Password);
-            output.WriteLine($"{clock.Elapsed.TotalSeconds:0.0} s: killed at {atKill} of {total} copied; the destination holds {afterKill.Summary}");
-            Assert.InRange(afterKill.MessageCount, 1, total - 1);
+            run.Log($"mid-pass: {atStop} of {run.Total} copied");
+            return run;
+        }
+        catch
+        {
+            run.WriteOutputs();
+            await run.DisposeAsync();
+            throw;
+        }
+    }
 
-            // A new process on the same database, as after a crash and a restart by systemd.
-            second = await PortalProcess.StartAsync(environment);
-            output.WriteLine($"{clock.Elapsed.TotalSeconds:0.0} s: second portal (pid {second.Id}) answers");
-            using var admin2 = new AdminPagesOn(second);
+    /// <summary>The copied count on the mailbox's one pass, read from the database file itself (no portal runs now).</summary>
+    private static async Task<int> CopiedByPassAsync(string database, int mailbox)
+    {
+        var options = new Microsoft.EntityFrameworkCore.DbContextOptionsBuilder<MigrationPortal.Data.PortalDbContext>()
+            .UseSqlite($"Data Source={database}").Options;
+        await using var db = new MigrationPortal.Data.PortalDbContext(options);
+        return await db.MigrationPasses.Where(p => p.MailboxId == mailbox).Select(p => p.ItemsCopied).SingleAsync();
+    }
+
+    private sealed class MidPassRun(ITestOutputHelper output, Stopwatch clock, string dir, string database,
+        IReadOnlyDictionary<string, string> environment, string email, MailboxContent source) : IAsyncDisposable
+    {
+        public PortalProcess First { get; set; } = null!;
+        public PortalProcess? Second { get; private set; }
+        public string Database => database;
+        public string Email => email;
+        public int Total => source.MessageCount;
+        public int Project { get; set; }
+        public int Mailbox { get; set; }
+
+        public void Log(string text) => output.WriteLine($"{clock.Elapsed.TotalSeconds:0.0} s: {text}");
+
+        /// <summary>
+        /// A new process on the same database finishes the pass; the destination then holds exactly the source's mail,
+        /// and the mailbox's page tells the same story: one pass (resumed, not begun again) that found and copied every
+        /// message once, none "skipped" (already in the destination before the pass: none were), none failed; and per
+        /// folder the same. All compared at once, so a failure shows every figure that is off.
+        /// </summary>
+        public async Task ResumeAndCompareAsync(MailServers servers, TimeSpan? within = null)
+        {
+            Second = await PortalProcess.StartAsync(environment);
+            Log($"second portal (pid {Second.Id}) answers");
+            using var admin2 = new AdminPagesOn(Second);
             await admin2.Pages.LoginAsync();
-            await WaitUntilAsync(second, async () =>
+            await WaitUntilAsync(Second, async () =>
             {
-                var dashboard = await admin2.Pages.DashboardAsync(project);
-                var status = AdminPages.StatusOf(dashboard, mailbox);
+                var dashboard = await admin2.Pages.DashboardAsync(Project);
+                var status = AdminPages.StatusOf(dashboard, Mailbox);
                 if (status == "Failed")
-                    throw new Xunit.Sdk.XunitException("The resumed pass failed: " + dashboard.QuerySelector($"tr[data-mailbox-id='{mailbox}']")?.TextContent);
+                    throw new Xunit.Sdk.XunitException("The resumed pass failed: " + dashboard.QuerySelector($"tr[data-mailbox-id='{Mailbox}']")?.TextContent);
                 return (status == "Completed", status);
-            }, "the mailbox to be Completed");
-            output.WriteLine($"{clock.Elapsed.TotalSeconds:0.0} s: Completed");
+            }, "the mailbox to be Completed", within);
+            Log("Completed");
 
             var destination = await MailboxContent.ReadAsync(servers.Destination, email, Password);
             Assert.Empty(destination.DifferencesFrom(source));
 
-            // The mailbox's page tells the same story: one pass (resumed, not begun again) that found and copied every
-            // message once, none of them "skipped" (already in the destination before the pass: none were), none failed;
-            // and per folder the same. All compared at once, so a failure shows every figure that is off.
-            var details = await admin2.Pages.Client.GetAsync($"/Admin/Mailboxes/Details/{mailbox}");
+            var details = await admin2.Pages.Client.GetAsync($"/Admin/Mailboxes/Details/{Mailbox}");
             var shown = details.QuerySelectorAll("#passes tbody tr")
                 .Select(p => $"pass {p.GetAttribute("data-pass")}: {Cell(p, "outcome")}, found {Cell(p, "found")}, copied {Cell(p, "copied")}, skipped {Cell(p, "skipped")}, failed {Cell(p, "failed")}")
                 .Concat(details.QuerySelectorAll("#pass-1-folders tbody tr[data-folder]")
@@ -112,24 +203,24 @@ public sealed class KillMidPassTests(MailServers servers, ITestOutputHelper outp
                     .Order(StringComparer.Ordinal))
                 .ToList();
             var bytes = StatisticsBytes(details);
-            var expected = new[] { $"pass 1: Completed, found {total} messages in {source.Folders.Count} folders ({bytes}), copied {total} messages ({bytes}), skipped 0, failed 0" }
+            var expected = new[] { $"pass 1: Completed, found {Total} messages in {source.Folders.Count} folders ({bytes}), copied {Total} messages ({bytes}), skipped 0, failed 0" }
                 .Concat(source.Folders.Select(f => $"{f.Key}: found {f.Value.Count}, copied {f.Value.Count}, skipped 0, failed 0").Order(StringComparer.Ordinal))
                 .ToList();
             Assert.True(shown.SequenceEqual(expected),
                 $"The mailbox's page says:\n{string.Join("\n", shown)}\nwhile the mail that moved (the destination now holds exactly the source) is:\n{string.Join("\n", expected)}");
-            output.WriteLine($"{clock.Elapsed.TotalSeconds:0.0} s: done");
         }
-        catch
+
+        /// <summary>The portals' own account of what happened, for the failure report.</summary>
+        public void WriteOutputs()
         {
-            // The portals' own account of what happened, for the failure report.
-            if (first is not null) output.WriteLine("First portal's output:\n" + Tail(first.Output));
-            if (second is not null) output.WriteLine("Second portal's output:\n" + Tail(second.Output));
-            throw;
+            if (First is not null) output.WriteLine("First portal's output:\n" + Tail(First.Output));
+            if (Second is not null) output.WriteLine("Second portal's output:\n" + Tail(Second.Output));
         }
-        finally
+
+        public async ValueTask DisposeAsync()
         {
-            if (first is not null) await first.DisposeAsync();
-            if (second is not null) await second.DisposeAsync();
+            if (First is not null) await First.DisposeAsync();
+            if (Second is not null) await Second.DisposeAsync();
             Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
             try { Directory.Delete(dir, recursive: true); } catch (IOException) { }
         }
@@ -165,9 +256,11 @@ public sealed class KillMidPassTests(MailServers servers, ITestOutputHelper outp
         return count;
     }
 
-    private static async Task<T> WaitUntilAsync<T>(PortalProcess portal, Func<Task<(bool Done, T State)>> condition, string what)
+    private static async Task<T> WaitUntilAsync<T>(PortalProcess portal, Func<Task<(bool Done, T State)>> condition, string what,
+        TimeSpan? within = null)
     {
-        var deadline = DateTime.UtcNow.AddSeconds(60);
+        var limit = within ?? TimeSpan.FromSeconds(60);
+        var deadline = DateTime.UtcNow + limit;
         while (true)
         {
             if (portal.HasExited)
@@ -175,7 +268,7 @@ public sealed class KillMidPassTests(MailServers servers, ITestOutputHelper outp
             var (done, state) = await condition();
             if (done) return state;
             if (DateTime.UtcNow > deadline)
-                throw new TimeoutException($"Waited 60 s for {what}; last seen: {state}.");
+                throw new TimeoutException($"Waited {limit.TotalSeconds:0} s for {what}; last seen: {state}.");
             await Task.Delay(50);
         }
     }

@@ -168,6 +168,26 @@ public sealed class PortalProcess : IAsyncDisposable
         await _process.WaitForExitAsync();
     }
 
+    /// <summary>
+    /// SIGTERM to the portal, as systemd, <c>docker stop</c> or Ctrl+C send it, and waits for the process to exit by itself.
+    /// </summary>
+    /// <returns>Its exit code.</returns>
+    public async Task<int> TerminateAsync(TimeSpan timeout)
+    {
+        if (!MigrationPortal.Fixtures.Dovecot.Libc.Signal(_process.Id, MigrationPortal.Fixtures.Dovecot.Libc.SigTerm))
+            throw new InvalidOperationException($"The portal (pid {_process.Id}) could not be sent SIGTERM: it has exited already.");
+        using var wait = new CancellationTokenSource(timeout);
+        try
+        {
+            await _process.WaitForExitAsync(wait.Token);
+        }
+        catch (OperationCanceledException)
+        {
+            throw new TimeoutException($"The portal did not exit within {timeout.TotalSeconds:0} s of SIGTERM. Its output:\n{Output}");
+        }
+        return _process.ExitCode;
+    }
+
     public async ValueTask DisposeAsync()
     {
         try
