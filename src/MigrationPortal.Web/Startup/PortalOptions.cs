@@ -14,6 +14,10 @@ public sealed class PortalOptions
     /// <summary>How long an emailed credential link stays valid.</summary>
     [Range(typeof(TimeSpan), "00:05:00", "90.00:00:00")]
     public TimeSpan CredentialLinkLifetime { get; set; } = TimeSpan.FromDays(7);
+
+    /// <summary>How often an open dashboard asks where running passes stand (one small query per open dashboard).</summary>
+    [Range(typeof(TimeSpan), "00:00:00.200", "00:01:00")]
+    public TimeSpan DashboardRefresh { get; set; } = TimeSpan.FromSeconds(2);
 }
 
 /// <summary>The <c>Licenses</c> configuration section: what one mailbox license covers.</summary>

@@ -2,6 +2,7 @@ using System.Globalization;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.AspNetCore.Mvc.RazorPages;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Options;
 using MigrationPortal.Core;
 using MigrationPortal.Core.Mailboxes;
 using MigrationPortal.Data;
@@ -9,6 +10,7 @@ using MigrationPortal.Data.Concurrency;
 using MigrationPortal.Data.Licenses;
 using MigrationPortal.Data.Mailboxes;
 using MigrationPortal.Web.Mailboxes;
+using MigrationPortal.Web.Startup;
 using MigrationPortal.Web.Worker;
 
 namespace MigrationPortal.Web.Areas.Admin.Pages.Projects;
@@ -21,6 +23,7 @@ public sealed class DashboardModel(
     MailboxActionService actions,
     ActionReportStore reports,
     CredentialCheckSignal credentialChecks,
+    IOptions<PortalOptions> portal,
     TimeProvider time) : PageModel
 {
     public const int MaxSelection = 20_000;
@@ -30,6 +33,9 @@ public sealed class DashboardModel(
         [MailboxStatus.WaitingForUser, MailboxStatus.Submitted, MailboxStatus.Migrating, MailboxStatus.Stopping];
 
     public static bool IsActive(MailboxStatus status) => ActiveStatuses.Contains(status);
+
+    /// <summary>How often the page's script asks where running passes stand, in milliseconds (<see cref="PortalOptions.DashboardRefresh"/>).</summary>
+    public int RefreshMilliseconds => (int)portal.Value.DashboardRefresh.TotalMilliseconds;
 
     /// <param name="Reason">Why it failed, or why the user's credentials could not be checked yet.</param>
     /// <param name="Progress">While Migrating or Stopping: the running pass, copied of found.</param>

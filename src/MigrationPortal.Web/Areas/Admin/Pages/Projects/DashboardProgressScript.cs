@@ -4,7 +4,7 @@ using System.Text;
 namespace MigrationPortal.Web.Areas.Admin.Pages.Projects;
 
 /// <summary>
-/// The dashboard's only script: every 2 seconds it asks the page's Progress handler where the running passes stand and
+/// The dashboard's only script: every 2 seconds (the table's data-progress-every, Portal:DashboardRefresh) it asks the page's Progress handler where the running passes stand and
 /// moves their progress bars; when a pass begins or ends it reloads the page (unless mailboxes are checked, so a
 /// selection is never lost). Inline, so nothing is downloaded for it; the policy allows exactly this text by its hash.
 /// Without script the page shows the progress as it was when loaded.
@@ -16,6 +16,7 @@ public static class DashboardProgressScript
           var table = document.querySelector('table.mailboxes[data-progress-url]');
           if (!table || !window.fetch) return;
           var url = table.getAttribute('data-progress-url');
+          var every = parseInt(table.getAttribute('data-progress-every'), 10) || 2000;
           function shown() {
             return Array.prototype.map.call(document.querySelectorAll('tr[data-active]'), function (r) {
               return r.getAttribute('data-mailbox-id') + ':' + r.getAttribute('data-active');
@@ -45,9 +46,9 @@ public static class DashboardProgressScript
                 });
               })
               .catch(function () { })
-              .then(function () { setTimeout(tick, 2000); });
+              .then(function () { setTimeout(tick, every); });
           }
-          setTimeout(tick, 2000);
+          setTimeout(tick, every);
         })();
         """;
 
