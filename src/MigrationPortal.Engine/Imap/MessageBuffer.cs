@@ -31,6 +31,9 @@ public sealed class MessageBuffer : IDisposable
 
     private RecyclableMemoryStream? _stream;
 
+    /// <summary>Bytes of message buffers the process holds right now, in every pass (blocks and large buffers in use).</summary>
+    public static long PooledBytesInUse => Pool.SmallPoolInUseSize + Pool.LargePoolInUseSize;
+
     /// <summary>
     /// What a message of <paramref name="size"/> bytes really holds: whole blocks. A budget counting only the bytes let
     /// 20 mailboxes of 3 KB messages hold 6,000 of them at once, 16 KiB each (a gcdump of bench/imap.sh --scale).
