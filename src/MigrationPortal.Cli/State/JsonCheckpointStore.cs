@@ -104,7 +104,7 @@ public sealed partial class JsonCheckpointStore : ICheckpointStore, IDisposable
         {
             var c = batch.Checkpoint;
             _state.Folders[c.SourceFolder] = new FolderState(c.UidValidity, c.HighestCopiedUid, c.JournalDestinationUidValidity, c.JournalDestinationUidNext,
-                c.SourceStatus);
+                c.SourceStatus, c.DestinationUidValidity);
             if (batch.Copies is { Count: > 0 } copies) AddCopies(c.SourceFolder, copies);
             foreach (var recovered in batch.Recovered ?? [])
                 _state.Failed.RemoveAll(f => f.Folder == recovered.Folder && f.Uid == recovered.Uid);
@@ -130,7 +130,8 @@ public sealed partial class JsonCheckpointStore : ICheckpointStore, IDisposable
     private void AddCopies(string folder, CopiedMessages copies)
     {
         if (!_state.Copies.TryGetValue(folder, out var parts)) _state.Copies[folder] = parts = [];
-        parts.RemoveAll(p => p.SourceUidValidity != copies.SourceUidValidity);
+        // Either side's UIDVALIDITY changed: the older parts name messages that are gone.
+        parts.RemoveAll(p => p.SourceUidValidity != copies.SourceUidValidity || p.DestinationUidValidity != copies.DestinationUidValidity);
         if (parts.Count > 0 && parts[^1].DestinationUidValidity == copies.DestinationUidValidity)
             parts[^1] = parts[^1] with
             {
@@ -206,10 +207,11 @@ public sealed partial class JsonCheckpointStore : ICheckpointStore, IDisposable
     private sealed record CopiedMessagesState(uint SourceUidValidity, uint DestinationUidValidity, string Source, string Destination);
 
     /// <param name="SourceStatus">Absent in files written before Delta compared STATUS: such a folder is opened once more.</param>
+    /// <param name="DestinationUidValidity">Absent in files written before it was kept: such a folder, too, is opened once more.</param>
     private sealed record FolderState(uint UidValidity, uint HighestCopiedUid, uint? JournalDestinationUidValidity, uint? JournalDestinationUidNext,
-        FolderStatus? SourceStatus = null)
+        FolderStatus? SourceStatus = null, uint? DestinationUidValidity = null)
     {
         public FolderCheckpoint ToCheckpoint(string folder) =>
-            new(folder, UidValidity, HighestCopiedUid, JournalDestinationUidValidity, JournalDestinationUidNext, SourceStatus);
+            new(folder, UidValidity, HighestCopiedUid, JournalDestinationUidValidity, JournalDestinationUidNext, SourceStatus, DestinationUidValidity);
     }
 }

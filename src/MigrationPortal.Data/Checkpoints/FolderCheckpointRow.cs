@@ -30,10 +30,13 @@ public sealed class FolderCheckpointRow
     public int? SourceMessages { get; private set; }
     public long? SourceHighestModSeq { get; private set; }
 
+    /// <summary>The UIDVALIDITY of the destination folder the copies went into (see FolderCheckpoint); null in rows from before it was kept.</summary>
+    public long? DestinationUidValidity { get; private set; }
+
     public DateTimeOffset UpdatedAt { get; private set; }
 
     public void Advance(uint uidValidity, uint highestCopiedUid, uint? journalUidValidity, uint? journalUidNext, DateTimeOffset now,
-        uint? sourceUidNext = null, int? sourceMessages = null, long? sourceHighestModSeq = null)
+        uint? sourceUidNext = null, int? sourceMessages = null, long? sourceHighestModSeq = null, uint? destinationUidValidity = null)
     {
         UidValidity = uidValidity;
         HighestCopiedUid = highestCopiedUid;
@@ -42,6 +45,7 @@ public sealed class FolderCheckpointRow
         SourceUidNext = sourceUidNext;
         SourceMessages = sourceMessages;
         SourceHighestModSeq = sourceHighestModSeq;
+        DestinationUidValidity = destinationUidValidity;
         UpdatedAt = now;
     }
 }

@@ -11,9 +11,16 @@ namespace MigrationPortal.Engine.Checkpoints;
 /// its flags since, and does not open the folder. Any other save (a batch in flight, a Stop) leaves it null, so only a
 /// folder known to be complete is ever skipped.
 /// </para>
+/// <para>
+/// <paramref name="DestinationUidValidity"/> is the UIDVALIDITY of the destination folder the copies went into. When the
+/// destination lists another one (the folder was deleted, or deleted and made again), the copies below
+/// <paramref name="HighestCopiedUid"/> are no longer known to be there: the folder is copied as on a first pass,
+/// adopting what the destination holds and copying the rest. Null in checkpoints written before it was kept.
+/// </para>
 /// </summary>
 public sealed record FolderCheckpoint(string SourceFolder, uint UidValidity, uint HighestCopiedUid,
-    uint? JournalDestinationUidValidity = null, uint? JournalDestinationUidNext = null, FolderStatus? SourceStatus = null)
+    uint? JournalDestinationUidValidity = null, uint? JournalDestinationUidNext = null, FolderStatus? SourceStatus = null,
+    uint? DestinationUidValidity = null)
 {
     public bool HasJournal => JournalDestinationUidNext is not null;
 }

@@ -94,7 +94,13 @@ public sealed class MailboxPass
     private async Task<PassResult> RunAsync(PassTotals totals, CancellationToken stop, CancellationToken abort)
     {
         var specialUse = await SpecialUseFoldersAsync(destination, abort);
-        var folders = await ListAsync(source, abort);
+        // Only a Delta skips folders, so only a Delta needs the destination's side of the comparison: listed on its own
+        // connection while the source lists on its own, so it costs the no-change Delta no more time.
+        var sourceListing = ListAsync(source, abort);
+        var destinationListing = Options.Kind == PassKind.Delta ? DestinationUidValiditiesAsync(destination, abort) : null;
+        if (destinationListing is not null) await Task.WhenAll(sourceListing, destinationListing); // both done, even when one fails
+        var folders = await sourceListing;
+        var destinationFolders = destinationListing is null ? null : await destinationListing;
         totals.BytesFound = folders.Sum(f => (long)(f.Size ?? 0));
         await checkpoints.ReportFoundAsync(new PassInventory(folders.Count, folders.Sum(f => f.Count), totals.BytesFound), abort);
         var retry = Options.Kind == PassKind.RetryErrors ? await checkpoints.GetFailedAsync(abort) : null;
@@ -112,9 +118,13 @@ public sealed class MailboxPass
             var status = ListedStatus(folder);
             var mapped = SpecialUse(folder) is { } use && specialUse.TryGetValue(use, out var role) ? role : null;
             if (Options.Kind == PassKind.Delta && status is not null && checkpoint is { HasJournal: false, SourceStatus: { } known }
-                && checkpoint.UidValidity == folder.UidValidity && known == status)
+                && checkpoint.UidValidity == folder.UidValidity && known == status
+                && checkpoint.DestinationUidValidity is { } copiedInto
+                && destinationFolders!.GetValueOrDefault(mapped?.FullName ?? DestinationPath(folder)) == copiedInto)
             {
-                // dsync's test: nothing arrived, left or changed flags since the folder was finished; neither side is opened.
+                // dsync's test: nothing arrived, left or changed flags since the folder was finished, and the copies
+                // are still in the folder they went into (new mail delivered to the destination is no change: it is not
+                // the source's); neither side is opened.
                 var unchanged = new FolderStatistics(folder.FullName, mapped?.FullName ?? DestinationPath(folder), status.Messages,
                     (long)(folder.Size ?? 0), 0, 0, status.Messages, 0, TimeSpan.Zero);
                 totals.CompletedFolders.Add(folder.FullName);
@@ -286,7 +296,11 @@ public sealed class MailboxPass
         await folder.OpenAsync(FolderAccess.ReadOnly, abort);
         try
         {
-            if (checkpoint is not null && checkpoint.UidValidity != folder.UidValidity) checkpoint = null;
+            // A new UIDVALIDITY on either side: the checkpoint's UIDs name other messages now. Copied as on a first
+            // pass into this folder: what the destination holds is matched by identity and adopted, the rest copied.
+            if (checkpoint is not null && (checkpoint.UidValidity != folder.UidValidity
+                || (checkpoint.DestinationUidValidity is { } copiedInto && copiedInto != destinationFolder.UidValidity)))
+                checkpoint = null;
             var after = checkpoint?.HighestCopiedUid ?? 0;
             var (plan, adoptedAsSkipped, skipped) = retry is not null
                 ? (await PlanRetryAsync(folder, retry, abort), 0, 0)
@@ -363,7 +377,8 @@ public sealed class MailboxPass
                             ? retry is null ? Journal(folder, after, destinationFolder.UidValidity, journalUidNext) : checkpoint ?? new FolderCheckpoint(folder.FullName, folder.UidValidity, after)
                             : more ? Journal(folder, highest, destinationFolder.UidValidity, uidNext)
                             : new FolderCheckpoint(folder.FullName, folder.UidValidity, highest,
-                                SourceStatus: completed == plan.Count && !flagsPending ? listedStatus : null);
+                                SourceStatus: completed == plan.Count && !flagsPending ? listedStatus : null,
+                                DestinationUidValidity: destinationFolder.UidValidity);
                         var progress = new BatchProgress(next, outcome.Copied + batch.Plan.Adopted, outcome.Bytes + batch.Plan.AdoptedBytes,
                             outcome.Failed, outcome.Recovered(retry))
                         {
@@ -407,7 +422,8 @@ public sealed class MailboxPass
                 var updated = await SyncFlagsAsync(folder, target, syncedUpTo, known is not null && now is not null ? (ulong)known : null, totals, abort);
                 lock (totals) totals.FlagsUpdated += updated;
             }
-            var done = new FolderCheckpoint(folder.FullName, folder.UidValidity, after, SourceStatus: listedStatus);
+            var done = new FolderCheckpoint(folder.FullName, folder.UidValidity, after, SourceStatus: listedStatus,
+                DestinationUidValidity: keepCheckpoint ? checkpoint?.DestinationUidValidity : destinationFolder.UidValidity);
             if (!keepCheckpoint && (flagsPending || (plan.Count == 0 && checkpoint != done)))
                 await checkpoints.SaveAsync(new BatchProgress(done, 0, 0), abort);
             lock (totals)
@@ -513,7 +529,7 @@ public sealed class MailboxPass
     }
 
     private static FolderCheckpoint Journal(IMailFolder folder, uint highest, uint destinationUidValidity, uint destinationUidNext) =>
-        new(folder.FullName, folder.UidValidity, highest, destinationUidValidity, destinationUidNext);
+        new(folder.FullName, folder.UidValidity, highest, destinationUidValidity, destinationUidNext, DestinationUidValidity: destinationUidValidity);
 
     /// <summary>
     /// What this folder still needs, in batches. Destination messages that may already be copies of source messages the
@@ -916,6 +932,26 @@ public sealed class MailboxPass
             if (SpecialUse(folder) is { } use && !folder.Attributes.HasFlag(FolderAttributes.NonExistent))
                 map.TryAdd(use, folder);
         return map;
+    }
+
+    /// <summary>
+    /// The UIDVALIDITY of every destination folder by its full name: one LIST-STATUS where the server offers it (RFC 5819),
+    /// else one STATUS per folder. What a Delta compares with the folder its copies went into.
+    /// </summary>
+    private static async Task<Dictionary<string, uint>> DestinationUidValiditiesAsync(IMailStore store, CancellationToken ct)
+    {
+        var folders = await store.GetFoldersAsync(store.PersonalNamespaces[0], StatusItems.UidValidity, subscribedOnly: false, ct);
+        var byName = new Dictionary<string, uint>(StringComparer.Ordinal);
+        foreach (var folder in folders)
+            if (!folder.Attributes.HasFlag(FolderAttributes.NoSelect) && !folder.Attributes.HasFlag(FolderAttributes.NonExistent) && folder.UidValidity != 0)
+                byName[folder.FullName] = folder.UidValidity;
+        // The LIST of the personal namespace leaves INBOX out on some servers.
+        if (!byName.ContainsKey(store.Inbox.FullName))
+        {
+            await store.Inbox.StatusAsync(StatusItems.UidValidity, ct);
+            byName[store.Inbox.FullName] = store.Inbox.UidValidity;
+        }
+        return byName;
     }
 
     /// <summary>The STATUS a folder was listed with, or null when the server left out UIDNEXT (then it is never skipped).</summary>

@@ -830,6 +830,9 @@ namespace MigrationPortal.Migrations.Postgres.Migrations
                         .HasMaxLength(1000)
                         .HasColumnType("character varying(1000)");
 
+                    b.Property<long?>("DestinationUidValidity")
+                        .HasColumnType("bigint");
+
                     b.Property<long>("HighestCopiedUid")
                         .HasColumnType("bigint");
 

@@ -803,6 +803,9 @@ namespace MigrationPortal.Migrations.Sqlite.Migrations
                         .HasMaxLength(1000)
                         .HasColumnType("TEXT");
 
+                    b.Property<long?>("DestinationUidValidity")
+                        .HasColumnType("INTEGER");
+
                     b.Property<long>("HighestCopiedUid")
                         .HasColumnType("INTEGER");
 

@@ -22,7 +22,8 @@ public sealed class DatabaseCheckpointStore(PortalDbContext db, MailboxUnitOfWor
             .SingleOrDefaultAsync(c => c.MailboxId == claim.MailboxId && c.SourceFolder == sourceFolder, ct);
         return row is null ? null : new FolderCheckpoint(row.SourceFolder, (uint)row.UidValidity, (uint)row.HighestCopiedUid,
             (uint?)row.JournalDestinationUidValidity, (uint?)row.JournalDestinationUidNext,
-            row is { SourceUidNext: { } next, SourceMessages: { } messages } ? new FolderStatus((uint)next, messages, row.SourceHighestModSeq) : null);
+            row is { SourceUidNext: { } next, SourceMessages: { } messages } ? new FolderStatus((uint)next, messages, row.SourceHighestModSeq) : null,
+            (uint?)row.DestinationUidValidity);
     }
 
     public async Task<IReadOnlyList<FailedMessage>> GetFailedAsync(CancellationToken ct) =>
@@ -110,11 +111,18 @@ public sealed class DatabaseCheckpointStore(PortalDbContext db, MailboxUnitOfWor
                 await work.Db.CopiedMessages.Where(m => m.MailboxId == work.MailboxId && m.SourceFolder == folder && m.SourceUidValidity != current)
                     .ExecuteDeleteAsync(token);
             }
+            // A new destination folder (deleted, or deleted and made again): the map names messages that are gone.
+            if (row.DestinationUidValidity is { } before && c.DestinationUidValidity is { } now && before != now)
+            {
+                long current = now;
+                await work.Db.CopiedMessages.Where(m => m.MailboxId == work.MailboxId && m.SourceFolder == folder && m.DestinationUidValidity != current)
+                    .ExecuteDeleteAsync(token);
+            }
             if (batch.Copies is { Count: > 0 } copies)
                 work.Db.CopiedMessages.Add(new CopiedMessagesRow(work.MailboxId, folder, copies.SourceUidValidity, copies.DestinationUidValidity,
                     UidList.Format(copies.Source), UidList.Format(copies.Destination)));
             row.Advance(c.UidValidity, c.HighestCopiedUid, c.JournalDestinationUidValidity, c.JournalDestinationUidNext, work.Now,
-                c.SourceStatus?.UidNext, c.SourceStatus?.Messages, c.SourceStatus?.HighestModSeq);
+                c.SourceStatus?.UidNext, c.SourceStatus?.Messages, c.SourceStatus?.HighestModSeq, c.DestinationUidValidity);
         }, ct);
 
     /// <summary>

@@ -102,6 +102,63 @@ public sealed class MailboxPassTests(DovecotPair servers) : IClassFixture<Doveco
     }
 
     [Fact]
+    public async Task Run_DeltaAfterTheDestinationFolderWasDeleted_CopiesItsMailAgainOnceAndOpensNothingElse()
+    {
+        var user = await UsersAsync();
+        await AppendAsync(user, "INBOX", "one");
+        await AppendAsync(user, "Projects/2026", "nested");
+        foreach (var subject in new[] { "a", "b", "c" })
+            await AppendAsync(user, "Archive", subject);
+        var checkpoints = new MemoryCheckpoints();
+        await RunAsync(user, checkpoints);
+        var delta = new PassOptions { Kind = PassKind.Delta };
+
+        // Someone deletes the folder in the destination: the source is unchanged, but the destination lacks its mail.
+        await DeleteDestinationFolderAsync(user, "Archive");
+        var afterDelete = await RunAsync(user, checkpoints, options: delta);
+
+        Assert.Equal((4, 3, 3, 2), (afterDelete.Folders, afterDelete.FoldersUnchanged, afterDelete.MessagesCopied, afterDelete.MessagesSkipped));
+        Assert.Equal(await SnapshotAsync(servers.Source, user), await SnapshotAsync(servers.Destination, user));
+
+        var again = await RunAsync(user, checkpoints, options: delta);
+        Assert.Equal((4, 4, 0), (again.Folders, again.FoldersUnchanged, again.MessagesCopied));
+    }
+
+    [Fact]
+    public async Task Run_DeltaAfterTheDestinationFolderWasMadeAgainWithSomeOfItsMail_CopiesOnlyWhatIsMissing()
+    {
+        var user = await UsersAsync();
+        foreach (var subject in new[] { "a", "b", "c" })
+            await AppendAsync(user, "Archive", subject);
+        var checkpoints = new MemoryCheckpoints();
+        await RunAsync(user, checkpoints);
+
+        // Deleted and made again (a new UIDVALIDITY), and one of the three put back, as a restore from a backup would.
+        await DeleteDestinationFolderAsync(user, "Archive");
+        await CopyToDestinationAsync(user, "Archive", "b");
+        var result = await RunAsync(user, checkpoints, options: new PassOptions { Kind = PassKind.Delta });
+
+        Assert.Equal((2, 1), (result.MessagesCopied, result.MessagesSkipped));
+        Assert.Equal(await SnapshotAsync(servers.Source, user), await SnapshotAsync(servers.Destination, user));
+    }
+
+    [Fact]
+    public async Task Run_DeltaAfterNewMailArrivedInTheDestination_StillOpensNoFolder()
+    {
+        var user = await UsersAsync();
+        await AppendAsync(user, "INBOX", "one");
+        await AppendAsync(user, "Archive", "old");
+        var checkpoints = new MemoryCheckpoints();
+        await RunAsync(user, checkpoints);
+
+        // After the cut-over, new mail is delivered to the destination: not the source's, and no reason to open anything.
+        await AppendToDestinationAsync(user, "delivered after the cut-over");
+        var result = await RunAsync(user, checkpoints, options: new PassOptions { Kind = PassKind.Delta });
+
+        Assert.Equal((2, 2, 0), (result.Folders, result.FoldersUnchanged, result.MessagesCopied));
+    }
+
+    [Fact]
     public async Task Run_DeltaAfterFlagChangesOnTheSource_CarriesThemOverAndTouchesNothingElse()
     {
         var user = await UsersAsync();
@@ -530,6 +587,25 @@ public sealed class MailboxPassTests(DovecotPair servers) : IClassFixture<Doveco
         message.From.Add(new MailboxAddress("Ada", "ada@example.org"));
         message.Body = new TextPart("plain") { Text = "Already there\r\n" };
         await session.Store.Inbox.AppendAsync(new AppendRequest(message) { InternalDate = new DateTimeOffset(2024, 1, 2, 3, 4, 5, TimeSpan.Zero) });
+    }
+
+    private async Task DeleteDestinationFolderAsync(string user, string folder)
+    {
+        await using var session = await _connector.ConnectAsync(new ImapEndpoint(servers.Destination.Host, servers.Destination.Port, TlsMode.None), new ImapLogin(user, Password), default);
+        await (await FolderAsync(session.Store, folder)).DeleteAsync();
+    }
+
+    /// <summary>The source's message of that subject, its exact bytes and date, appended to the destination folder (made when missing).</summary>
+    private async Task CopyToDestinationAsync(string user, string folder, string subject)
+    {
+        await using var source = await _connector.ConnectAsync(new ImapEndpoint(servers.Source.Host, servers.Source.Port, TlsMode.None), new ImapLogin(user, Password), default);
+        var from = await FolderAsync(source.Store, folder);
+        await from.OpenAsync(FolderAccess.ReadOnly);
+        var uid = (await from.SearchAsync(MailKit.Search.SearchQuery.SubjectContains(subject))).Single();
+        var date = (await from.FetchAsync([uid], MessageSummaryItems.InternalDate)).Single().InternalDate!.Value;
+        var message = await from.GetMessageAsync(uid);
+        await using var destination = await _connector.ConnectAsync(new ImapEndpoint(servers.Destination.Host, servers.Destination.Port, TlsMode.None), new ImapLogin(user, Password), default);
+        await (await FolderAsync(destination.Store, folder)).AppendAsync(new AppendRequest(message) { InternalDate = date });
     }
 
     private static MimeMessage Message(string subject, string? messageId, string body)

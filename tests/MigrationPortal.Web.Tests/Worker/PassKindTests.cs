@@ -3,6 +3,7 @@ using MailKit;
 using MailKit.Net.Imap;
 using MailKit.Search;
 using MailKit.Security;
+using Microsoft.EntityFrameworkCore;
 using MigrationPortal.Fixtures.Dovecot;
 using MigrationPortal.Web.Tests.Infrastructure;
 using MimeKit;
@@ -143,6 +144,58 @@ public sealed class PassKindTests(DovecotPair servers) : IClassFixture<DovecotPa
         // The first twin's copy, not the second's.
         var twins = (await destination.Inbox.SearchAsync(SearchQuery.SubjectContains("twin"))).OrderBy(u => u.Id).ToList();
         Assert.Equal(twins[0], Assert.Single(flagged, twins.Contains));
+    }
+
+    [Fact]
+    public async Task Delta_AfterTheDestinationFolderWasDeletedAndMadeAgain_CopiesItsMailOnceAndKeepsOnlyTheNewCopiesMap()
+    {
+        var email = $"r{Guid.NewGuid():N}"[..12] + "@example.org";
+        var (portal, admin, project, mailbox) = await MailboxAsync(WorkerOn(), email,
+            ("INBOX", "one", 100), ("Projects/2026", "nested", 100), ("Projects/2026", "second", 100));
+        await using var _ = portal;
+        await admin.ActAsync(project, "Start", [mailbox], new Dictionary<string, string> { ["passKind"] = "Full" });
+        await WaitForPassAsync(portal, admin, project, mailbox, 1);
+
+        // Someone deletes the folder in the new mailbox and makes an empty one of the same name (a new UIDVALIDITY).
+        uint recreated;
+        using (var destination = new ImapClient())
+        {
+            await destination.ConnectAsync(servers.Destination.Host, servers.Destination.Port, SecureSocketOptions.None);
+            await destination.AuthenticateAsync(email, Password);
+            var folder = await destination.GetFolderAsync("Projects/2026");
+            await folder.DeleteAsync();
+            var made = await (await destination.GetFolderAsync("Projects")).CreateAsync("2026", true);
+            await made!.StatusAsync(StatusItems.UidValidity);
+            recreated = made.UidValidity;
+        }
+        await admin.ActAsync(project, "Start", [mailbox]);
+        await WaitForPassAsync(portal, admin, project, mailbox, 2);
+
+        var details = await admin.Client.GetAsync($"/Admin/Mailboxes/Details/{mailbox}");
+        Assert.Equal(("2", "2", "0"), Folder(details.QuerySelector("#pass-2-folders")!, "Projects/2026"));
+        Assert.Contains("2 folders unchanged since the last pass (not opened)", details.QuerySelector("#passes tr[data-pass='2'] .notes")!.TextContent);
+        Assert.Equal(2, await CountAsync(servers.Destination, email, "Projects/2026"));
+        // The map of copied messages names only the copies in the folder as it is now.
+        var maps = await portal.WithDbAsync(db => db.CopiedMessages.Where(c => c.MailboxId == mailbox && c.SourceFolder == "Projects/2026")
+            .Select(c => c.DestinationUidValidity).ToListAsync());
+        Assert.Equal([(long)recreated], maps.Distinct());
+
+        // A third pass (Delta) opens nothing: the folder is where the second pass copied into.
+        await admin.ActAsync(project, "Start", [mailbox]);
+        await WaitForPassAsync(portal, admin, project, mailbox, 3);
+        details = await admin.Client.GetAsync($"/Admin/Mailboxes/Details/{mailbox}");
+        Assert.Contains("3 folders unchanged since the last pass (not opened)", details.QuerySelector("#passes tr[data-pass='3'] .notes")!.TextContent);
+        Assert.Equal(2, await CountAsync(servers.Destination, email, "Projects/2026"));
+    }
+
+    private static async Task<int> CountAsync(DovecotServer server, string email, string folder)
+    {
+        using var client = new ImapClient();
+        await client.ConnectAsync(server.Host, server.Port, SecureSocketOptions.None);
+        await client.AuthenticateAsync(email, Password);
+        var target = await client.GetFolderAsync(folder);
+        await target.StatusAsync(StatusItems.Count);
+        return target.Count;
     }
 
     /// <summary>Found, copied and failed of one source folder's row.</summary>
