@@ -1,7 +1,9 @@
 # bench/portal.sh [MAILBOXES]: the portal's runs in the loopback benchmark. Sourced by bench/imap.sh in a subshell,
 # so it sees WORK, ROOT, SRC_PORT, DST_PORT, SRC_USER, BENCH_PASSWORD, COUNT, LANES, log() and tool(); not run on its own.
-#   (none)  one mailbox, $SRC_USER -> portal, pass Full, then a Delta with nothing new on the same (now warm) portal;
-#           stdout: "FULL_SECONDS DELTA_SECONDS", both from the portal's own statistics
+#   (none)  two mailboxes one after the other on a freshly started portal, $SRC_USER -> portalfirst, then -> portal,
+#           each a Full, then a Delta with nothing new for each; stdout: "FULL_SECONDS DELTA_SECONDS FIRST_SECONDS", all
+#           from the portal's own statistics: the Full and Delta into portal (a portal in service, its code compiled
+#           by .NET's JIT on first use already), and the first pass after start-up (into portalfirst), which pays for that
 #   N > 1   N mailboxes at once, $SRC_USER -> portal01..portalNN (project cap and Migration__MaxParallel N);
 #           stdout: "PEAK_RSS_MB WALL_SECONDS", the portal process's VmHWM and Start to the last Completed
 # Each call publishes the portal once (Release, into $WORK/portal), starts the real portal process on a fresh SQLite file,
@@ -22,9 +24,10 @@ if [[ ! -f $WORK/portal/MigrationPortal.Web.dll ]]; then
 fi
 
 if [[ $MAILBOXES -eq 1 ]]; then
-    PHASE=full USERS=portal PARALLEL=4 THEN=--then-delta
+    # The first pass after start-up (into portalfirst) as a round of its own; then the measured Full and Delta (into portal).
+    PHASE=full FIRST=portalfirst USERS=portal PARALLEL=1 THEN=--then-delta
 else
-    PHASE=$MAILBOXES-at-once USERS=$(seq -f 'portal%02g' -s, 1 "$MAILBOXES") PARALLEL=$MAILBOXES THEN=
+    PHASE=$MAILBOXES-at-once FIRST= USERS=$(seq -f 'portal%02g' -s, 1 "$MAILBOXES") PARALLEL=$MAILBOXES THEN=
 fi
 read -r PORT < <(tool ports --count 1)
 export PORTAL_ADMIN_EMAIL=admin@bench.test
@@ -65,9 +68,18 @@ done
 plog "portal ($PHASE): listening, RSS $(rss_mb VmRSS) MB after start-up"
 
 rc=0
+first=""
+if [[ -n $FIRST ]]; then
+    sync # as before every timed run (imap.sh's timed): what earlier runs wrote is on disk, not written during this one
+    first=$(tool portal --url "http://127.0.0.1:$PORT" --source "127.0.0.1:$SRC_PORT" --source-user "$SRC_USER" \
+        --destination "127.0.0.1:$DST_PORT" --destination-users "$FIRST" --max-concurrent "$PARALLEL" --pass Full \
+        2> >(tee -a "$PLOG" >&2)) || rc=$?
+fi
+sync
 out=$(tool portal --url "http://127.0.0.1:$PORT" --source "127.0.0.1:$SRC_PORT" --source-user "$SRC_USER" \
     --destination "127.0.0.1:$DST_PORT" --destination-users "$USERS" --max-concurrent "$PARALLEL" --pass Full $THEN \
     2> >(tee -a "$PLOG" >&2)) || rc=$?
+out=$(printf '%s\n%s\n' "$first" "$out")
 # The peak resident set of the portal process over its whole life, read before it is stopped.
 HWM_MB=$(rss_mb VmHWM)
 printf '%s\n' "$out" > "$WORK/portal-$PHASE.txt"
@@ -76,7 +88,8 @@ sed 's/^/        /' "$WORK/portal-$PHASE.txt" | tee -a "$PLOG" >&2
 [[ $rc -eq 0 ]] || { plog "portal ($PHASE): not every pass completed (exit $rc)"; exit 1; }
 
 if [[ $MAILBOXES -eq 1 ]]; then
-    awk 'NR == 1 { full = $5 } $1 == "delta" && $2 != "wall" { delta = $6 } END { print full, (delta == "" ? "n/a" : delta) }' <<<"$out"
+    awk '$1 == "portal" { full = $5 } $1 == "portalfirst" { first = $5 } $1 == "delta" && $2 == "portal" { delta = $6 }
+         END { print full, (delta == "" ? "n/a" : delta), first }' <<<"$out"
 else
     awk -v rss="$HWM_MB" '$1 == "wall" { print rss, $2 }' <<<"$out"
 fi
