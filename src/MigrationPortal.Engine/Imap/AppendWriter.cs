@@ -12,8 +12,12 @@ namespace MigrationPortal.Engine.Imap;
 /// <summary>One message to append: the source's bytes untouched, with its flags, keywords and INTERNALDATE.</summary>
 public sealed record AppendItem(MessageBuffer Body, MessageFlags Flags, IReadOnlyCollection<string> Keywords, DateTimeOffset? InternalDate);
 
-/// <summary>What became of one appended message: its UID in the destination (when the server has UIDPLUS), or the server's refusal.</summary>
-public readonly record struct AppendOutcome(uint? Uid, string? Refusal)
+/// <summary>
+/// What became of one appended message: its UID in the destination (when the server has UIDPLUS), or the server's
+/// refusal. <paramref name="KeywordsDropped"/>: the server refused the message with its keywords and took it without
+/// them (those keywords are not on the copy).
+/// </summary>
+public readonly record struct AppendOutcome(uint? Uid, string? Refusal, IReadOnlyList<string>? KeywordsDropped = null)
 {
     public bool Appended => Refusal is null;
 }
@@ -302,14 +306,29 @@ public sealed partial class AppendWriter : IAsyncDisposable
             await _out.FlushAsync(deadline.Token);
             for (var i = 0; i < items.Count; i++)
                 outcomes[i] = Outcome(await ReadTaggedAsync(tags[i], null, deadline.Token));
-            return outcomes;
         }
+        else
+        {
+            for (var i = 0; i < items.Count; i++)
+                outcomes[i] = Outcome(await AppendCommandAsync(folder, [items[i]], ct));
+        }
+
+        // A server may refuse a message for one of its keywords, which it announced it would keep (Dovecot's
+        // mail_max_keyword_length, say: "Keyword length too long"). The mail matters more than a label: such a
+        // message is tried once more without its keywords, and they are reported as not kept instead of the message
+        // being left out. A refusal for the message itself (too large) is refused again and stays the first answer.
         for (var i = 0; i < items.Count; i++)
-            outcomes[i] = Outcome(await AppendCommandAsync(folder, [items[i]], ct));
+        {
+            if (outcomes[i].Appended || Sent(items[i], folder) is not { Count: > 0 } keywords) continue;
+            var bare = await AppendCommandAsync(folder, [items[i] with { Keywords = [] }], ct);
+            if (bare.Ok) outcomes[i] = new AppendOutcome(AppendUids(bare.Line, 1)?[0], null, keywords);
+        }
         return outcomes;
 
         static AppendOutcome Outcome(Tagged answer) =>
             answer.Ok ? new AppendOutcome(AppendUids(answer.Line, 1)?[0], null) : new AppendOutcome(null, answer.Text);
+
+        static List<string> Sent(AppendItem item, DestinationFolder folder) => [.. item.Keywords.Where(k => IsAtom(k) && folder.Keeps(k))];
     }
 
     private async Task<Tagged> AppendCommandAsync(DestinationFolder folder, IReadOnlyList<AppendItem> items, CancellationToken ct)

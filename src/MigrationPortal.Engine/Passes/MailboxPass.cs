@@ -516,9 +516,20 @@ public sealed class MailboxPass
             }
             foreach (var ((flags, keywords), uids) in updates)
             {
-                var request = new StoreFlagsRequest(StoreAction.Set, flags) { Silent = true };
-                foreach (var keyword in keywords.Split(' ', StringSplitOptions.RemoveEmptyEntries)) request.Keywords.Add(keyword);
-                await target.StoreAsync(uids, request, ct);
+                var wanted = keywords.Split(' ', StringSplitOptions.RemoveEmptyEntries);
+                try
+                {
+                    await target.StoreAsync(uids, Store(flags, wanted), ct);
+                }
+                catch (ImapCommandException e) when (e.Response == ImapCommandResponse.No && wanted.Length > 0)
+                {
+                    // Refused for a keyword it would not create after all (as APPEND can be: see AppendWriter): the
+                    // flags and the keywords the folder already has are set, the others reported as not kept.
+                    var known = wanted.Where(target.PermanentKeywords.Contains).ToArray();
+                    await target.StoreAsync(uids, Store(flags, known), ct);
+                    lock (totals)
+                        foreach (var lost in wanted.Except(known)) totals.NotKept.Add(lost);
+                }
             }
             return updates.Values.Sum(u => u.Count);
         }
@@ -526,6 +537,13 @@ public sealed class MailboxPass
         {
             await target.CloseAsync(false, ct);
         }
+    }
+
+    private static StoreFlagsRequest Store(MessageFlags flags, IEnumerable<string> keywords)
+    {
+        var request = new StoreFlagsRequest(StoreAction.Set, flags) { Silent = true };
+        foreach (var keyword in keywords) request.Keywords.Add(keyword);
+        return request;
     }
 
     private static FolderCheckpoint Journal(IMailFolder folder, uint highest, uint destinationUidValidity, uint destinationUidNext) =>
@@ -772,6 +790,9 @@ public sealed class MailboxPass
             var (message, body) = batch.Messages[i];
             if (outcomes[i].Appended)
             {
+                if (outcomes[i].KeywordsDropped is { } dropped)
+                    lock (totals)
+                        foreach (var keyword in dropped) totals.NotKept.Add(keyword);
                 copied++;
                 bytes += body.Length;
                 appended.Add(message.Uid);
