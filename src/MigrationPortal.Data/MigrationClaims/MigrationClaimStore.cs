@@ -28,6 +28,9 @@ public sealed record Claim(int MailboxId, int ProjectId, Guid ClaimId, DateTimeO
 /// </summary>
 public sealed class MigrationClaimStore(PortalDbContext db, DatabaseWriteGate gate, TimeProvider time)
 {
+    /// <summary>The advisory lock every claim transaction holds on PostgreSQL (an arbitrary key of ours: "MPclaim" in ASCII).</summary>
+    private const string ClaimLockSql = "SELECT pg_advisory_xact_lock(21761961157028205)";
+
     /// <summary>Claims whose lease has not lapsed: a worker may still be writing for these mailboxes.</summary>
     public static IQueryable<MigrationClaim> Live(PortalDbContext db, DateTimeOffset now) =>
         db.MigrationClaims.Where(c => c.LeaseUntil > now);
@@ -41,6 +44,12 @@ public sealed class MigrationClaimStore(PortalDbContext db, DatabaseWriteGate ga
         using (await gate.EnterAsync(ct))
         {
             await using var transaction = await db.Database.BeginTransactionAsync(ct);
+            // On PostgreSQL, every instance's claims take one transaction-scoped advisory lock, the counterpart of
+            // SQLite's single writer: counting the project's live claims and taking one cannot interleave with another
+            // instance's claim (READ COMMITTED alone let two take the same mailbox). Claims are rare (one per pass), so
+            // one lock costs nothing measurable; SKIP LOCKED with per-project slot rows is the scale-out issue's.
+            if (db.Database.IsNpgsql())
+                await db.Database.ExecuteSqlRawAsync(ClaimLockSql, ct);
             var now = time.GetUtcNow();
             var live = Live(db, now);
             var next = await db.Mailboxes

@@ -1,5 +1,6 @@
 using Microsoft.AspNetCore.Identity;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.Infrastructure;
 using Microsoft.Extensions.Options;
 using MigrationPortal.Data;
 using MigrationPortal.Email;
@@ -21,6 +22,14 @@ internal sealed partial class DatabaseInitializer(
     {
         await using var scope = services.CreateAsyncScope();
         var db = scope.ServiceProvider.GetRequiredService<PortalDbContext>();
+        if (db.Database.IsNpgsql())
+        {
+            // Npgsql's migrator reads the history table without looking whether it exists, and on a new database
+            // logs that failed read as an Error (npgsql/efcore.pg#3407) that an operator would take for a fault.
+            // EF's own "create if not exists" script for the table first: the read then finds it, empty.
+            var history = db.GetService<Microsoft.EntityFrameworkCore.Migrations.IHistoryRepository>();
+            await db.Database.ExecuteSqlRawAsync(history.GetCreateIfNotExistsScript(), cancellationToken);
+        }
         await db.Database.MigrateAsync(cancellationToken);
         LogDatabaseReady(logger, db.Database.ProviderName ?? "?", DescribeDatabase(db));
         LogEmailDelivery(logger, emailDelivery.Describe());
