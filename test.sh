@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Runs every test of MigrationPortal. On Debian it first installs what the tests need when it is missing
 # (as root, or through sudo): Dovecot for the real IMAP servers, Chromium for the browser tests, and the
-# unprivileged user the private Dovecot instances keep mail as. Extra arguments go to `dotnet test`.
+# unprivileged user the private Dovecot instances keep mail as, and PostgreSQL. The portal's tests (Web.Tests) run twice:
+# on SQLite, the embedded default, and on PostgreSQL. Extra arguments go to `dotnet test`.
 set -euo pipefail
 cd "$(dirname "$0")"
 
@@ -12,6 +13,9 @@ log=$(mktemp)
 trap 'rm -f "$log"' EXIT
 status=0
 dotnet test MigrationPortal.sln "$@" 2>&1 | tee "$log" || status=$?
+# The portal's tests once more on PostgreSQL (a private server the tests start; see tests/setup-machine.sh).
+echo "The portal's tests again, on PostgreSQL:"
+PORTAL_TEST_DATABASE=Postgres dotnet test tests/MigrationPortal.Web.Tests --no-build "$@" 2>&1 | tee -a "$log" || status=$?
 
 # One closing line for the whole suite, summed over the test assemblies.
 awk '/^(Passed|Failed)!/ {

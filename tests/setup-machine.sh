@@ -3,11 +3,13 @@
 #   dovecot-imapd  real IMAP servers: the tests start private instances on loopback ports
 #                  (the packaged system service is kept from starting)
 #   chromium       Debian's browser, driven by Playwright in tests/MigrationPortal.BrowserTests
+#   postgresql     the portal tests' second database: the tests start a private server of their own on a loopback
+#                  port (tests/MigrationPortal.Fixtures/Postgres; the packaged cluster is kept from starting)
 #   user mpmail    the unprivileged user the private Dovecot instances keep mail as (Dovecot refuses root)
 set -euo pipefail
 
 MAIL_USER=mpmail
-PACKAGES=(dovecot-imapd chromium)
+PACKAGES=(dovecot-imapd chromium postgresql)
 
 if [[ $(id -u) -ne 0 ]]; then
     echo "setup-machine.sh: run as root (it may apt-get install and useradd)" >&2
@@ -20,7 +22,7 @@ for p in "${PACKAGES[@]}"; do
 done
 if [[ ${#missing[@]} -gt 0 ]]; then
     echo "setup-machine.sh: installing ${missing[*]}"
-    # invoke-rc.d asks policy-rc.d; 101 means "do not start": no system-wide Dovecot is started.
+    # invoke-rc.d asks policy-rc.d; 101 means "do not start": no system-wide Dovecot or PostgreSQL is started.
     created_policy=0
     if [[ ! -e /usr/sbin/policy-rc.d ]]; then
         printf '#!/bin/sh\nexit 101\n' > /usr/sbin/policy-rc.d
@@ -37,4 +39,5 @@ if ! id "$MAIL_USER" >/dev/null 2>&1; then
     useradd --no-create-home --shell /usr/sbin/nologin "$MAIL_USER"
 fi
 
-echo "setup-machine.sh: dovecot $(dovecot --version | cut -d' ' -f1), $(/usr/bin/chromium --version 2>/dev/null | head -1), mail user $MAIL_USER"
+pg=$(ls -d /usr/lib/postgresql/*/bin/initdb 2>/dev/null | sort -V | tail -1)
+echo "setup-machine.sh: dovecot $(dovecot --version | cut -d' ' -f1), $(/usr/bin/chromium --version 2>/dev/null | head -1), PostgreSQL $("${pg:-false}" --version 2>/dev/null | awk '{print $3}'), mail user $MAIL_USER"

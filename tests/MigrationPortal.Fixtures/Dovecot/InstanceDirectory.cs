@@ -125,7 +125,7 @@ internal sealed class InstanceDirectory
 
     // "pid starttime" (field 22 of /proc/pid/stat, in clock ticks since boot): unique across pid reuse.
     // Empty when the process does not exist.
-    private static string ProcessIdentity(int pid)
+    internal static string ProcessIdentity(int pid)
     {
         string stat;
         try

@@ -225,12 +225,13 @@ public sealed class DashboardActionsTests
         Assert.Equal(secret, protector.Unprotect(stored.Source.ProtectedPassword!));
 
         Assert.DoesNotContain(portal.LogLines, line => line.Contains(secret));
-        // The database file and its write-ahead log, as they are on disk now.
-        foreach (var file in Directory.GetFiles(Path.GetDirectoryName(portal.DatabasePath)!, "portal.db*"))
+        // The database file and its write-ahead log as they are on disk now (SQLite), or a dump of the database (PostgreSQL).
+        var contents = await portal.DatabaseContentsAsync();
+        Assert.NotEmpty(contents);
+        foreach (var (name, bytes) in contents)
         {
-            var bytes = await File.ReadAllBytesAsync(file);
-            Assert.False(Contains(bytes, Encoding.UTF8.GetBytes(secret)), $"{Path.GetFileName(file)} holds the password in clear");
-            Assert.False(Contains(bytes, Encoding.Unicode.GetBytes(secret)), $"{Path.GetFileName(file)} holds the password in UTF-16");
+            Assert.False(Contains(bytes, Encoding.UTF8.GetBytes(secret)), $"{name} holds the password in clear");
+            Assert.False(Contains(bytes, Encoding.Unicode.GetBytes(secret)), $"{name} holds the password in UTF-16");
         }
     }
 

@@ -11,7 +11,7 @@ namespace MigrationPortal.Web.Tests.Admin;
 /// <summary>Another writer (a backup, a second process, a stuck tool) holds the SQLite file's write lock.</summary>
 public sealed partial class DatabaseBusyTests
 {
-    [Fact]
+    [SqliteFact("it holds the SQLite file's write lock from another connection")]
     public async Task Start_LockedPartWayThrough_SaysBusyWithinTheTimeoutAndExactlyWhatApplied()
     {
         await using var portal = new PortalFactory(new Dictionary<string, string?> { ["Database:BusyTimeout"] = "00:00:01" });
@@ -46,7 +46,7 @@ public sealed partial class DatabaseBusyTests
         Assert.Contains($"applied to {400 - applied} mailboxes", AdminPages.Report(again));
     }
 
-    [Fact]
+    [SqliteFact("it holds the SQLite file's write lock from another connection")]
     public async Task LoginPage_WhileManyWritersWaitForALockedDatabase_AnswersAtOnce()
     {
         await using var portal = new PortalFactory(new Dictionary<string, string?> { ["Database:BusyTimeout"] = "00:00:05" });

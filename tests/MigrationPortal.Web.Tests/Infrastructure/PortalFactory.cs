@@ -5,12 +5,14 @@ using Microsoft.AspNetCore.Mvc.Testing;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using MigrationPortal.Data;
+using MigrationPortal.Fixtures.Postgres;
 
 namespace MigrationPortal.Web.Tests.Infrastructure;
 
 /// <summary>
-/// The real portal on a real SQLite file of its own, with the configured first admin, and every log line kept
-/// so tests can check that secrets never reach the logs.
+/// The real portal on a real SQLite file of its own (or, with <c>PORTAL_TEST_DATABASE=Postgres</c>, a database of its
+/// own on the test process's private PostgreSQL), with the configured first admin, and every log line kept so tests
+/// can check that secrets never reach the logs. A test that gives its own <c>ConnectionStrings:Portal</c> chose SQLite.
 /// </summary>
 public class PortalFactory : WebApplicationFactory<Program>
 {
@@ -30,6 +32,10 @@ public class PortalFactory : WebApplicationFactory<Program>
     }
 
     private readonly TimeProvider? _clock;
+    private (PostgresServer Server, string Database)? _postgres;
+
+    /// <summary>The provider this portal runs on: Postgres when the run asked for it and the test did not choose a database.</summary>
+    public DatabaseProvider Provider => TestDatabase.IsPostgres && !_settings.ContainsKey("ConnectionStrings:Portal") ? DatabaseProvider.Postgres : DatabaseProvider.Sqlite;
 
     /// <summary>A folder of this portal's own, removed with it.</summary>
     public string WorkDirectory => _dir;
@@ -44,8 +50,19 @@ public class PortalFactory : WebApplicationFactory<Program>
     {
         builder.UseContentRoot(RepositoryRoot);
         builder.UseEnvironment("Production");
-        builder.UseSetting("ConnectionStrings:Portal", $"Data Source={DatabasePath}");
-        builder.UseSetting("Database:Provider", "Sqlite");
+        if (TestDatabase.IsPostgres && !_settings.ContainsKey("ConnectionStrings:Portal"))
+        {
+            // Blocking here: the host builder is synchronous. The fixture's awaits do not need this thread back.
+            var server = PostgresServer.SharedAsync().GetAwaiter().GetResult();
+            _postgres = (server, _postgres?.Database ?? server.CreateDatabaseAsync().GetAwaiter().GetResult());
+            builder.UseSetting("ConnectionStrings:Portal", server.ConnectionString(_postgres.Value.Database));
+            builder.UseSetting("Database:Provider", "Postgres");
+        }
+        else
+        {
+            builder.UseSetting("ConnectionStrings:Portal", $"Data Source={DatabasePath}");
+            builder.UseSetting("Database:Provider", "Sqlite");
+        }
         builder.UseSetting("Admin:Email", AdminEmail);
         builder.UseSetting("Admin:Password", AdminPassword);
         builder.UseSetting("Smtp:Host", "");
@@ -64,6 +81,20 @@ public class PortalFactory : WebApplicationFactory<Program>
         });
     }
 
+    /// <summary>
+    /// What the database holds as stored, to search for secrets in clear: on SQLite its files (the database and its
+    /// write-ahead log) as they are on disk now; on PostgreSQL a pg_dump of its database.
+    /// </summary>
+    public async Task<IReadOnlyList<(string Name, byte[] Bytes)>> DatabaseContentsAsync()
+    {
+        if (_postgres is { } postgres)
+            return [("pg_dump " + postgres.Database, await postgres.Server.DumpAsync(postgres.Database))];
+        var files = new List<(string, byte[])>();
+        foreach (var file in Directory.GetFiles(Path.GetDirectoryName(DatabasePath)!, "portal.db*"))
+            files.Add((Path.GetFileName(file), await File.ReadAllBytesAsync(file)));
+        return files;
+    }
+
     public async Task<T> WithDbAsync<T>(Func<PortalDbContext, Task<T>> query)
     {
         await using var scope = Services.CreateAsyncScope();
@@ -74,6 +105,7 @@ public class PortalFactory : WebApplicationFactory<Program>
     {
         await base.DisposeAsync();
         Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
+        if (_postgres is { } postgres) await postgres.Server.DropDatabaseAsync(postgres.Database);
         try { Directory.Delete(_dir, recursive: true); } catch (IOException) { }
         GC.SuppressFinalize(this);
     }

@@ -156,13 +156,7 @@ public sealed partial class OutboxDeliveryTests
         return int.Parse(row.GetAttribute("data-mailbox-id")!);
     }
 
-    private static async Task<List<(string Name, byte[] Bytes)>> DatabaseFilesAsync(PortalFactory portal)
-    {
-        var files = new List<(string, byte[])>();
-        foreach (var file in Directory.GetFiles(Path.GetDirectoryName(portal.DatabasePath)!, "portal.db*"))
-            files.Add((Path.GetFileName(file), await File.ReadAllBytesAsync(file)));
-        return files;
-    }
+    private static Task<IReadOnlyList<(string Name, byte[] Bytes)>> DatabaseFilesAsync(PortalFactory portal) => portal.DatabaseContentsAsync();
 
     private static bool Contains(byte[] haystack, byte[] needle) => haystack.AsSpan().IndexOf(needle) >= 0;
 
