@@ -24,4 +24,6 @@ awk '/^(Passed|Failed)!/ {
         }
     }
     END { printf "Total: %d passed, %d failed, %d skipped\n", p, f, s }' "$log"
+# A project that does not build runs no test and adds nothing to the counts: only the exit status says so.
+[[ $status -eq 0 ]] || echo "test.sh: exit $status; a failure above may be a project that did not build (its tests are not counted)"
 exit $status
