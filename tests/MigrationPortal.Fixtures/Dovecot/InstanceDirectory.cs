@@ -93,8 +93,14 @@ internal sealed class InstanceDirectory
             // Create() writes the owner right after the directory; give a concurrent Create() time to do so.
             return Directory.GetLastWriteTimeUtc(Path) < TimeProvider.System.GetUtcNow().UtcDateTime - OwnerlessGrace;
         }
+        return !IsLiveOwner(owner);
+    }
+
+    /// <summary>Whether an owner file's text ("pid starttime") still names a running process, the same one.</summary>
+    internal static bool IsLiveOwner(string owner)
+    {
         var pid = int.TryParse(owner.Split(' ')[0], CultureInfo.InvariantCulture, out var p) ? p : 0;
-        return pid <= 0 || ProcessIdentity(pid) != owner;
+        return pid > 0 && ProcessIdentity(pid) == owner;
     }
 
     private void KillLeftoverMaster()

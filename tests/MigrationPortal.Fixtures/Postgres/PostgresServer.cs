@@ -123,7 +123,7 @@ public sealed class PostgresServer
         // The port is free when picked but not reserved: a lost race is retried on another.
         for (var attempt = 1; ; attempt++)
         {
-            var port = FreePort();
+            var port = MigrationPortal.Fixtures.LoopbackPort.Free();
             var server = new PostgresServer(dir, port, password);
             try
             {
@@ -162,8 +162,7 @@ public sealed class PostgresServer
         {
             string owner;
             try { owner = File.ReadAllText(Path.Combine(dir, "owner")).Trim(); } catch (IOException) { continue; }
-            var pid = int.TryParse(owner.Split(' ')[0], out var p) ? p : 0;
-            if (pid > 0 && InstanceDirectory.ProcessIdentity(pid) == owner) continue; // still in use
+            if (InstanceDirectory.IsLiveOwner(owner)) continue; // still in use
             new PostgresServer(dir, 0, "").Stop(bin);
         }
     }
@@ -199,19 +198,5 @@ public sealed class PostgresServer
         await process.WaitForExitAsync().ConfigureAwait(false);
         if (process.ExitCode != 0)
             throw new InvalidOperationException($"{Path.GetFileName(program)} {string.Join(' ', arguments)} exited with {process.ExitCode}:\n{await output.ConfigureAwait(false)}{await error.ConfigureAwait(false)}");
-    }
-
-    private static int FreePort()
-    {
-        var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        try
-        {
-            return ((IPEndPoint)listener.LocalEndpoint).Port;
-        }
-        finally
-        {
-            listener.Stop();
-        }
     }
 }

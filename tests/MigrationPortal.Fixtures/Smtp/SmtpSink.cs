@@ -111,7 +111,7 @@ public sealed class SmtpSink : IAsyncLifetime, IAsyncDisposable
             // The free port is found by binding port 0 and letting go of it, so another process can take it in between: try a few.
             for (var attempt = 1; ; attempt++)
             {
-                var port = FindFreePort();
+                var port = MigrationPortal.Fixtures.LoopbackPort.Free();
                 try
                 {
                     await ListenAsync(port);
@@ -281,20 +281,6 @@ public sealed class SmtpSink : IAsyncLifetime, IAsyncDisposable
     }
 
     private static TaskCompletionSource NewSignal() => new(TaskCreationOptions.RunContinuationsAsynchronously);
-
-    private static int FindFreePort()
-    {
-        var probe = new TcpListener(IPAddress.Loopback, 0);
-        probe.Start();
-        try
-        {
-            return ((IPEndPoint)probe.LocalEndpoint).Port;
-        }
-        finally
-        {
-            probe.Stop();
-        }
-    }
 
     private static string DescribeTimeout(TimeSpan timeout, IReadOnlyList<ReceivedMessage> arrived)
     {

@@ -233,7 +233,7 @@ public sealed class CredentialLinkTests(MailServers servers) : IClassFixture<Mai
     [Fact]
     public async Task Submit_SourceServerUnreachable_StaysWaitingShowsServerErrorAndLinkStillWorks()
     {
-        var closedPort = FreePort();
+        var closedPort = MigrationPortal.Fixtures.LoopbackPort.Free();
         await using var s = await AccessScenario.CreateAsync(servers, sourceEndpoint: ("127.0.0.1", closedPort));
         var link = await s.StartAndReadLinkAsync();
 
@@ -270,14 +270,5 @@ public sealed class CredentialLinkTests(MailServers servers) : IClassFixture<Mai
         foreach (var (name, bytes) in stored)
             foreach (var secret in new[] { s.SourcePassword, s.DestinationPassword, token })
                 Assert.True(bytes.AsSpan().IndexOf(Encoding.UTF8.GetBytes(secret)) < 0, $"{name} holds a secret in clear");
-    }
-
-    private static int FreePort()
-    {
-        var listener = new System.Net.Sockets.TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        var port = ((IPEndPoint)listener.LocalEndpoint).Port;
-        listener.Stop();
-        return port;
     }
 }

@@ -50,7 +50,7 @@ public class PortalFactory : WebApplicationFactory<Program>
     {
         builder.UseContentRoot(RepositoryRoot);
         builder.UseEnvironment("Production");
-        if (TestDatabase.IsPostgres && !_settings.ContainsKey("ConnectionStrings:Portal"))
+        if (Provider == DatabaseProvider.Postgres)
         {
             // Blocking here: the host builder is synchronous. The fixture's awaits do not need this thread back.
             var server = PostgresServer.SharedAsync().GetAwaiter().GetResult();

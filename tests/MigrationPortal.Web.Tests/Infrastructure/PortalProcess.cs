@@ -70,7 +70,7 @@ public sealed class PortalProcess : IAsyncDisposable
         // The port is free when picked but not reserved: another process may bind it first, so a lost race is retried.
         for (var attempt = 1; ; attempt++)
         {
-            var portal = Launch(environment, FreePort());
+            var portal = Launch(environment, MigrationPortal.Fixtures.LoopbackPort.Free());
             try
             {
                 await portal.WaitUntilAnsweringAsync();
@@ -210,18 +210,4 @@ public sealed class PortalProcess : IAsyncDisposable
         Environment.ProcessPath is { } self && Path.GetFileNameWithoutExtension(self) == "dotnet" ? self
         : Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") is { Length: > 0 } host ? host
         : "dotnet";
-
-    private static int FreePort()
-    {
-        var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        try
-        {
-            return ((IPEndPoint)listener.LocalEndpoint).Port;
-        }
-        finally
-        {
-            listener.Stop();
-        }
-    }
 }

@@ -18,7 +18,7 @@ public sealed class PublicBaseUrlCheckTests
     [InlineData("http://127.0.0.1:{otherPort}", true)]
     public async Task Start_PublicBaseUrlAgainstListeningAddress_WarnsOnlyWhenNoneMatches(string publicBaseUrl, bool warns)
     {
-        var port = FreePort();
+        var port = MigrationPortal.Fixtures.LoopbackPort.Free();
         var configured = publicBaseUrl.Replace("{port}", port.ToString()).Replace("{otherPort}", (port == 65535 ? port - 1 : port + 1).ToString());
         await using var portal = new PortalFactory(new Dictionary<string, string?> { ["Portal:PublicBaseUrl"] = configured });
         portal.UseKestrel(kestrel => kestrel.Listen(IPAddress.Loopback, port));
@@ -37,12 +37,5 @@ public sealed class PublicBaseUrlCheckTests
         {
             Assert.Empty(warnings);
         }
-    }
-
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 }
