@@ -27,20 +27,20 @@ public sealed record MailboxTotals(int Passes, int MessagesCopied, long BytesCop
         + $"{Passes} {(Passes == 1 ? "pass" : "passes")}";
 }
 
-/// <summary>The statistics queries of a project's dashboard, one query each for all its mailboxes.</summary>
+/// <summary>The statistics queries of a project's dashboard, one query each for the mailboxes it shows.</summary>
 public static class MailboxStatistics
 {
-    public static Task<List<PassProgress>> ProgressAsync(PortalDbContext db, int projectId, CancellationToken ct) =>
+    public static Task<List<PassProgress>> ProgressAsync(PortalDbContext db, int projectId, IReadOnlyCollection<int> mailboxIds, CancellationToken ct) =>
         (from m in db.Mailboxes.AsNoTracking()
-         where m.ProjectId == projectId && (m.Status == MailboxStatus.Migrating || m.Status == MailboxStatus.Stopping)
+         where m.ProjectId == projectId && mailboxIds.Contains(m.Id) && (m.Status == MailboxStatus.Migrating || m.Status == MailboxStatus.Stopping)
          join p in db.MigrationPasses.AsNoTracking() on new { m.Id, Number = m.PassCount } equals new { Id = p.MailboxId, p.Number }
          orderby m.Id
          select new PassProgress(m.Id, m.Status, p.Number, p.Kind, p.FoldersFound, p.MessagesFound, p.BytesFound, p.ItemsCopied, p.BytesCopied))
         .ToListAsync(ct);
 
-    public static async Task<Dictionary<int, MailboxTotals>> TotalsAsync(PortalDbContext db, int projectId, CancellationToken ct)
+    public static async Task<Dictionary<int, MailboxTotals>> TotalsAsync(PortalDbContext db, IReadOnlyCollection<int> mailboxIds, CancellationToken ct)
     {
-        var inProject = db.Mailboxes.Where(m => m.ProjectId == projectId).Select(m => m.Id);
+        var inProject = mailboxIds;
         var failed = await db.FailedMessages.AsNoTracking().Where(f => inProject.Contains(f.MailboxId))
             .GroupBy(f => f.MailboxId).Select(g => new { g.Key, Count = g.Count() }).ToDictionaryAsync(g => g.Key, g => g.Count, ct);
         var passes = await db.MigrationPasses.AsNoTracking().Where(p => inProject.Contains(p.MailboxId))
@@ -81,6 +81,13 @@ public static class StatisticsText
         pass.MessagesPerSecond is { } messages && pass.BytesPerSecond is { } bytes
             ? $"{messages.ToString("0.0", CultureInfo.InvariantCulture)} messages/s, {Bytes((long)bytes)}/s"
             : "—";
+
+    public static string License(Core.Licenses.MailboxLicenseState state, int passesOnLicense, int licensesConsumed) => state switch
+    {
+        Core.Licenses.MailboxLicenseState.Held => "Held",
+        Core.Licenses.MailboxLicenseState.Consumed => $"Consumed ({passesOnLicense} passes)",
+        _ => licensesConsumed > 0 ? $"{licensesConsumed} used" : "None",
+    };
 
     public static string Kind(MigrationPass pass) =>
         pass.PreStageBefore is { } before ? $"{pass.Kind.ToDisplay()} (before {before:yyyy-MM-dd})" : pass.Kind.ToDisplay();

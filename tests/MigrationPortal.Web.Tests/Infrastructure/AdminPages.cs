@@ -83,7 +83,26 @@ public sealed class AdminPages(HtmlClient client)
     {
         var page = await DashboardAsync(projectId);
         var form = (IHtmlFormElement)page.QuerySelector("form#mailboxes")!;
-        return await client.SubmitAsync(form, button, fields, mailboxIds.Select(id => id.ToString()));
+        var ids = mailboxIds.Select(id => id.ToString()).ToList();
+        AddBoxesFromOtherPages(form, ids);
+        return await client.SubmitAsync(form, button, fields, ids);
+    }
+
+    /// <summary>
+    /// The dashboard shows one page of mailboxes; a selection of more (as a script, or a page kept open while the
+    /// list changed, would post it) gets a box for each id not on this page, so the post carries exactly these ids.
+    /// </summary>
+    public static void AddBoxesFromOtherPages(IHtmlFormElement form, IReadOnlyCollection<string> ids)
+    {
+        var onPage = form.Elements.OfType<IHtmlInputElement>().Where(i => i.Name == "selected").Select(i => i.Value).ToHashSet();
+        foreach (var id in ids.Where(id => !onPage.Contains(id)))
+        {
+            var box = form.Owner!.CreateElement("input");
+            box.SetAttribute("type", "checkbox");
+            box.SetAttribute("name", "selected");
+            box.SetAttribute("value", id);
+            form.AppendChild(box);
+        }
     }
 
     /// <summary>
@@ -110,7 +129,9 @@ public sealed class AdminPages(HtmlClient client)
         // A copy per press: AngleSharp's form keeps the boxes checked by an earlier press.
         var page = await HtmlClient.CopyAsync(dashboard);
         var form = (IHtmlFormElement)page.QuerySelector("form#mailboxes")!;
-        var result = await client.SubmitAsync(form, button, fields, mailboxIds.Select(id => id.ToString()));
+        var ids = mailboxIds.Select(id => id.ToString()).ToList();
+        AddBoxesFromOtherPages(form, ids);
+        var result = await client.SubmitAsync(form, button, fields, ids);
         return (client.LastResponse!.StatusCode, result);
     }
 

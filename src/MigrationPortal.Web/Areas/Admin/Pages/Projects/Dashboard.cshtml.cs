@@ -1,6 +1,7 @@
 using System.Globalization;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.AspNetCore.Mvc.RazorPages;
+using Microsoft.AspNetCore.Routing;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
 using MigrationPortal.Core;
@@ -15,7 +16,10 @@ using MigrationPortal.Web.Worker;
 
 namespace MigrationPortal.Web.Areas.Admin.Pages.Projects;
 
-/// <summary>The project's mailboxes and the toolbar acting on the checked ones.</summary>
+/// <summary>
+/// The project's mailboxes, a page at a time (filtered by status, searched by address, sorted), the status counts of the
+/// whole project, and the toolbar acting on the checked ones or on every mailbox the filter matches.
+/// </summary>
 // A selection is one form value per checked mailbox; the default cap (1,024 values) would refuse a large one.
 [RequestFormLimits(ValueCountLimit = MaxSelection + 16)]
 public sealed class DashboardModel(
@@ -27,10 +31,19 @@ public sealed class DashboardModel(
     TimeProvider time) : PageModel
 {
     public const int MaxSelection = 20_000;
+    public const int DefaultPageSize = 50;
+    public static IReadOnlyList<int> PageSizes { get; } = [25, 50, 100, 200];
 
     /// <summary>Statuses that move on without the admin (the user submits, a worker takes it, a pass ends): the page watches them.</summary>
     private static readonly MailboxStatus[] ActiveStatuses =
         [MailboxStatus.WaitingForUser, MailboxStatus.Submitted, MailboxStatus.Migrating, MailboxStatus.Stopping];
+
+    /// <summary>The statuses in the order a mailbox goes through them, for the counts and the filter.</summary>
+    public static IReadOnlyList<MailboxStatus> StatusOrder { get; } =
+    [
+        MailboxStatus.NotStarted, MailboxStatus.WaitingForUser, MailboxStatus.Submitted, MailboxStatus.Migrating,
+        MailboxStatus.Stopping, MailboxStatus.Completed, MailboxStatus.Failed, MailboxStatus.Stopped,
+    ];
 
     public static bool IsActive(MailboxStatus status) => ActiveStatuses.Contains(status);
 
@@ -49,6 +62,37 @@ public sealed class DashboardModel(
     /// <summary>The report of the action just done, named in the address the action redirected to.</summary>
     [BindProperty(SupportsGet = true, Name = "report")]
     public Guid? ReportId { get; set; }
+
+    [BindProperty(SupportsGet = true, Name = "status")]
+    public string? StatusQuery { get; set; }
+
+    [BindProperty(SupportsGet = true, Name = "q")]
+    public string? SearchQuery { get; set; }
+
+    [BindProperty(SupportsGet = true, Name = "sort")]
+    public string? SortQuery { get; set; }
+
+    [BindProperty(SupportsGet = true, Name = "desc")]
+    public bool Descending { get; set; }
+
+    // Not "page": Razor Pages keeps that name for the page's own route value.
+    [BindProperty(SupportsGet = true, Name = "pageNumber")]
+    public int PageNumber { get; set; } = 1;
+
+    [BindProperty(SupportsGet = true, Name = "size")]
+    public int PageSize { get; set; } = DefaultPageSize;
+
+    /// <summary>The toolbar acts on every mailbox the filter matches (not only the checked ones).</summary>
+    [BindProperty(Name = "allMatching")]
+    public bool AllMatching { get; set; }
+
+    public MailboxFilter Filter { get; private set; } = MailboxFilter.All;
+
+    /// <summary>Mailboxes the filter matches, over all pages.</summary>
+    public int Matching { get; private set; }
+    public int PageCount => Math.Max(1, (Matching + PageSize - 1) / PageSize);
+    public int ProjectTotal { get; private set; }
+    public IReadOnlyDictionary<MailboxStatus, int> StatusCounts { get; private set; } = new Dictionary<MailboxStatus, int>();
 
     public string ProjectName { get; private set; } = "";
     public string Source { get; private set; } = "";
@@ -83,6 +127,7 @@ public sealed class DashboardModel(
         {
             return await Show(new BulkActionReport("Nothing done", [new MailboxOutcome(0, "(none)", MailboxOutcomeKind.Refused, e.Message)]), ct);
         }
+        selected = await SelectionAsync(selected, ct);
         return await Act(selected, () => actions.StartAsync(Id, selected, Actor, ct, pass), ct);
     }
 
@@ -93,8 +138,11 @@ public sealed class DashboardModel(
     public async Task<IActionResult> OnGetProgressAsync(CancellationToken ct)
     {
         if (!await db.Projects.AnyAsync(p => p.Id == Id, ct)) return NotFound();
-        var progress = await MailboxStatistics.ProgressAsync(db, Id, ct);
-        var active = await db.Mailboxes.AsNoTracking().Where(m => m.ProjectId == Id && ActiveStatuses.Contains(m.Status))
+        // The page the script runs on, found the same way the page was: its active rows are what it compares.
+        ReadFilter();
+        var shown = await PageIdsAsync(ct);
+        var progress = await MailboxStatistics.ProgressAsync(db, Id, shown, ct);
+        var active = await db.Mailboxes.AsNoTracking().Where(m => shown.Contains(m.Id) && ActiveStatuses.Contains(m.Status))
             .OrderBy(m => m.Id).Select(m => new { m.Id, m.Status }).ToListAsync(ct);
         Response.Headers.CacheControl = "no-store";
         return new JsonResult(new
@@ -130,14 +178,41 @@ public sealed class DashboardModel(
         return PassRequest.Create(kind, new DateTimeOffset(day.ToDateTime(TimeOnly.MinValue), TimeSpan.Zero));
     }
 
-    public Task<IActionResult> OnPostStopAsync(int[] selected, CancellationToken ct) =>
-        Act(selected, () => actions.StopAsync(Id, selected, Actor, ct), ct);
+    public async Task<IActionResult> OnPostStopAsync(int[] selected, CancellationToken ct)
+    {
+        selected = await SelectionAsync(selected, ct);
+        return await Act(selected, () => actions.StopAsync(Id, selected, Actor, ct), ct);
+    }
 
-    public Task<IActionResult> OnPostClearCredentialsAsync(int[] selected, bool clearSource, bool clearDestination, CancellationToken ct) =>
-        Act(selected, () => actions.ClearCredentialsAsync(Id, selected, clearSource, clearDestination, Actor, ct), ct);
+    public async Task<IActionResult> OnPostClearCredentialsAsync(int[] selected, bool clearSource, bool clearDestination, CancellationToken ct)
+    {
+        selected = await SelectionAsync(selected, ct);
+        return await Act(selected, () => actions.ClearCredentialsAsync(Id, selected, clearSource, clearDestination, Actor, ct), ct);
+    }
 
-    public Task<IActionResult> OnPostDeleteAsync(int[] selected, CancellationToken ct) =>
-        Act(selected, () => actions.DeleteAsync(Id, selected, Actor, ct), ct);
+    public async Task<IActionResult> OnPostDeleteAsync(int[] selected, CancellationToken ct)
+    {
+        selected = await SelectionAsync(selected, ct);
+        return await Act(selected, () => actions.DeleteAsync(Id, selected, Actor, ct), ct);
+    }
+
+    /// <summary>
+    /// The dashboard as a CSV file: every mailbox the filter matches (all pages) with its status, failure reason and
+    /// statistics, never a password or a login name.
+    /// </summary>
+    public async Task<IActionResult> OnGetCsvAsync(CancellationToken ct)
+    {
+        var project = await db.Projects.AsNoTracking().Where(p => p.Id == Id).Select(p => new { p.Name }).SingleOrDefaultAsync(ct);
+        if (project is null) return NotFound();
+        ReadFilter();
+        Response.ContentType = "text/csv; charset=utf-8";
+        Response.Headers.ContentDisposition = new Microsoft.Net.Http.Headers.ContentDispositionHeaderValue("attachment")
+        {
+            FileNameStar = $"{project.Name}-mailboxes-{time.GetUtcNow():yyyyMMdd-HHmmss}.csv",
+        }.ToString();
+        await DashboardExport.WriteAsync(db, Id, Filter, Response.Body, ct);
+        return new EmptyResult();
+    }
 
     /// <summary>
     /// Verify Credentials logs in to two servers per mailbox, which on a large selection takes minutes: the items are
@@ -145,6 +220,7 @@ public sealed class DashboardModel(
     /// </summary>
     public async Task<IActionResult> OnPostVerifyCredentialsAsync(int[] selected, CancellationToken ct)
     {
+        selected = await SelectionAsync(selected, ct);
         if (Refuse(selected) is { } refused) return await Show(refused, ct);
         var (candidates, refusedNow) = await actions.TriageAsync(Id, selected, MailboxAction.VerifyCredentials, ct);
         var report = new BulkActionReport(MailboxActionService.VerifyCredentials, refusedNow);
@@ -152,7 +228,7 @@ public sealed class DashboardModel(
         {
             var id = await reports.SaveAsync(Id, report, Actor, ct, waiting: candidates);
             credentialChecks.Notify();
-            return RedirectToPage(new { id = Id, report = id });
+            return RedirectToPage(AfterAction(id));
         }
         catch (Exception e) when (DatabaseErrors.IsBusy(e))
         {
@@ -163,6 +239,45 @@ public sealed class DashboardModel(
 
     private string Actor => User.Identity?.Name ?? "admin";
 
+    /// <summary>The checked mailboxes, or with "select all matching" every mailbox the posted filter matches now.</summary>
+    private async Task<int[]> SelectionAsync(int[] selected, CancellationToken ct)
+    {
+        if (!AllMatching) return selected;
+        ReadFilter();
+        return [.. await Filter.IdsAsync(db, Id, ct)];
+    }
+
+    /// <summary>Back to the dashboard as the admin had it (filter, sort, page), with the action's report.</summary>
+    private RouteValueDictionary AfterAction(Guid report)
+    {
+        ReadFilter();
+        var values = new RouteValueDictionary((object)Link());
+        values["report"] = report;
+        return values;
+    }
+
+    private void ReadFilter()
+    {
+        Filter = MailboxFilter.Parse(StatusQuery, SearchQuery, SortQuery, Descending);
+        if (!PageSizes.Contains(PageSize)) PageSize = DefaultPageSize;
+        if (PageNumber < 1) PageNumber = 1;
+    }
+
+    private Task<List<int>> PageIdsAsync(CancellationToken ct) =>
+        Filter.Apply(db, Id).Skip((PageNumber - 1) * PageSize).Take(PageSize).Select(m => m.Id).ToListAsync(ct);
+
+    /// <summary>Route values for a link to this dashboard with the current filter, changed by <paramref name="change"/>.</summary>
+    public Dictionary<string, string> Link(Action<Dictionary<string, string?>>? change = null)
+    {
+        var values = Filter.RouteValues();
+        values["id"] = Id.ToString(CultureInfo.InvariantCulture);
+        values["size"] = PageSize == DefaultPageSize ? null : PageSize.ToString(CultureInfo.InvariantCulture);
+        values["pageNumber"] = PageNumber == 1 ? null : PageNumber.ToString(CultureInfo.InvariantCulture);
+        change?.Invoke(values);
+        // A value left null is left out of the address (the default).
+        return values.Where(v => v.Value is not null).ToDictionary(v => v.Key, v => v.Value!);
+    }
+
     private async Task<IActionResult> Act(int[] selected, Func<Task<BulkActionReport>> action, CancellationToken ct)
     {
         if (Refuse(selected) is { } refused) return await Show(refused, ct);
@@ -170,7 +285,7 @@ public sealed class DashboardModel(
         try
         {
             var id = await reports.SaveAsync(Id, report, Actor, ct);
-            return RedirectToPage(new { id = Id, report = id });
+            return RedirectToPage(AfterAction(id));
         }
         catch (Exception e) when (DatabaseErrors.IsBusy(e))
         {
@@ -204,12 +319,20 @@ public sealed class DashboardModel(
         Destination = project.Destination.ToString();
         LicensesAvailable = await LicensePoolStore.AvailableAsync(db, ct);
 
-        var mailboxes = await db.Mailboxes.AsNoTracking().Where(m => m.ProjectId == Id).OrderBy(m => m.Id).ToListAsync(ct);
+        ReadFilter();
+        StatusCounts = await MailboxStatusCounts.ForProjectAsync(db, Id, ct);
+        ProjectTotal = StatusCounts.Values.Sum();
+        Matching = Filter.IsFiltered ? await Filter.Apply(db, Id).CountAsync(ct) : ProjectTotal;
+        PageNumber = Math.Min(PageNumber, PageCount);
+
+        // Only this page's rows and their statistics are read: the page costs the same at 20 mailboxes and at 10,000.
+        var mailboxes = await Filter.Apply(db, Id).Skip((PageNumber - 1) * PageSize).Take(PageSize).ToListAsync(ct);
+        var shown = mailboxes.Select(m => m.Id).ToList();
         var lastPasses = await db.MigrationPasses.AsNoTracking()
-            .Where(p => db.Mailboxes.Any(m => m.Id == p.MailboxId && m.ProjectId == Id && m.PassCount == p.Number))
+            .Where(p => shown.Contains(p.MailboxId) && db.Mailboxes.Any(m => m.Id == p.MailboxId && m.PassCount == p.Number))
             .ToDictionaryAsync(p => p.MailboxId, ct);
-        var progress = (await MailboxStatistics.ProgressAsync(db, Id, ct)).ToDictionary(p => p.MailboxId);
-        var totals = await MailboxStatistics.TotalsAsync(db, Id, ct);
+        var progress = (await MailboxStatistics.ProgressAsync(db, Id, shown, ct)).ToDictionary(p => p.MailboxId);
+        var totals = await MailboxStatistics.TotalsAsync(db, shown, ct);
         Rows = mailboxes.Select(m => new Row(m.Id, m.Source.Email, m.Destination.Email, m.Status, m.Failure?.Text ?? m.VerificationProblem,
             DescribeLicense(m), lastPasses.TryGetValue(m.Id, out var pass) ? DescribePass(pass) : "—",
             progress.GetValueOrDefault(m.Id), totals.GetValueOrDefault(m.Id))).ToList();
@@ -218,12 +341,7 @@ public sealed class DashboardModel(
         return true;
     }
 
-    private static string DescribeLicense(Mailbox m) => m.License switch
-    {
-        Core.Licenses.MailboxLicenseState.Held => "Held",
-        Core.Licenses.MailboxLicenseState.Consumed => $"Consumed ({m.PassesOnLicense} passes)",
-        _ => m.LicensesConsumed > 0 ? $"{m.LicensesConsumed} used" : "None",
-    };
+    private static string DescribeLicense(Mailbox m) => StatisticsText.License(m.License, m.PassesOnLicense, m.LicensesConsumed);
 
     /// <summary>The last pass's result: kind, outcome, copied/skipped/failed, duration and throughput.</summary>
     private static string DescribePass(MigrationPass pass) => pass.Outcome == PassOutcome.Running
