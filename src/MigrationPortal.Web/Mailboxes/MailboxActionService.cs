@@ -17,9 +17,9 @@ public sealed record BulkActionReport(string Action, IReadOnlyList<MailboxOutcom
 }
 
 /// <summary>
-/// Runs the dashboard's actions on a selection of mailboxes. Each item goes through the mailbox unit of work on its
-/// own, so a refusal, a conflict or a concurrent Delete on one item is that item's outcome and the others go on.
-/// Items whose status already rules the action out are refused from one query, without loading each of them.
+/// Runs the dashboard's actions on a selection of mailboxes, through the mailbox unit of work in batches: a refusal,
+/// a conflict or a concurrent Delete on one item is that item's outcome and the others go on. Items whose status
+/// already rules the action out are refused from one query, without loading each of them.
 /// </summary>
 public sealed partial class MailboxActionService(
     PortalDbContext db,
@@ -45,19 +45,27 @@ public sealed partial class MailboxActionService(
         PassRequest? pass = null)
     {
         var projectName = await db.Projects.Where(p => p.Id == projectId).Select(p => p.Name).SingleOrDefaultAsync(ct) ?? "";
+        // Read per batch of mailboxes, not per mailbox: which have completed a pass, and for Retry Errors what each has to retry.
+        HashSet<int> completed = [];
+        Dictionary<int, int> failed = [];
         try
         {
-            return await ForEachAsync(Start, MailboxAction.Start, projectId, ids, ct, async (work, token) =>
+            return await ForEachAsync(Start, MailboxAction.Start, projectId, ids, ct, (work, token) =>
             {
                 var id = work.Mailbox.Id;
-                var chosen = pass ?? (await work.Db.MigrationPasses.AnyAsync(p => p.MailboxId == id && p.Outcome == PassOutcome.Completed, token)
-                    ? PassRequest.Create(PassKind.Delta)
-                    : PassRequest.Full);
-                var failed = chosen.Kind == PassKind.RetryErrors ? await work.Db.FailedMessages.CountAsync(f => f.MailboxId == id, token) : 0;
-                var issued = work.Mailbox.Start(work.Licenses, rules, actor, work.Now, chosen, failed);
-                await CancelUnsentLinksAsync(work, token);
+                var chosen = pass ?? (completed.Contains(id) ? PassRequest.Create(PassKind.Delta) : PassRequest.Full);
+                var issued = work.Mailbox.Start(work.Licenses, rules, actor, work.Now, chosen, failed.GetValueOrDefault(id));
+                CancelUnsentLinks(work);
                 if (issued is not null)
                     QueueCredentialEmail(work, issued, projectName);
+                return Task.CompletedTask;
+            }, async (batch, token) =>
+            {
+                completed = [.. await db.MigrationPasses.Where(p => batch.Contains(p.MailboxId) && p.Outcome == PassOutcome.Completed)
+                    .Select(p => p.MailboxId).Distinct().ToListAsync(token)];
+                if (pass?.Kind == PassKind.RetryErrors)
+                    failed = await db.FailedMessages.Where(f => batch.Contains(f.MailboxId)).GroupBy(f => f.MailboxId)
+                        .Select(g => new { g.Key, Count = g.Count() }).ToDictionaryAsync(g => g.Key, g => g.Count, token);
             });
         }
         finally
@@ -78,7 +86,7 @@ public sealed partial class MailboxActionService(
                 throw new MailboxTransitionException("It is Stopping: its worker ends the pass within seconds.");
             else
                 work.Mailbox.Stop(work.Licenses, actor, work.Now);
-            await CancelUnsentLinksAsync(work, token);
+            CancelUnsentLinks(work);
         });
 
     public Task<BulkActionReport> ClearCredentialsAsync(int projectId, IReadOnlyCollection<int> ids, bool source, bool destination, string actor, CancellationToken ct)
@@ -86,20 +94,22 @@ public sealed partial class MailboxActionService(
         if (!source && !destination)
             return Task.FromResult(new BulkActionReport(ClearCredentials,
                 [new MailboxOutcome(0, "(none)", MailboxOutcomeKind.Refused, "Choose Clear Source Credentials, Clear Destination Credentials, or both.")]));
-        return ForEachAsync(ClearCredentials, MailboxAction.ClearCredentials, projectId, ids, ct, async (work, token) =>
+        return ForEachAsync(ClearCredentials, MailboxAction.ClearCredentials, projectId, ids, ct, (work, token) =>
         {
             work.Mailbox.ClearCredentials(source, destination, actor, work.Now);
-            await CancelUnsentLinksAsync(work, token);
+            CancelUnsentLinks(work);
+            return Task.CompletedTask;
         });
     }
 
     public Task<BulkActionReport> DeleteAsync(int projectId, IReadOnlyCollection<int> ids, string actor, CancellationToken ct) =>
-        ForEachAsync(Delete, MailboxAction.Delete, projectId, ids, ct, async (work, token) =>
+        ForEachAsync(Delete, MailboxAction.Delete, projectId, ids, ct, (work, token) =>
         {
             work.Mailbox.Delete(work.Now);
-            await CancelUnsentLinksAsync(work, token);
+            CancelUnsentLinks(work);
             work.Db.Mailboxes.Remove(work.Mailbox);
             LogDeleted(logger, work.Mailbox.Id, actor);
+            return Task.CompletedTask;
         });
 
     /// <summary>
@@ -141,29 +151,27 @@ public sealed partial class MailboxActionService(
         return (candidates, refused);
     }
 
+    /// <param name="prepare">Loads, for a batch of mailboxes, what <paramref name="apply"/> reads besides them.</param>
     private async Task<BulkActionReport> ForEachAsync(string name, MailboxAction action, int projectId, IReadOnlyCollection<int> ids,
-        CancellationToken ct, Func<MailboxWork, CancellationToken, Task> apply)
+        CancellationToken ct, Func<MailboxWork, CancellationToken, Task> apply, Func<IReadOnlyCollection<int>, CancellationToken, Task>? prepare = null)
     {
         var (candidates, refused) = await TriageAsync(projectId, ids, action, ct);
         var outcomes = new Dictionary<int, MailboxOutcome>();
         foreach (var r in refused) outcomes[r.MailboxId] = r;
 
-        var busy = false;
-        foreach (var (id, label) in candidates)
-        {
-            if (busy)
-            {
-                // The database was locked past the busy timeout for the previous item; waiting as long again for each
-                // of the rest would keep the admin for minutes, so they are reported unchanged at once.
-                outcomes[id] = new MailboxOutcome(id, label, MailboxOutcomeKind.Busy, MailboxOutcome.BusyText);
-                continue;
-            }
-            var outcome = await unitOfWork.RunAsync(id, projectId, apply, ct);
-            outcomes[id] = outcome;
-            busy = outcome.Kind == MailboxOutcomeKind.Busy;
-        }
+        foreach (var outcome in await unitOfWork.RunManyAsync(candidates, projectId, apply, ct, async (batch, token) =>
+                 {
+                     // Tracked, so what CancelUnsentLinks cancels is saved with the batch.
+                     _unsent = (await db.OutboxMessages.Where(m => m.MailboxId != null && batch.Contains(m.MailboxId.Value) && m.State == OutboxState.Pending)
+                         .ToListAsync(token)).ToLookup(m => m.MailboxId!.Value);
+                     if (prepare is not null) await prepare(batch, token);
+                 }))
+            outcomes[outcome.MailboxId] = outcome;
         return new BulkActionReport(name, ids.Distinct().Select(id => outcomes[id]).ToList());
     }
+
+    /// <summary>The unsent emails of the batch being worked on (loaded with it).</summary>
+    private ILookup<int, OutboxMessage> _unsent = Array.Empty<OutboxMessage>().ToLookup(m => m.MailboxId!.Value);
 
     private void QueueCredentialEmail(MailboxWork work, IssuedCredentialRequest issued, string projectName)
     {
@@ -180,10 +188,9 @@ public sealed partial class MailboxActionService(
     /// Every toolbar action revokes the item's earlier link (Start replaces it), so an email still waiting to carry
     /// that link is cancelled. Called before a new message is queued, so only older ones are found.
     /// </summary>
-    private static async Task CancelUnsentLinksAsync(MailboxWork work, CancellationToken ct)
+    private void CancelUnsentLinks(MailboxWork work)
     {
-        var unsent = await work.Db.OutboxMessages.Where(m => m.MailboxId == work.Mailbox.Id && m.State == OutboxState.Pending).ToListAsync(ct);
-        foreach (var message in unsent)
+        foreach (var message in _unsent[work.Mailbox.Id])
             message.Cancel("Not sent: the link it carried was revoked before delivery.");
     }
 

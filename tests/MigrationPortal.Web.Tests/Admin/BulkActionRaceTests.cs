@@ -41,7 +41,8 @@ public sealed class BulkActionRaceTests
             Assert.Equal(HttpStatusCode.OK, action.Status);
             Assert.Equal(HttpStatusCode.OK, delete.Status);
             var report = AdminPages.Report(action.Page);
-            var dashboard = await one.DashboardAsync(project);
+            // This trial's mailboxes, searched for: the project outgrows the dashboard's first page.
+            var dashboard = await one.Client.GetAsync($"/Admin/Projects/Dashboard/{project}?q=t{trial}-");
             var expected = button == "Start" ? "Submitted" : "Not Started";
             Assert.Equal(expected, AdminPages.StatusOf(dashboard, first));
             Assert.Equal(expected, AdminPages.StatusOf(dashboard, last));

@@ -71,6 +71,53 @@ public sealed class LargeSelectionTests
         Assert.Equal(HttpStatusCode.OK, (await admin.Client.Http.GetAsync("/Admin/Licenses")).StatusCode);
     }
 
+    [Fact]
+    public async Task Start_AllOfTwoThousandHalfNeedingCredentials_EveryOneMovesOnAndEachUserIsEmailedOnce()
+    {
+        await using var portal = new PortalFactory();
+        var admin = AdminPages.Open(portal);
+        await admin.LoginAsync();
+        var project = await PortalSeed.ProjectAsync(portal);
+        await PortalSeed.LicensesAsync(portal, 2000);
+        var known = await PortalSeed.MailboxesAsync(portal, project, 1000);
+        var asking = await PortalSeed.MailboxesAsync(portal, project, 1000, sourceKnown: false, prefix: "ask");
+
+        var dashboard = await admin.DashboardAsync(project);
+        var after = await admin.Client.SubmitAsync((AngleSharp.Html.Dom.IHtmlFormElement)dashboard.QuerySelector("form#mailboxes")!, "Start",
+            new Dictionary<string, string> { ["allMatching"] = "true" });
+
+        Assert.Contains("Start: applied to 2000 mailboxes.", AdminPages.Report(after));
+        Assert.Equal(1000, await portal.WithDbAsync(db => db.Mailboxes.CountAsync(m => known.Contains(m.Id) && m.Status == MailboxStatus.Submitted)));
+        Assert.Equal(1000, await portal.WithDbAsync(db => db.Mailboxes.CountAsync(m => asking.Contains(m.Id) && m.Status == MailboxStatus.WaitingForUser)));
+        // One credential email per asking mailbox, to its own user, and one open link each.
+        var recipients = await portal.WithDbAsync(db => db.OutboxMessages.Select(m => m.MailboxId).ToListAsync());
+        Assert.Equal(asking.Order(), recipients.Select(r => r!.Value).Order());
+        Assert.Equal(1000, await portal.WithDbAsync(db => db.CredentialRequests.CountAsync(r => r.State == Core.CredentialRequests.CredentialRequestState.Pending)));
+        Assert.Equal(0, await portal.WithDbAsync(db => db.LicensePools.Select(p => p.Available).SingleAsync()));
+        Assert.Equal(2000, await portal.WithDbAsync(db => db.LicenseMovements.CountAsync(m => m.Kind == Core.Licenses.LicenseMovementKind.Held)));
+    }
+
+    [Fact]
+    public async Task Start_MoreMailboxesThanLicenses_TheFirstOnesStartTheRestAreRefusedWithTheReason()
+    {
+        await using var portal = new PortalFactory();
+        var admin = AdminPages.Open(portal);
+        await admin.LoginAsync();
+        var project = await PortalSeed.ProjectAsync(portal);
+        await PortalSeed.LicensesAsync(portal, 400);
+        var ids = await PortalSeed.MailboxesAsync(portal, project, 600);
+
+        var after = await admin.ActAsync(project, "Start", ids);
+
+        var report = AdminPages.Report(after);
+        Assert.Contains("Start: applied to 400 mailboxes, refused for 200.", report);
+        Assert.Contains("No license is available", report);
+        var submitted = await portal.WithDbAsync(db => db.Mailboxes.Where(m => m.Status == MailboxStatus.Submitted).Select(m => m.Id).ToListAsync());
+        Assert.Equal(ids.Take(400).Order(), submitted.Order());
+        Assert.Equal(0, await portal.WithDbAsync(db => db.LicensePools.Select(p => p.Available).SingleAsync()));
+        Assert.Equal(400, await portal.WithDbAsync(db => db.LicenseMovements.CountAsync(m => m.Kind == Core.Licenses.LicenseMovementKind.Held)));
+    }
+
     /// <summary>What the browser sends back from now on: the report used to add 38 KB of TempData cookies.</summary>
     private static void AssertNoLargeCookies(HttpResponseMessage response)
     {
