@@ -12,10 +12,11 @@ namespace MigrationPortal.Bench;
 public sealed class PortalClient : IDisposable
 {
     private readonly HttpClient http;
+    private readonly CookieContainer cookies = new();
 
     public PortalClient(Uri baseAddress)
     {
-        var handler = new HttpClientHandler { CookieContainer = new CookieContainer(), UseCookies = true, AllowAutoRedirect = true };
+        var handler = new HttpClientHandler { CookieContainer = cookies, UseCookies = true, AllowAutoRedirect = true };
         // A 20-mailbox dashboard on a busy 2-core machine can take a while; a stuck portal is caught by the caller's deadline.
         http = new HttpClient(handler) { BaseAddress = baseAddress, Timeout = TimeSpan.FromMinutes(2) };
     }
@@ -71,6 +72,41 @@ public sealed class PortalClient : IDisposable
         }
         using var response = await http.SendAsync(request);
         return await ParseAsync(response, submission.Target.PathName);
+    }
+
+    /// <summary>The Cookie header this client sends to <paramref name="address"/> (the admin's login), for another load tool.</summary>
+    public string CookieHeader(Uri address) => cookies.GetCookieHeader(address);
+
+    /// <summary>
+    /// Posts a form with a file (multipart/form-data), as a browser does: the form's hidden fields (antiforgery
+    /// included), its checked boxes as set by <paramref name="fields"/>, and the file under <paramref name="fileField"/>.
+    /// </summary>
+    public async Task<IHtmlDocument> UploadAsync(IHtmlFormElement form, string buttonText, string fileField, string fileName, byte[] file,
+        IReadOnlyDictionary<string, string>? fields = null)
+    {
+        var button = form.Elements.OfType<IHtmlButtonElement>().FirstOrDefault(b => b.TextContent.Trim() == buttonText && b.Type == "submit")
+            ?? throw new InvalidOperationException($"The form on {form.Owner?.Url} has no submit button '{buttonText}'.");
+        using var content = new MultipartFormDataContent();
+        foreach (var input in form.Elements.OfType<IHtmlInputElement>())
+        {
+            if (string.IsNullOrEmpty(input.Name) || input.Name == fileField) continue;
+            var wanted = fields?.GetValueOrDefault(input.Name);
+            if (input.Type == "checkbox")
+            {
+                if (wanted is not null ? bool.Parse(wanted) : input.IsChecked) content.Add(new StringContent(input.Value), input.Name);
+            }
+            else
+            {
+                content.Add(new StringContent(input.Type == "hidden" || wanted is null ? input.Value : wanted), input.Name);
+            }
+        }
+        var part = new ByteArrayContent(file);
+        part.Headers.ContentType = new System.Net.Http.Headers.MediaTypeHeaderValue("text/csv");
+        content.Add(part, fileField, fileName);
+        // An empty action posts back to the page's own address, as a browser does.
+        var target = new Uri(new Uri(form.Owner!.Url), button.GetAttribute("formaction") ?? form.GetAttribute("action") ?? "");
+        using var response = await http.PostAsync(target, content);
+        return await ParseAsync(response, target.AbsolutePath);
     }
 
     private async Task<IHtmlDocument> ParseAsync(HttpResponseMessage response, string what)
