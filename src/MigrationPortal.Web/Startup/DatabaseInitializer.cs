@@ -9,19 +9,24 @@ namespace MigrationPortal.Web.Startup;
 
 /// <summary>
 /// Brings the database to the current migration and creates the configured first admin, before the
-/// server takes requests (hosted services start before Kestrel listens).
+/// server takes requests (hosted services start before Kestrel listens). On SQLite it first makes sure this is the only
+/// portal process on the file (<see cref="SqliteInstanceLock"/>), and holds that until the process stops.
 /// </summary>
 internal sealed partial class DatabaseInitializer(
     IServiceProvider services,
     IOptions<AdminOptions> admin,
     IConfiguration configuration,
     EmailDeliveryDescription emailDelivery,
-    ILogger<DatabaseInitializer> logger) : IHostedService
+    ILogger<DatabaseInitializer> logger) : IHostedService, IDisposable
 {
+    private SqliteInstanceLock? _instanceLock;
+
     public async Task StartAsync(CancellationToken cancellationToken)
     {
         await using var scope = services.CreateAsyncScope();
         var db = scope.ServiceProvider.GetRequiredService<PortalDbContext>();
+        if (db.Database.IsSqlite())
+            _instanceLock = new SqliteInstanceLock(db.Database.GetConnectionString()!);
         if (db.Database.IsNpgsql())
         {
             // Npgsql's migrator reads the history table without looking whether it exists, and on a new database
@@ -39,7 +44,17 @@ internal sealed partial class DatabaseInitializer(
         await EnsureAdminAsync(scope.ServiceProvider, cancellationToken);
     }
 
-    public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+    public Task StopAsync(CancellationToken cancellationToken)
+    {
+        Dispose();
+        return Task.CompletedTask;
+    }
+
+    public void Dispose()
+    {
+        _instanceLock?.Dispose();
+        _instanceLock = null;
+    }
 
     private async Task EnsureAdminAsync(IServiceProvider scoped, CancellationToken cancellationToken)
     {

@@ -90,7 +90,8 @@ public class PortalFactory : WebApplicationFactory<Program>
         if (_postgres is { } postgres)
             return [("pg_dump " + postgres.Database, await postgres.Server.DumpAsync(postgres.Database))];
         var files = new List<(string, byte[])>();
-        foreach (var file in Directory.GetFiles(Path.GetDirectoryName(DatabasePath)!, "portal.db*"))
+        // The instance lock beside the database holds nothing, and no other process may open it while the portal runs.
+        foreach (var file in Directory.GetFiles(Path.GetDirectoryName(DatabasePath)!, "portal.db*").Where(f => !f.EndsWith(".instance-lock", StringComparison.Ordinal)))
             files.Add((Path.GetFileName(file), await File.ReadAllBytesAsync(file)));
         return files;
     }
