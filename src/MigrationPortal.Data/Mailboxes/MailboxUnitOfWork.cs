@@ -82,6 +82,7 @@ public sealed partial class MailboxUnitOfWork(PortalDbContext db, DatabaseWriteG
                 label = mailbox.Label;
 
                 var pool = await LicensePoolStore.LoadAsync(db, ct);
+                var wasSubmitted = mailbox.Status == MailboxStatus.Submitted;
                 try
                 {
                     await apply(new MailboxWork(db, mailbox, pool, time.GetUtcNow()), ct);
@@ -93,6 +94,9 @@ public sealed partial class MailboxUnitOfWork(PortalDbContext db, DatabaseWriteG
                             throw new MailboxTransitionException(MailboxOutcome.ClaimLostText);
                         await LicensePoolStore.ApplyAsync(db, pool, ct);
                         await db.SaveChangesAsync(ct);
+                        // Submitted now: the workers of every instance hear of it when this commits, not at their next poll.
+                        if (!wasSubmitted && mailbox.Status == MailboxStatus.Submitted)
+                            await MigrationWakeUps.NotifyAsync(db, ct);
                         await transaction.CommitAsync(ct);
                     }
                     return new MailboxOutcome(mailboxId, label, MailboxOutcomeKind.Applied);

@@ -263,10 +263,13 @@ public sealed class MigrationClaimStore(PortalDbContext db, DatabaseWriteGate ga
     public Task<bool> HoldsAsync(Claim claim, CancellationToken ct) =>
         Held(db, claim).AnyAsync(ct);
 
-    /// <summary>Ends the claim; its slot is free for the next mailbox of the project.</summary>
+    /// <summary>Ends the claim; its slot is free for the next mailbox of the project, on any instance.</summary>
     public async Task ReleaseAsync(Claim claim, CancellationToken ct)
     {
         using (await gate.EnterAsync(ct))
-            await Held(db, claim).ExecuteDeleteAsync(ct);
+        {
+            if (await Held(db, claim).ExecuteDeleteAsync(ct) > 0)
+                await MigrationWakeUps.NotifyAsync(db, ct);
+        }
     }
 }
