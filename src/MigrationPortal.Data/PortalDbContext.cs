@@ -30,6 +30,7 @@ public sealed class PortalDbContext(DbContextOptions<PortalDbContext> options)
     public DbSet<ActionReport> ActionReports => Set<ActionReport>();
     public DbSet<ActionReportItem> ActionReportItems => Set<ActionReportItem>();
     public DbSet<MigrationClaim> MigrationClaims => Set<MigrationClaim>();
+    public DbSet<ProjectMigrationSlot> ProjectMigrationSlots => Set<ProjectMigrationSlot>();
     public DbSet<FolderCheckpointRow> FolderCheckpoints => Set<FolderCheckpointRow>();
     public DbSet<FailedMessageRow> FailedMessages => Set<FailedMessageRow>();
     public DbSet<CopiedMessagesRow> CopiedMessages => Set<CopiedMessagesRow>();

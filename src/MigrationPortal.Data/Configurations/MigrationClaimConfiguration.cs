@@ -18,5 +18,8 @@ internal sealed class MigrationClaimConfiguration : IEntityTypeConfiguration<Mig
         builder.HasOne<Mailbox>().WithMany().HasForeignKey(c => c.MailboxId).OnDelete(DeleteBehavior.Cascade);
         builder.HasOne<MigrationProject>().WithMany().HasForeignKey(c => c.ProjectId).OnDelete(DeleteBehavior.Cascade);
         builder.HasIndex(c => new { c.ProjectId, c.LeaseUntil });
+        // One claim per slot: the database itself refuses a second claim in a slot, whatever the claiming code does.
+        builder.HasIndex(c => new { c.ProjectId, c.SlotNumber }).IsUnique();
+        builder.HasOne<ProjectMigrationSlot>().WithMany().HasForeignKey(c => new { c.ProjectId, c.SlotNumber }).OnDelete(DeleteBehavior.Cascade);
     }
 }

@@ -87,6 +87,7 @@ public sealed partial class MailboxUnitOfWork(PortalDbContext db, DatabaseWriteG
 
                 var pool = await LicensePoolStore.LoadAsync(db, ct);
                 if (prepare is not null) await prepare([mailboxId], ct);
+                var wasSubmitted = mailbox.Status == MailboxStatus.Submitted;
                 try
                 {
                     await apply(new MailboxWork(db, mailbox, pool, time.GetUtcNow()), ct);
@@ -98,6 +99,9 @@ public sealed partial class MailboxUnitOfWork(PortalDbContext db, DatabaseWriteG
                             throw new MailboxTransitionException(MailboxOutcome.ClaimLostText);
                         await LicensePoolStore.ApplyAsync(db, pool, ct);
                         await db.SaveChangesAsync(ct);
+                        // Submitted now: the workers of every instance hear of it when this commits, not at their next poll.
+                        if (!wasSubmitted && mailbox.Status == MailboxStatus.Submitted)
+                            await MigrationWakeUps.NotifyAsync(db, ct);
                         await transaction.CommitAsync(ct);
                     }
                     return new MailboxOutcome(mailboxId, label, MailboxOutcomeKind.Applied);
@@ -184,6 +188,7 @@ public sealed partial class MailboxUnitOfWork(PortalDbContext db, DatabaseWriteG
             db.ChangeTracker.AutoDetectChangesEnabled = false;
             var outcomes = new List<MailboxOutcome>(batch.Length);
             var applied = new List<Mailbox>();
+            var submittedBefore = mailboxes.Values.Where(m => m.Status == MailboxStatus.Submitted).Select(m => m.Id).ToHashSet();
             foreach (var (id, label) in batch)
             {
                 if (!mailboxes.TryGetValue(id, out var mailbox))
@@ -217,6 +222,9 @@ public sealed partial class MailboxUnitOfWork(PortalDbContext db, DatabaseWriteG
                 await FenceAsync(applied, ct);
                 await LicensePoolStore.ApplyAsync(db, pool, ct);
                 await db.SaveChangesAsync(ct);
+                // As in RunAsync: one notification for the batch wakes every instance's worker when this commits.
+                if (applied.Any(m => m.Status == MailboxStatus.Submitted && !submittedBefore.Contains(m.Id)))
+                    await MigrationWakeUps.NotifyAsync(db, ct);
                 await transaction.CommitAsync(ct);
             }
             return outcomes;

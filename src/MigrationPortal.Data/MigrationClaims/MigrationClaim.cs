@@ -10,10 +10,11 @@ public sealed class MigrationClaim
 {
     private MigrationClaim() { Owner = ""; }
 
-    internal MigrationClaim(int mailboxId, int projectId, string owner, DateTimeOffset now, DateTimeOffset leaseUntil)
+    internal MigrationClaim(int mailboxId, int projectId, int slotNumber, string owner, DateTimeOffset now, DateTimeOffset leaseUntil)
     {
         MailboxId = mailboxId;
         ProjectId = projectId;
+        SlotNumber = slotNumber;
         ClaimId = Guid.NewGuid();
         Owner = owner;
         ClaimedAt = now;
@@ -24,6 +25,12 @@ public sealed class MigrationClaim
     public int MailboxId { get; private set; }
     public int ProjectId { get; private set; }
     public Guid ClaimId { get; private set; }
+
+    /// <summary>
+    /// The project's slot this claim sits in (<see cref="ProjectMigrationSlot"/>); one claim per slot, so a project never
+    /// has more claims than slots handed out. Moved to a lower free slot when the cap was lowered under it.
+    /// </summary>
+    public int SlotNumber { get; private set; }
 
     /// <summary>Which process holds it (host and process id), for the admin and the logs.</summary>
     public string Owner { get; private set; }

@@ -887,6 +887,9 @@ namespace MigrationPortal.Migrations.Postgres.Migrations
                     b.Property<int>("ProjectId")
                         .HasColumnType("integer");
 
+                    b.Property<int>("SlotNumber")
+                        .HasColumnType("integer");
+
                     b.Property<bool>("StopRequested")
                         .HasColumnType("boolean");
 
@@ -894,7 +897,23 @@ namespace MigrationPortal.Migrations.Postgres.Migrations
 
                     b.HasIndex("ProjectId", "LeaseUntil");
 
+                    b.HasIndex("ProjectId", "SlotNumber")
+                        .IsUnique();
+
                     b.ToTable("MigrationClaims", (string)null);
+                });
+
+            modelBuilder.Entity("MigrationPortal.Data.MigrationClaims.ProjectMigrationSlot", b =>
+                {
+                    b.Property<int>("ProjectId")
+                        .HasColumnType("integer");
+
+                    b.Property<int>("SlotNumber")
+                        .HasColumnType("integer");
+
+                    b.HasKey("ProjectId", "SlotNumber");
+
+                    b.ToTable("ProjectMigrationSlots", (string)null);
                 });
 
             modelBuilder.Entity("MigrationPortal.Data.Outbox.OutboxMessage", b =>
@@ -1163,6 +1182,21 @@ namespace MigrationPortal.Migrations.Postgres.Migrations
                         .OnDelete(DeleteBehavior.Cascade)
                         .IsRequired();
 
+                    b.HasOne("MigrationPortal.Core.Projects.MigrationProject", null)
+                        .WithMany()
+                        .HasForeignKey("ProjectId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+
+                    b.HasOne("MigrationPortal.Data.MigrationClaims.ProjectMigrationSlot", null)
+                        .WithMany()
+                        .HasForeignKey("ProjectId", "SlotNumber")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+                });
+
+            modelBuilder.Entity("MigrationPortal.Data.MigrationClaims.ProjectMigrationSlot", b =>
+                {
                     b.HasOne("MigrationPortal.Core.Projects.MigrationProject", null)
                         .WithMany()
                         .HasForeignKey("ProjectId")

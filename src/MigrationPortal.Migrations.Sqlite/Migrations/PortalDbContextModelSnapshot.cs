@@ -860,6 +860,9 @@ namespace MigrationPortal.Migrations.Sqlite.Migrations
                     b.Property<int>("ProjectId")
                         .HasColumnType("INTEGER");
 
+                    b.Property<int>("SlotNumber")
+                        .HasColumnType("INTEGER");
+
                     b.Property<bool>("StopRequested")
                         .HasColumnType("INTEGER");
 
@@ -867,7 +870,23 @@ namespace MigrationPortal.Migrations.Sqlite.Migrations
 
                     b.HasIndex("ProjectId", "LeaseUntil");
 
+                    b.HasIndex("ProjectId", "SlotNumber")
+                        .IsUnique();
+
                     b.ToTable("MigrationClaims", (string)null);
+                });
+
+            modelBuilder.Entity("MigrationPortal.Data.MigrationClaims.ProjectMigrationSlot", b =>
+                {
+                    b.Property<int>("ProjectId")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<int>("SlotNumber")
+                        .HasColumnType("INTEGER");
+
+                    b.HasKey("ProjectId", "SlotNumber");
+
+                    b.ToTable("ProjectMigrationSlots", (string)null);
                 });
 
             modelBuilder.Entity("MigrationPortal.Data.Outbox.OutboxMessage", b =>
@@ -1132,6 +1151,21 @@ namespace MigrationPortal.Migrations.Sqlite.Migrations
                         .OnDelete(DeleteBehavior.Cascade)
                         .IsRequired();
 
+                    b.HasOne("MigrationPortal.Core.Projects.MigrationProject", null)
+                        .WithMany()
+                        .HasForeignKey("ProjectId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+
+                    b.HasOne("MigrationPortal.Data.MigrationClaims.ProjectMigrationSlot", null)
+                        .WithMany()
+                        .HasForeignKey("ProjectId", "SlotNumber")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+                });
+
+            modelBuilder.Entity("MigrationPortal.Data.MigrationClaims.ProjectMigrationSlot", b =>
+                {
                     b.HasOne("MigrationPortal.Core.Projects.MigrationProject", null)
                         .WithMany()
                         .HasForeignKey("ProjectId")

@@ -120,6 +120,7 @@ public static class PortalServices
         services.AddOptions<MigrationOptions>().Bind(configuration.GetSection(MigrationOptions.Section)).ValidateDataAnnotations().ValidateOnStart();
         services.AddScoped<OrphanedStopSweep>();
         services.AddHostedService<MigrationWorker>();
+        services.AddHostedService<MigrationWakeListener>();
         services.AddSingleton<CredentialLinks>();
         services.AddScoped<CredentialAccessService>();
         services.AddSingleton<IImapConnector>(new ImapConnector());

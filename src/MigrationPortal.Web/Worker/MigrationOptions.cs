@@ -56,5 +56,9 @@ public sealed class MigrationOptions
     public TimeSpan PollInterval { get; set; } = TimeSpan.FromSeconds(5);
 }
 
-/// <summary>Wakes the migration worker when a mailbox is submitted (Start, or the user's credentials accepted).</summary>
+/// <summary>
+/// Wakes the migration worker when a mailbox is submitted (Start, or the user's credentials accepted) or a slot is freed:
+/// in this process by the code that did it, and on PostgreSQL also by <see cref="MigrationWakeListener"/> when another
+/// instance did.
+/// </summary>
 public sealed class MigrationSignal : WakeSignal;

@@ -12,7 +12,8 @@ namespace MigrationPortal.Web.Tests.Infrastructure;
 /// <summary>
 /// The real portal on a real SQLite file of its own (or, with <c>PORTAL_TEST_DATABASE=Postgres</c>, a database of its
 /// own on the test process's private PostgreSQL), with the configured first admin, and every log line kept so tests
-/// can check that secrets never reach the logs. A test that gives its own <c>ConnectionStrings:Portal</c> chose SQLite.
+/// can check that secrets never reach the logs. A test that gives its own <c>ConnectionStrings:Portal</c> chose its
+/// database: SQLite, unless it gives <c>Database:Provider</c> too (see <see cref="SharedPostgresDatabase"/>).
 /// </summary>
 public class PortalFactory : WebApplicationFactory<Program>
 {
@@ -34,8 +35,12 @@ public class PortalFactory : WebApplicationFactory<Program>
     private readonly TimeProvider? _clock;
     private (PostgresServer Server, string Database)? _postgres;
 
-    /// <summary>The provider this portal runs on: Postgres when the run asked for it and the test did not choose a database.</summary>
-    public DatabaseProvider Provider => TestDatabase.IsPostgres && !_settings.ContainsKey("ConnectionStrings:Portal") ? DatabaseProvider.Postgres : DatabaseProvider.Sqlite;
+    /// <summary>The provider this portal runs on: the test's choice when it chose a database, else Postgres when the run asked for it.</summary>
+    public DatabaseProvider Provider => ChoseDatabase
+        ? string.Equals(_settings.GetValueOrDefault("Database:Provider"), "Postgres", StringComparison.OrdinalIgnoreCase) ? DatabaseProvider.Postgres : DatabaseProvider.Sqlite
+        : TestDatabase.IsPostgres ? DatabaseProvider.Postgres : DatabaseProvider.Sqlite;
+
+    private bool ChoseDatabase => _settings.ContainsKey("ConnectionStrings:Portal");
 
     /// <summary>A folder of this portal's own, removed with it.</summary>
     public string WorkDirectory => _dir;
@@ -50,7 +55,7 @@ public class PortalFactory : WebApplicationFactory<Program>
     {
         builder.UseContentRoot(RepositoryRoot);
         builder.UseEnvironment("Production");
-        if (Provider == DatabaseProvider.Postgres)
+        if (Provider == DatabaseProvider.Postgres && !ChoseDatabase)
         {
             // Blocking here: the host builder is synchronous. The fixture's awaits do not need this thread back.
             var server = PostgresServer.SharedAsync().GetAwaiter().GetResult();
@@ -60,6 +65,7 @@ public class PortalFactory : WebApplicationFactory<Program>
         }
         else
         {
+            // A test that chose its database overrides both with its own settings, below.
             builder.UseSetting("ConnectionStrings:Portal", $"Data Source={DatabasePath}");
             builder.UseSetting("Database:Provider", "Sqlite");
         }

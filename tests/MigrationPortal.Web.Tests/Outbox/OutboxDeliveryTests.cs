@@ -74,12 +74,13 @@ public sealed partial class OutboxDeliveryTests
         Assert.All(OutboxPage.Rows(page), r => Assert.Equal(1, r.Attempts));
     }
 
-    [Fact]
+    [PostgresFact("several portal instances share one PostgreSQL database; a second process on a SQLite file is refused")]
     public async Task Deliver_TwoPortalInstancesOnOneDatabase_EachMessageSentOnce()
     {
         await using var sink = new SmtpSink();
         await sink.StartAsync();
-        await using var first = new PortalFactory(OutboxPage.Settings(sink));
+        await using var database = await SharedPostgresDatabase.CreateAsync();
+        await using var first = new PortalFactory(database.Settings(OutboxPage.Settings(sink)));
         var admin = AdminPages.Open(first);
         await admin.LoginAsync();
         await admin.AddLicensesAsync(20);
@@ -88,9 +89,7 @@ public sealed partial class OutboxDeliveryTests
         var ids = new List<int>();
         foreach (var address in addresses)
             ids.Add(await admin.AddMailboxAsync(project, address, null, Known));
-        var shared = OutboxPage.Settings(sink);
-        shared["ConnectionStrings:Portal"] = $"Data Source={first.DatabasePath}";
-        await using var second = new PortalFactory(shared);
+        await using var second = new PortalFactory(database.Settings(OutboxPage.Settings(sink)));
         _ = second.Services; // starts its host, and with it its own outbox worker
 
         // Held back while the server is down, the messages are all due at once when it returns: both workers race for them.

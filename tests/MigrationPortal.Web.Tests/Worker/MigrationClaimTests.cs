@@ -10,17 +10,17 @@ using MigrationPortal.Data.MigrationClaims;
 using MigrationPortal.Engine.Checkpoints;
 using MigrationPortal.Web.Tests.Infrastructure;
 using MigrationPortal.Web.Worker;
+using static MigrationPortal.Web.Tests.Worker.ClaimSteps;
 
 namespace MigrationPortal.Web.Tests.Worker;
 
 /// <summary>
-/// How workers will take mailboxes to migrate, on a real SQLite file: at most the project's cap at once, never one
-/// mailbox twice, and a claim whose worker died taken over once its lease lapsed, the old holder fenced out.
+/// How workers take mailboxes to migrate, on the run's real database (SQLite or PostgreSQL): at most the project's cap
+/// at once, never one mailbox twice, and a claim whose worker died taken over once its lease lapsed, the old holder
+/// fenced out.
 /// </summary>
 public sealed class MigrationClaimTests
 {
-    private static readonly TimeSpan Lease = TimeSpan.FromSeconds(30);
-
     [Fact]
     public async Task TryClaimNext_ManyWorkersAtOnce_NeverMoreThanTheProjectsCapAndNeverOneMailboxTwice()
     {
@@ -96,6 +96,77 @@ public sealed class MigrationClaimTests
         // The old worker's release does not free the new worker's claim.
         await WithStoreAsync(portal, store => store.ReleaseAsync(first, default));
         Assert.True(await WithStoreAsync(portal, store => store.HoldsAsync(second, default)));
+    }
+
+    [Fact]
+    public async Task TryClaimNext_SlotOfALapsedClaim_GoesToTheNextMailboxAndTheOldWorkerCannotComeBack()
+    {
+        var clock = new FakeTimeProvider(new DateTimeOffset(2026, 12, 3, 9, 0, 0, TimeSpan.Zero));
+        await using var portal = new PortalFactory(clock: clock);
+        var project = await PortalSeed.ProjectAsync(portal, maxConcurrent: 1);
+        await PortalSeed.LicensesAsync(portal, 3);
+        var stopped = (await SubmittedAsync(portal, project, 1, "a"))[0];
+        var old = (await ClaimAsync(portal, "worker-a"))!;
+        // Stopped by an admin while its worker seems away: the worker's claim keeps the project's one slot until it lapses.
+        await RunAsync(portal, stopped, (work, _) => work.Mailbox.Stop(work.Licenses, "admin", work.Now));
+        var waiting = await SubmittedAsync(portal, project, 2, "b");
+        Assert.Null(await ClaimAsync(portal, "worker-b"));
+
+        clock.Advance(Lease);
+        var next = await ClaimAsync(portal, "worker-b");
+
+        Assert.Equal(waiting[0], next!.MailboxId);
+        // The old worker wakes up: its heartbeat finds its claim gone, so it stops instead of running beside the new one.
+        Assert.Equal(ClaimStanding.Lost, await WithStoreAsync(portal, store => store.RenewAsync(old, Lease, default)));
+        Assert.Equal(1, await portal.WithDbAsync(db => db.MigrationClaims.CountAsync(c => c.ProjectId == project)));
+        Assert.Null(await ClaimAsync(portal, "worker-c"));
+    }
+
+    [Fact]
+    public async Task TryClaimNext_CapLoweredBelowTheRunningPasses_NothingNewUntilFewerRunThanTheNewCap()
+    {
+        await using var portal = new PortalFactory();
+        var admin = AdminPages.Open(portal);
+        await admin.LoginAsync();
+        var project = await PortalSeed.ProjectAsync(portal, maxConcurrent: 3);
+        await PortalSeed.LicensesAsync(portal, 10);
+        var ids = await SubmittedAsync(portal, project, 8, "m");
+        var running = new List<Claim>();
+        for (var i = 0; i < 3; i++)
+            running.Add((await ClaimAsync(portal, $"worker-{i}"))!);
+        Assert.Null(await ClaimAsync(portal, "worker-3"));
+
+        // Three run where two may: the first to end leaves two, and nothing new starts; the next leaves one, and one starts
+        // (the pass still running above the new cap does not hold the place freed under it).
+        await admin.SetMaxConcurrentMigrationsAsync(project, 2);
+        await EndAsync(portal, running[0]);
+        Assert.Null(await ClaimAsync(portal, "worker-3"));
+        await EndAsync(portal, running[1]);
+        var second = (await ClaimAsync(portal, "worker-3"))!;
+        Assert.Null(await ClaimAsync(portal, "worker-4"));
+
+        // Two run where one may: nothing new until both ended.
+        await admin.SetMaxConcurrentMigrationsAsync(project, 1);
+        await EndAsync(portal, running[2]);
+        Assert.Null(await ClaimAsync(portal, "worker-4"));
+        await EndAsync(portal, second);
+        var first = (await ClaimAsync(portal, "worker-4"))!;
+        Assert.Null(await ClaimAsync(portal, "worker-5"));
+
+        // Raised again: as many run as the new cap allows, and no more.
+        await admin.SetMaxConcurrentMigrationsAsync(project, 4);
+        var more = new[] { await ClaimAsync(portal, "worker-5"), await ClaimAsync(portal, "worker-6"), await ClaimAsync(portal, "worker-7") };
+        Assert.All(more, Assert.NotNull);
+        Assert.Null(await ClaimAsync(portal, "worker-8"));
+        Assert.Equal(4, await portal.WithDbAsync(db => db.MigrationClaims.CountAsync(c => c.ProjectId == project)));
+        Assert.Equal(ids.Skip(3).Take(5), more.Prepend(first).Prepend(second).Select(c => c!.MailboxId).Order());
+    }
+
+    /// <summary>A worker's pass ended (the mailbox Stopped, out of the queue) and its claim released.</summary>
+    private static async Task EndAsync(PortalFactory portal, Claim claim)
+    {
+        await RunAsync(portal, claim.MailboxId, (work, _) => work.Mailbox.Stop(work.Licenses, "migration engine", work.Now), claim);
+        await WithStoreAsync(portal, store => store.ReleaseAsync(claim, default));
     }
 
     [Fact]
@@ -269,44 +340,5 @@ public sealed class MigrationClaimTests
             await RunAsync(portal, mailbox, (work, _) => work.Mailbox.Stop(work.Licenses, "migration engine", work.Now), claim);
             await WithStoreAsync(portal, store => store.ReleaseAsync(claim, default));
         }
-    }
-
-    private static async Task<Claim?> ClaimAsync(PortalFactory portal, string owner) =>
-        await WithStoreAsync(portal, store => store.TryClaimNextAsync(owner, Lease, default));
-
-    private static async Task<T> WithStoreAsync<T>(PortalFactory portal, Func<MigrationClaimStore, Task<T>> use)
-    {
-        await using var scope = portal.Services.CreateAsyncScope();
-        return await use(scope.ServiceProvider.GetRequiredService<MigrationClaimStore>());
-    }
-
-    private static async Task WithStoreAsync(PortalFactory portal, Func<MigrationClaimStore, Task> use) =>
-        await WithStoreAsync(portal, async store => { await use(store); return true; });
-
-    private static async Task<IReadOnlyList<int>> SubmittedAsync(PortalFactory portal, int project, int count, string prefix)
-    {
-        var ids = await PortalSeed.MailboxesAsync(portal, project, count, prefix: prefix);
-        foreach (var id in ids)
-            await RunAsync(portal, id, (work, rules) => work.Mailbox.Start(work.Licenses, rules, "admin", work.Now));
-        return ids;
-    }
-
-    /// <summary>Takes a trial's mailboxes out of the queue (Stop), so the next trial starts from an empty one.</summary>
-    private static async Task FinishAsync(PortalFactory portal, IEnumerable<int> ids)
-    {
-        foreach (var id in ids)
-            await RunAsync(portal, id, (work, _) => work.Mailbox.Stop(work.Licenses, "admin", work.Now));
-    }
-
-    private static async Task RunAsync(PortalFactory portal, int mailbox, Action<MailboxWork, MailboxRules> apply, Claim? claim = null)
-    {
-        await using var scope = portal.Services.CreateAsyncScope();
-        var rules = scope.ServiceProvider.GetRequiredService<MailboxRules>();
-        var outcome = await scope.ServiceProvider.GetRequiredService<MailboxUnitOfWork>().RunAsync(mailbox, null, (work, _) =>
-        {
-            apply(work, rules);
-            return Task.CompletedTask;
-        }, default, claim);
-        Assert.True(outcome.Applied, outcome.Reason);
     }
 }
