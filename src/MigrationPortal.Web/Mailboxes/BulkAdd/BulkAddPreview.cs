@@ -50,10 +50,12 @@ public sealed record BulkAddPreview(
                 : source?.Email;
             if (reasons.Count == 0 && source is { } s && destination is { } d && notify is not null)
             {
+                // Only rows that are otherwise fine claim their pair: a later row is not refused for an earlier bad one.
+                var pair = MailboxPairs.Key(s.Email, d.Email);
                 if (existing.Refusal(s.Email, d.Email) is { } duplicate)
                     reasons.Add(duplicate);
-                else if (!firstLines.TryAdd(MailboxPairs.Key(s.Email, d.Email), row.Line))
-                    reasons.Add($"The same source and destination as line {firstLines[MailboxPairs.Key(s.Email, d.Email)]:N0}.");
+                else if (!firstLines.TryAdd(pair, row.Line))
+                    reasons.Add($"The same source and destination as line {firstLines[pair]:N0}.");
                 else
                     ready.Add((row.Line, s, d, notify));
             }
