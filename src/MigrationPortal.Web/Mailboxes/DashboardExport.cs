@@ -1,7 +1,5 @@
 using System.Globalization;
-using System.Text;
 using CsvHelper;
-using CsvHelper.Configuration;
 using Microsoft.EntityFrameworkCore;
 using MigrationPortal.Core.Mailboxes;
 using MigrationPortal.Data;
@@ -28,12 +26,12 @@ public static class DashboardExport
     {
         // Addresses, reasons and the project name are typed by admins and users: a cell starting with = + - @ is
         // escaped so a spreadsheet does not run it.
-        var config = new CsvConfiguration(CultureInfo.InvariantCulture) { InjectionOptions = InjectionOptions.Escape };
-        await using var writer = new StreamWriter(body, new UTF8Encoding(encoderShouldEmitUTF8Identifier: false));
-        await using var csv = new CsvWriter(writer, config);
+        var options = CsvWriterOptions.Default with { Injection = CsvInjection.Escape };
+        // UTF-8 without a byte order mark; only the async calls write to the response (Kestrel refuses synchronous I/O).
+        await using var csv = CsvWriter.Create(body, options, leaveOpen: true);
         foreach (var header in Header)
             csv.WriteField(header);
-        await csv.NextRecordAsync();
+        await csv.EndRecordAsync(ct);
 
         // Keyset-free paging by position is fine here: the export is a snapshot an admin asked for, and a mailbox
         // added while it streams may or may not be in it. Ordered as the dashboard shows them.
@@ -62,17 +60,16 @@ public static class DashboardExport
                 csv.WriteField(m.Failure?.Text ?? m.VerificationProblem ?? "");
                 csv.WriteField(Utc(m.StatusChangedAt ?? m.CreatedAt));
                 csv.WriteField(StatisticsText.License(m.License, m.PassesOnLicense, m.LicensesConsumed));
-                csv.WriteField(total?.Passes ?? 0);
+                csv.WriteField((total?.Passes ?? 0).ToString(CultureInfo.InvariantCulture));
                 csv.WriteField(last is null ? "" : StatisticsText.Kind(last));
                 csv.WriteField(last?.Outcome.ToString() ?? "");
                 csv.WriteField(last is null ? "" : Utc(last.StartedAt));
-                csv.WriteField(total?.MessagesCopied ?? 0);
-                csv.WriteField(total?.BytesCopied ?? 0);
-                csv.WriteField(total?.MessagesSkipped ?? 0);
-                csv.WriteField(total?.MessagesFailedNow ?? 0);
-                await csv.NextRecordAsync();
+                csv.WriteField((total?.MessagesCopied ?? 0).ToString(CultureInfo.InvariantCulture));
+                csv.WriteField((total?.BytesCopied ?? 0).ToString(CultureInfo.InvariantCulture));
+                csv.WriteField((total?.MessagesSkipped ?? 0).ToString(CultureInfo.InvariantCulture));
+                csv.WriteField((total?.MessagesFailedNow ?? 0).ToString(CultureInfo.InvariantCulture));
+                await csv.EndRecordAsync(ct);
             }
-            await csv.FlushAsync();
         }
     }
 

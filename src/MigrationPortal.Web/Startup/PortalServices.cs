@@ -12,6 +12,7 @@ using MigrationPortal.Engine.Verification;
 using MigrationPortal.Web.Access;
 using MigrationPortal.Web.Forms;
 using MigrationPortal.Web.Mailboxes;
+using MigrationPortal.Web.Mailboxes.BulkAdd;
 using MigrationPortal.Web.Outbox;
 using MigrationPortal.Web.Security;
 using MigrationPortal.Web.Worker;
@@ -113,6 +114,8 @@ public static class PortalServices
         services.AddPortalEmail(configuration, builder.Environment.ContentRootPath);
         services.AddScoped<MailboxActionService>();
         services.AddScoped<ActionReportStore>();
+        services.AddSingleton<BulkAddPayload>();
+        services.AddScoped<BulkAddService>();
         services.AddSingleton<CredentialCheckSignal>();
         services.AddOptions<CredentialCheckOptions>().Bind(configuration.GetSection(CredentialCheckOptions.Section)).ValidateDataAnnotations().ValidateOnStart();
         services.AddHostedService<CredentialCheckService>();

@@ -1,7 +1,4 @@
-using System.Globalization;
-using System.Text;
 using CsvHelper;
-using CsvHelper.Configuration;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.AspNetCore.Mvc.RazorPages;
 using MigrationPortal.Data.ActionReports;
@@ -43,14 +40,15 @@ public sealed class DetailsModel(ActionReportStore reports) : PageModel
         if (await reports.FindAsync(Id, ct) is not { } report) return NotFound();
         // Streamed row by row, so a 10,000-item report is never held in memory as a whole. Labels and reasons are
         // typed by admins and users: a cell starting with = + - @ is escaped so a spreadsheet does not run it.
-        var config = new CsvConfiguration(CultureInfo.InvariantCulture) { InjectionOptions = InjectionOptions.Escape };
+        var options = CsvWriterOptions.Default with { Injection = CsvInjection.Escape };
         Response.ContentType = "text/csv; charset=utf-8";
         Response.Headers.ContentDisposition = $"attachment; filename=\"report-{report.CreatedAt:yyyyMMdd-HHmmss}-{report.Action.Replace(' ', '-').ToLowerInvariant()}.csv\"";
-        await using var writer = new StreamWriter(Response.Body, new UTF8Encoding(encoderShouldEmitUTF8Identifier: false));
-        await using var csv = new CsvWriter(writer, config);
+        // UTF-8 without a byte order mark. Only the async calls write to the response (Kestrel refuses synchronous I/O):
+        // WriteField fills the writer's buffer, EndRecordAsync and DisposeAsync write it out.
+        await using var csv = CsvWriter.Create(Response.Body, options, leaveOpen: true);
         foreach (var header in new[] { "Mailbox", "MailboxId", "Action", "Outcome", "Reason" })
             csv.WriteField(header);
-        await csv.NextRecordAsync();
+        await csv.EndRecordAsync(ct);
         await foreach (var item in reports.ItemsAsync(Id, 0, int.MaxValue).WithCancellation(ct))
         {
             csv.WriteField(item.Label);
@@ -58,7 +56,7 @@ public sealed class DetailsModel(ActionReportStore reports) : PageModel
             csv.WriteField(report.Action);
             csv.WriteField(item.State.ToString());
             csv.WriteField(item.Reason ?? "");
-            await csv.NextRecordAsync();
+            await csv.EndRecordAsync(ct);
         }
         return new EmptyResult();
     }
