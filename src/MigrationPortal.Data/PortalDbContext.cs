@@ -41,6 +41,23 @@ public sealed class PortalDbContext(DbContextOptions<PortalDbContext> options)
     {
         base.OnModelCreating(builder);
         builder.ApplyConfigurationsFromAssembly(typeof(PortalDbContext).Assembly);
+
+        // A project's concurrency token, so an admin's save over a project changed since the form was loaded is refused
+        // (Projects/Edit). On PostgreSQL it is the row's xmin, the id of the transaction that last wrote the row: the
+        // database sets it on every update, whoever writes (another instance, a script, a writer that forgets to bump a
+        // counter), and no column is added. The claimers' FOR SHARE read of the cap (MigrationClaimStore.ReadCapAsync)
+        // only marks the row as locked (xmax), so it does not make an open form stale. SQLite has no such column: the
+        // domain bumps Version on every Update, and that column is the token there.
+        var project = builder.Entity<MigrationProject>();
+        if (Database.IsNpgsql())
+        {
+            project.Ignore(p => p.Version);
+            project.Property<uint>("xmin").HasColumnType("xid").ValueGeneratedOnAddOrUpdate().IsConcurrencyToken();
+        }
+        else
+        {
+            project.Property(p => p.Version).IsConcurrencyToken();
+        }
     }
 
     protected override void ConfigureConventions(ModelConfigurationBuilder configurationBuilder)

@@ -24,6 +24,12 @@ public sealed class MigrationProject
     public int MaxConcurrentMigrations { get; private set; }
     public DateTimeOffset CreatedAt { get; private set; }
 
+    /// <summary>
+    /// Bumped by every <see cref="Update"/>: the concurrency token on SQLite. On PostgreSQL the row's xmin is the token
+    /// instead (see <c>PortalDbContext</c>) and this is not stored.
+    /// </summary>
+    public int Version { get; private set; }
+
     public void Update(string name, ImapEndpoint source, ImapEndpoint destination, int maxConcurrentMigrations)
     {
         var validName = Validation.Required(name, "project name", MaxNameLength);
@@ -33,5 +39,6 @@ public sealed class MigrationProject
         Source = source;
         Destination = destination;
         MaxConcurrentMigrations = maxConcurrentMigrations;
+        Version++;
     }
 }

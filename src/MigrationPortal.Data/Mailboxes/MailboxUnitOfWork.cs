@@ -25,6 +25,12 @@ public enum MailboxOutcomeKind
     /// <summary>Others kept changing the mailbox on every try; nothing was changed.</summary>
     Conflict,
 
+    /// <summary>
+    /// The mailbox is no longer the version the caller's form was loaded with (another admin or the migration changed
+    /// it); nothing was changed, because redoing the caller's edit on it would silently undo the other change.
+    /// </summary>
+    Changed,
+
     /// <summary>Saving failed for a reason that is not the mailbox's; logged, nothing was changed.</summary>
     Failed,
 }
@@ -38,6 +44,7 @@ public sealed record MailboxOutcome(int MailboxId, string Label, MailboxOutcomeK
     public const string DeletedMeanwhileText = "It was deleted meanwhile.";
     public const string BusyText = "The database was busy (locked by another writer): nothing was changed. Try again in a moment.";
     public const string ConflictText = "It kept changing while this action ran; nothing was changed. Refresh the page and try again.";
+    public const string ChangedText = "This mailbox changed since you opened it (another admin or the migration changed it). Reload to see it, then make your change again.";
     public const string ClaimLostText = "This worker no longer holds the mailbox (its lease lapsed and another took it over); nothing was written.";
     public const string FailedText = "It could not be saved; nothing was changed. The portal's log has the details.";
 }
@@ -69,8 +76,13 @@ public sealed partial class MailboxUnitOfWork(PortalDbContext db, DatabaseWriteG
     /// <param name="apply">Calls the lifecycle method; may run again after a conflict, on a freshly loaded mailbox.</param>
     /// <param name="claim">For a worker: the change is saved only while this claim still holds the mailbox.</param>
     /// <param name="prepare">Loads what <paramref name="apply"/> reads besides the mailbox, for the mailboxes given (see <see cref="RunManyAsync"/>).</param>
+    /// <param name="expectedVersion">
+    /// For an edit made on a form: the mailbox's version when the form was loaded. A mailbox at another version (now,
+    /// or after a conflict) is <see cref="MailboxOutcomeKind.Changed"/> and left as it is, instead of the edit being
+    /// applied again over a change its author never saw.
+    /// </param>
     public async Task<MailboxOutcome> RunAsync(int mailboxId, int? projectId, Func<MailboxWork, CancellationToken, Task> apply, CancellationToken ct,
-        Claim? claim = null, Func<IReadOnlyCollection<int>, CancellationToken, Task>? prepare = null)
+        Claim? claim = null, Func<IReadOnlyCollection<int>, CancellationToken, Task>? prepare = null, int? expectedVersion = null)
     {
         string? label = null;
         try
@@ -84,6 +96,8 @@ public sealed partial class MailboxUnitOfWork(PortalDbContext db, DatabaseWriteG
                     return new MailboxOutcome(mailboxId, label ?? $"#{mailboxId}", MailboxOutcomeKind.Gone,
                         label is null ? MailboxOutcome.NotFoundText : MailboxOutcome.DeletedMeanwhileText);
                 label = mailbox.Label;
+                if (expectedVersion is { } expected && mailbox.Version != expected)
+                    return new MailboxOutcome(mailboxId, label, MailboxOutcomeKind.Changed, MailboxOutcome.ChangedText);
 
                 var pool = await LicensePoolStore.LoadAsync(db, ct);
                 if (prepare is not null) await prepare([mailboxId], ct);

@@ -614,6 +614,12 @@ namespace MigrationPortal.Migrations.Postgres.Migrations
                         .HasMaxLength(200)
                         .HasColumnType("character varying(200)");
 
+                    b.Property<uint>("xmin")
+                        .IsConcurrencyToken()
+                        .ValueGeneratedOnAddOrUpdate()
+                        .HasColumnType("xid")
+                        .HasColumnName("xmin");
+
                     b.ComplexProperty(typeof(Dictionary<string, object>), "Destination", "MigrationPortal.Core.Projects.MigrationProject.Destination#ImapEndpoint", b1 =>
                         {
                             b1.IsRequired();

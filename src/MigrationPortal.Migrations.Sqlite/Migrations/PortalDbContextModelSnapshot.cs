@@ -593,6 +593,10 @@ namespace MigrationPortal.Migrations.Sqlite.Migrations
                         .HasMaxLength(200)
                         .HasColumnType("TEXT");
 
+                    b.Property<int>("Version")
+                        .IsConcurrencyToken()
+                        .HasColumnType("INTEGER");
+
                     b.ComplexProperty(typeof(Dictionary<string, object>), "Destination", "MigrationPortal.Core.Projects.MigrationProject.Destination#ImapEndpoint", b1 =>
                         {
                             b1.IsRequired();

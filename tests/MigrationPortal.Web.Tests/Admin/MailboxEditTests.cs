@@ -1,5 +1,7 @@
+using System.Net;
 using Microsoft.EntityFrameworkCore;
 using MigrationPortal.Core.CredentialRequests;
+using MigrationPortal.Data.Mailboxes;
 using MigrationPortal.Web.Tests.Infrastructure;
 
 namespace MigrationPortal.Web.Tests.Admin;
@@ -60,6 +62,49 @@ public sealed class MailboxEditTests
         Assert.Equal("ada@example.org", after.NotifyEmail);
         var pending = await portal.WithDbAsync(db => db.CredentialRequests.CountAsync(r => r.MailboxId == mailbox && r.State == CredentialRequestState.Pending));
         Assert.Equal(1, pending);
+    }
+
+    [Fact]
+    public async Task Edit_TwoAdminsOpenedTheSameMailbox_SecondSaveShowsItChangedAndTheFirstChangeStands()
+    {
+        await using var portal = new PortalFactory();
+        var first = AdminPages.Open(portal);
+        await first.LoginAsync();
+        var second = AdminPages.Open(portal);
+        await second.LoginAsync();
+        var project = await first.CreateProjectAsync();
+        var mailbox = await first.AddMailboxAsync(project, "ada@example.org", "Src-Passw0rd", "Dst-Passw0rd");
+        var firstForm = await first.Client.GetAsync($"/Admin/Mailboxes/Edit/{mailbox}");
+        var secondForm = await second.Client.GetAsync($"/Admin/Mailboxes/Edit/{mailbox}");
+
+        await first.Client.SubmitAsync(AdminPages.Form(firstForm), "Save", new Dictionary<string, string> { ["Input.NotifyEmail"] = "ada.first@example.net" });
+        Assert.Equal($"/Admin/Mailboxes/Details/{mailbox}", first.Client.LastResponse!.RequestMessage!.RequestUri!.AbsolutePath);
+        var refused = await second.Client.SubmitAsync(AdminPages.Form(secondForm), "Save", new Dictionary<string, string>
+        {
+            ["Input.NotifyEmail"] = "ada.second@example.net",
+            ["Input.DestinationUnknown"] = "true",
+        });
+
+        // The same page, not an error page: the message, a way to reload, and the second admin's typing still there.
+        Assert.Equal(HttpStatusCode.OK, second.Client.LastResponse!.StatusCode);
+        Assert.Equal($"/Admin/Mailboxes/Edit/{mailbox}", second.Client.LastResponse.RequestMessage!.RequestUri!.AbsolutePath);
+        Assert.Contains(MailboxOutcome.ChangedText, refused.QuerySelector("#changed-meanwhile")?.TextContent ?? "(no message) " + refused.Body!.TextContent);
+        Assert.Equal($"/Admin/Mailboxes/Edit/{mailbox}", refused.QuerySelector("#changed-meanwhile a")!.GetAttribute("href"));
+        Assert.Equal("ada.second@example.net", refused.QuerySelector("input[name='Input.NotifyEmail']")!.GetAttribute("value"));
+        var after = await portal.WithDbAsync(db => db.Mailboxes.AsNoTracking().SingleAsync(m => m.Id == mailbox));
+        Assert.Equal("ada.first@example.net", after.NotifyEmail);
+        Assert.NotNull(after.Destination.ProtectedPassword);
+
+        // Saving the refused form again is refused again; after the reload the same change goes through.
+        await second.Client.SubmitAsync(AdminPages.Form(refused), "Save");
+        Assert.Equal($"/Admin/Mailboxes/Edit/{mailbox}", second.Client.LastResponse.RequestMessage!.RequestUri!.AbsolutePath);
+        var reloaded = await second.Client.GetAsync(refused.QuerySelector("#changed-meanwhile a")!.GetAttribute("href")!);
+        Assert.Equal("ada.first@example.net", reloaded.QuerySelector("input[name='Input.NotifyEmail']")!.GetAttribute("value"));
+        await second.Client.SubmitAsync(AdminPages.Form(reloaded), "Save", new Dictionary<string, string> { ["Input.DestinationUnknown"] = "true" });
+        Assert.Equal($"/Admin/Mailboxes/Details/{mailbox}", second.Client.LastResponse.RequestMessage!.RequestUri!.AbsolutePath);
+        var last = await portal.WithDbAsync(db => db.Mailboxes.AsNoTracking().SingleAsync(m => m.Id == mailbox));
+        Assert.Equal("ada.first@example.net", last.NotifyEmail);
+        Assert.Null(last.Destination.ProtectedPassword);
     }
 
     [Fact]

@@ -17,11 +17,19 @@ public sealed class EditModel(PortalDbContext db, MailboxUnitOfWork unitOfWork, 
     [BindProperty]
     public MailboxInput Input { get; set; } = new();
 
+    /// <summary>The mailbox's version when the form was loaded: saving over a newer one would lose that change.</summary>
+    [BindProperty]
+    public int Version { get; set; }
+
+    /// <summary>The mailbox changed since the form was loaded; nothing was saved.</summary>
+    public bool ChangedMeanwhile { get; private set; }
+
     public async Task<IActionResult> OnGetAsync(CancellationToken ct)
     {
         var mailbox = await db.Mailboxes.AsNoTracking().SingleOrDefaultAsync(m => m.Id == Id, ct);
         if (mailbox is null) return NotFound();
         Input = MailboxInput.From(mailbox);
+        Version = mailbox.Version;
         return Page();
     }
 
@@ -41,13 +49,17 @@ public sealed class EditModel(PortalDbContext db, MailboxUnitOfWork unitOfWork, 
             mailbox.Edit(Input.Source(protector, mailbox.Source), Input.Destination(protector, mailbox.Destination),
                 Input.NotifyEmail, User.Identity?.Name ?? "admin", work.Now);
             return Task.CompletedTask;
-        }, ct);
+        }, ct, expectedVersion: Version);
         switch (outcome.Kind)
         {
             case MailboxOutcomeKind.Applied:
                 return RedirectToPage("Details", new { id = Id });
             case MailboxOutcomeKind.Gone:
                 return NotFound();
+            case MailboxOutcomeKind.Changed:
+                // The posted version stays in the form, so saving it again is refused again: the admin reloads first.
+                ChangedMeanwhile = true;
+                return Page();
             default:
                 ModelState.AddModelError(string.Empty, outcome.Reason ?? MailboxOutcome.FailedText);
                 return Page();

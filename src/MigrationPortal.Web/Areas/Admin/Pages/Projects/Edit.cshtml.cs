@@ -1,7 +1,9 @@
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.AspNetCore.Mvc.RazorPages;
+using Microsoft.EntityFrameworkCore;
 using MigrationPortal.Core;
 using MigrationPortal.Data;
+using MigrationPortal.Data.Projects;
 
 namespace MigrationPortal.Web.Areas.Admin.Pages.Projects;
 
@@ -13,11 +15,21 @@ public sealed class EditModel(PortalDbContext db) : PageModel
     [BindProperty]
     public ProjectInput Input { get; set; } = new();
 
+    /// <summary>The project's version when the form was loaded: saving over a newer one would lose that change.</summary>
+    [BindProperty]
+    public string Version { get; set; } = "";
+
+    /// <summary>The project changed since the form was loaded; nothing was saved.</summary>
+    public bool ChangedMeanwhile { get; private set; }
+
+    public const string ChangedText = "This project changed since you opened it (another admin changed it). Reload to see it, then make your change again.";
+
     public async Task<IActionResult> OnGetAsync(CancellationToken ct)
     {
         var project = await db.Projects.FindAsync([Id], ct);
         if (project is null) return NotFound();
         Input = ProjectInput.From(project);
+        Version = ProjectVersion.Of(db, project);
         return Page();
     }
 
@@ -26,6 +38,12 @@ public sealed class EditModel(PortalDbContext db) : PageModel
         var project = await db.Projects.FindAsync([Id], ct);
         if (project is null) return NotFound();
         if (!ModelState.IsValid) return Page();
+        // The posted version stays in the form when refused, so saving it again is refused again: the admin reloads first.
+        if (!ProjectVersion.IsAt(db, project, Version))
+        {
+            ChangedMeanwhile = true;
+            return Page();
+        }
         try
         {
             project.Update(Input.Name, Input.Source(), Input.Destination(), Input.MaxConcurrentMigrations);
@@ -35,6 +53,12 @@ public sealed class EditModel(PortalDbContext db) : PageModel
         catch (DomainValidationException e)
         {
             ModelState.AddModelError(string.Empty, e.Message);
+            return Page();
+        }
+        catch (DbUpdateConcurrencyException)
+        {
+            // Another save committed between this load and this save.
+            ChangedMeanwhile = true;
             return Page();
         }
     }
