@@ -5,6 +5,7 @@ using System.Net.Sockets;
 using System.Text;
 using System.Text.RegularExpressions;
 using AngleSharp.Html.Dom;
+using MigrationPortal.Fixtures;
 using MigrationPortal.Fixtures.Postgres;
 using MigrationPortal.Fixtures.Smtp;
 using MigrationPortal.Bench;
@@ -45,7 +46,7 @@ public static partial class DashboardRun
             connection = $"Data Source={file}";
         }
 
-        var port = FreePort();
+        var port = LoopbackPort.Free();
         var admin = ("admin@bench.test", "Bench-" + Convert.ToHexString(Guid.NewGuid().ToByteArray()) + "-Pw1");
         using var portal = StartPortal(s, port, connection, admin.Item1, admin.Item2, smtp.Port);
         try
@@ -219,14 +220,6 @@ public static partial class DashboardRun
         throw new TimeoutException($"The portal was not listening on {port} after 60 s.");
     }
 
-    private static int FreePort()
-    {
-        var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        var port = ((IPEndPoint)listener.LocalEndpoint).Port;
-        listener.Stop();
-        return port;
-    }
 
     private static IHtmlFormElement Form(IHtmlDocument page, string selector) =>
         page.QuerySelector(selector) as IHtmlFormElement ?? throw new InvalidOperationException($"No {selector} on {page.Url}");

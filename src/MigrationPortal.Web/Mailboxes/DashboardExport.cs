@@ -47,9 +47,7 @@ public static class DashboardExport
             if (mailboxes.Count == 0) break;
             var ids = mailboxes.Select(m => m.Id).ToList();
             var totals = await MailboxStatistics.TotalsAsync(db, ids, ct);
-            var lastPasses = await db.MigrationPasses.AsNoTracking()
-                .Where(p => ids.Contains(p.MailboxId) && db.Mailboxes.Any(m => m.Id == p.MailboxId && m.PassCount == p.Number))
-                .ToDictionaryAsync(p => p.MailboxId, ct);
+            var lastPasses = await MailboxStatistics.LastPassesAsync(db, ids, ct);
             foreach (var m in mailboxes)
             {
                 var total = totals.GetValueOrDefault(m.Id);

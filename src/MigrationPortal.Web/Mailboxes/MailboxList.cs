@@ -39,8 +39,7 @@ public sealed record MailboxFilter(MailboxStatus? Status, string? Search, Mailbo
         MailboxStatus? parsedStatus = null;
         if (!string.IsNullOrWhiteSpace(status))
         {
-            // Names only: "5" would parse as Failed, and an undefined number as a status no mailbox has.
-            if (Enum.TryParse<MailboxStatus>(status.Trim(), ignoreCase: true, out var s) && Enum.IsDefined(s) && !status.Trim().All(char.IsAsciiDigit))
+            if (ParseName<MailboxStatus>(status) is { } s)
                 parsedStatus = s;
             else
                 problems.Add("There is no status \"" + Truncate(status.Trim()) + "\": showing every status.");
@@ -58,11 +57,12 @@ public sealed record MailboxFilter(MailboxStatus? Status, string? Search, Mailbo
         }
 
         var parsedSort = MailboxSort.Added;
-        if (!string.IsNullOrWhiteSpace(sort)
-            && !(Enum.TryParse(sort.Trim(), ignoreCase: true, out parsedSort) && Enum.IsDefined(parsedSort) && !sort.Trim().All(char.IsAsciiDigit)))
+        if (!string.IsNullOrWhiteSpace(sort))
         {
-            problems.Add("The list cannot be sorted by \"" + Truncate(sort.Trim()) + "\": it is in the order the mailboxes were added.");
-            parsedSort = MailboxSort.Added;
+            if (ParseName<MailboxSort>(sort) is { } named)
+                parsedSort = named;
+            else
+                problems.Add("The list cannot be sorted by \"" + Truncate(sort.Trim()) + "\": it is in the order the mailboxes were added.");
         }
         return new MailboxFilter(parsedStatus, parsedSearch, parsedSort, descending) { Problems = problems };
     }
@@ -107,6 +107,10 @@ public sealed record MailboxFilter(MailboxStatus? Status, string? Search, Mailbo
         ["sort"] = Sort == MailboxSort.Added ? null : Sort.ToString().ToLowerInvariant(),
         ["desc"] = Descending ? "true" : null,
     };
+
+    /// <summary>A member of <typeparamref name="T"/> by its name, any case. Names only: "5" would parse as the fifth member, and an undefined number as none.</summary>
+    private static T? ParseName<T>(string text) where T : struct, Enum =>
+        Enum.TryParse<T>(text.Trim(), ignoreCase: true, out var value) && Enum.IsDefined(value) && !text.Trim().All(char.IsAsciiDigit) ? value : null;
 
     private static string Truncate(string text) => text.Length <= 40 ? text : text[..40] + "…";
 }

@@ -38,6 +38,12 @@ public static class MailboxStatistics
          select new PassProgress(m.Id, m.Status, p.Number, p.Kind, p.FoldersFound, p.MessagesFound, p.BytesFound, p.ItemsCopied, p.BytesCopied))
         .ToListAsync(ct);
 
+    /// <summary>Each mailbox's latest pass (running or ended), for those that have had one.</summary>
+    public static Task<Dictionary<int, MigrationPass>> LastPassesAsync(PortalDbContext db, IReadOnlyCollection<int> mailboxIds, CancellationToken ct) =>
+        db.MigrationPasses.AsNoTracking()
+            .Where(p => mailboxIds.Contains(p.MailboxId) && db.Mailboxes.Any(m => m.Id == p.MailboxId && m.PassCount == p.Number))
+            .ToDictionaryAsync(p => p.MailboxId, ct);
+
     public static async Task<Dictionary<int, MailboxTotals>> TotalsAsync(PortalDbContext db, IReadOnlyCollection<int> mailboxIds, CancellationToken ct)
     {
         var inProject = mailboxIds;

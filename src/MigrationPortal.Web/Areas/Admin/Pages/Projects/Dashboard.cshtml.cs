@@ -127,8 +127,7 @@ public sealed class DashboardModel(
         {
             return await Show(new BulkActionReport("Nothing done", [new MailboxOutcome(0, "(none)", MailboxOutcomeKind.Refused, e.Message)]), ct);
         }
-        selected = await SelectionAsync(selected, ct);
-        return await Act(selected, () => actions.StartAsync(Id, selected, Actor, ct, pass), ct);
+        return await Act(selected, chosen => actions.StartAsync(Id, chosen, Actor, ct, pass), ct);
     }
 
     /// <summary>
@@ -178,23 +177,14 @@ public sealed class DashboardModel(
         return PassRequest.Create(kind, new DateTimeOffset(day.ToDateTime(TimeOnly.MinValue), TimeSpan.Zero));
     }
 
-    public async Task<IActionResult> OnPostStopAsync(int[] selected, CancellationToken ct)
-    {
-        selected = await SelectionAsync(selected, ct);
-        return await Act(selected, () => actions.StopAsync(Id, selected, Actor, ct), ct);
-    }
+    public Task<IActionResult> OnPostStopAsync(int[] selected, CancellationToken ct) =>
+        Act(selected, chosen => actions.StopAsync(Id, chosen, Actor, ct), ct);
 
-    public async Task<IActionResult> OnPostClearCredentialsAsync(int[] selected, bool clearSource, bool clearDestination, CancellationToken ct)
-    {
-        selected = await SelectionAsync(selected, ct);
-        return await Act(selected, () => actions.ClearCredentialsAsync(Id, selected, clearSource, clearDestination, Actor, ct), ct);
-    }
+    public Task<IActionResult> OnPostClearCredentialsAsync(int[] selected, bool clearSource, bool clearDestination, CancellationToken ct) =>
+        Act(selected, chosen => actions.ClearCredentialsAsync(Id, chosen, clearSource, clearDestination, Actor, ct), ct);
 
-    public async Task<IActionResult> OnPostDeleteAsync(int[] selected, CancellationToken ct)
-    {
-        selected = await SelectionAsync(selected, ct);
-        return await Act(selected, () => actions.DeleteAsync(Id, selected, Actor, ct), ct);
-    }
+    public Task<IActionResult> OnPostDeleteAsync(int[] selected, CancellationToken ct) =>
+        Act(selected, chosen => actions.DeleteAsync(Id, chosen, Actor, ct), ct);
 
     /// <summary>
     /// The dashboard as a CSV file: every mailbox the filter matches (all pages) with its status, failure reason and
@@ -278,10 +268,12 @@ public sealed class DashboardModel(
         return values.Where(v => v.Value is not null).ToDictionary(v => v.Key, v => v.Value!);
     }
 
-    private async Task<IActionResult> Act(int[] selected, Func<Task<BulkActionReport>> action, CancellationToken ct)
+    /// <param name="action">The action on the selection: the checked mailboxes, or all the filter matches.</param>
+    private async Task<IActionResult> Act(int[] selected, Func<int[], Task<BulkActionReport>> action, CancellationToken ct)
     {
+        selected = await SelectionAsync(selected, ct);
         if (Refuse(selected) is { } refused) return await Show(refused, ct);
-        var report = await action();
+        var report = await action(selected);
         try
         {
             var id = await reports.SaveAsync(Id, report, Actor, ct);
@@ -328,9 +320,7 @@ public sealed class DashboardModel(
         // Only this page's rows and their statistics are read: the page costs the same at 20 mailboxes and at 10,000.
         var mailboxes = await Filter.Apply(db, Id).Skip((PageNumber - 1) * PageSize).Take(PageSize).ToListAsync(ct);
         var shown = mailboxes.Select(m => m.Id).ToList();
-        var lastPasses = await db.MigrationPasses.AsNoTracking()
-            .Where(p => shown.Contains(p.MailboxId) && db.Mailboxes.Any(m => m.Id == p.MailboxId && m.PassCount == p.Number))
-            .ToDictionaryAsync(p => p.MailboxId, ct);
+        var lastPasses = await MailboxStatistics.LastPassesAsync(db, shown, ct);
         var progress = (await MailboxStatistics.ProgressAsync(db, Id, shown, ct)).ToDictionary(p => p.MailboxId);
         var totals = await MailboxStatistics.TotalsAsync(db, shown, ct);
         Rows = mailboxes.Select(m => new Row(m.Id, m.Source.Email, m.Destination.Email, m.Status, m.Failure?.Text ?? m.VerificationProblem,
