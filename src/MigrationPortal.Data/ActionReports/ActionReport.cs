@@ -1,3 +1,5 @@
+using MigrationPortal.Core.Mailboxes;
+
 namespace MigrationPortal.Data.ActionReports;
 
 public enum ActionItemState
@@ -5,7 +7,7 @@ public enum ActionItemState
     Applied = 0,
     Refused = 1,
 
-    /// <summary>Waiting for the background worker (Verify Credentials).</summary>
+    /// <summary>Waiting for a background worker (Verify Credentials, and Start on a large selection).</summary>
     Pending = 2,
 
     /// <summary>A worker claimed it until <see cref="ActionReportItem.ClaimedUntil"/>; back to pending if that lapses.</summary>
@@ -20,13 +22,16 @@ public sealed class ActionReport
 {
     private ActionReport() { Action = ""; Actor = ""; }
 
-    public ActionReport(int projectId, string action, string actor, DateTimeOffset now)
+    /// <param name="pass">For a Start whose items wait for the background worker: the pass the admin chose (null: the default).</param>
+    public ActionReport(int projectId, string action, string actor, DateTimeOffset now, PassRequest? pass = null)
     {
         Id = Guid.NewGuid();
         ProjectId = projectId;
         Action = action;
         Actor = actor;
         CreatedAt = now;
+        PassKind = pass?.Kind;
+        PreStageBefore = pass?.PreStageBefore;
     }
 
     public Guid Id { get; private set; }
@@ -34,6 +39,13 @@ public sealed class ActionReport
     public string Action { get; private set; }
     public string Actor { get; private set; }
     public DateTimeOffset CreatedAt { get; private set; }
+
+    /// <summary>The pass a background Start runs (with <see cref="PreStageBefore"/>); null: Delta where one completed, Full elsewhere.</summary>
+    public PassKind? PassKind { get; private set; }
+    public DateTimeOffset? PreStageBefore { get; private set; }
+
+    public PassRequest? Pass => PassKind is { } kind ? PassRequest.Create(kind, PreStageBefore) : null;
+
     public List<ActionReportItem> Items { get; } = [];
 }
 
@@ -74,6 +86,6 @@ public sealed class ActionReportItem
         FinishedAt = now;
     }
 
-    private static string? Truncate(string? reason) =>
+    public static string? Truncate(string? reason) =>
         reason is { Length: > MaxReasonLength } ? reason[..(MaxReasonLength - 1)] + "…" : reason;
 }

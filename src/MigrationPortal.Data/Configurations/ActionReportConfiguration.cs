@@ -13,6 +13,8 @@ internal sealed class ActionReportConfiguration : IEntityTypeConfiguration<Actio
         builder.Property(r => r.Id).ValueGeneratedNever();
         builder.Property(r => r.Action).HasMaxLength(64);
         builder.Property(r => r.Actor).HasMaxLength(256);
+        builder.Property(r => r.PassKind).HasConversion<string>().HasMaxLength(16);
+        builder.Ignore(r => r.Pass);
         builder.HasOne<MigrationProject>().WithMany().HasForeignKey(r => r.ProjectId).OnDelete(DeleteBehavior.Cascade);
         builder.HasMany(r => r.Items).WithOne().HasForeignKey(i => i.ReportId).OnDelete(DeleteBehavior.Cascade);
         builder.HasIndex(r => new { r.ProjectId, r.CreatedAt });

@@ -687,6 +687,13 @@ namespace MigrationPortal.Migrations.Postgres.Migrations
                     b.Property<DateTimeOffset>("CreatedAt")
                         .HasColumnType("timestamp with time zone");
 
+                    b.Property<string>("PassKind")
+                        .HasMaxLength(16)
+                        .HasColumnType("character varying(16)");
+
+                    b.Property<DateTimeOffset?>("PreStageBefore")
+                        .HasColumnType("timestamp with time zone");
+
                     b.Property<int>("ProjectId")
                         .HasColumnType("integer");
 

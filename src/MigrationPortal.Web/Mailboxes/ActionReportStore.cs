@@ -1,3 +1,4 @@
+using MigrationPortal.Core.Mailboxes;
 using Microsoft.EntityFrameworkCore;
 using MigrationPortal.Data;
 using MigrationPortal.Data.ActionReports;
@@ -30,9 +31,9 @@ public sealed class ActionReportStore(PortalDbContext db, DatabaseWriteGate gate
     public static readonly TimeSpan Retention = TimeSpan.FromDays(30);
 
     public async Task<Guid> SaveAsync(int projectId, BulkActionReport report, string actor, CancellationToken ct,
-        IEnumerable<(int Id, string Label)>? waiting = null)
+        IEnumerable<(int Id, string Label)>? waiting = null, PassRequest? pass = null)
     {
-        var saved = new ActionReport(projectId, report.Action, actor, time.GetUtcNow());
+        var saved = new ActionReport(projectId, report.Action, actor, time.GetUtcNow(), pass);
         var position = 0;
         foreach (var item in report.Items)
             saved.Items.Add(new ActionReportItem(position++, item.MailboxId, item.Label,

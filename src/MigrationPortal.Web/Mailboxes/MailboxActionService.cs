@@ -41,8 +41,9 @@ public sealed partial class MailboxActionService(
     /// new status, so the two cannot come apart. The emails go out once their items are saved.
     /// </summary>
     /// <param name="pass">The pass type for every item; null: Delta for an item that has completed a pass, Full otherwise.</param>
+    /// <param name="journal">For the background worker: records each Start with the mailbox's change, in its transaction.</param>
     public async Task<BulkActionReport> StartAsync(int projectId, IReadOnlyCollection<int> ids, string actor, CancellationToken ct,
-        PassRequest? pass = null)
+        PassRequest? pass = null, IActionJournal? journal = null)
     {
         var projectName = await db.Projects.Where(p => p.Id == projectId).Select(p => p.Name).SingleOrDefaultAsync(ct) ?? "";
         // Read per batch of mailboxes, not per mailbox: which have completed a pass, and for Retry Errors what each has to retry.
@@ -58,9 +59,11 @@ public sealed partial class MailboxActionService(
                 CancelUnsentLinks(work);
                 if (issued is not null)
                     QueueCredentialEmail(work, issued, projectName);
+                journal?.Applied(id, work.Now);
                 return Task.CompletedTask;
             }, async (batch, token) =>
             {
+                if (journal is not null) await journal.LoadAsync(db, batch, token);
                 completed = [.. await db.MigrationPasses.Where(p => batch.Contains(p.MailboxId) && p.Outcome == PassOutcome.Completed)
                     .Select(p => p.MailboxId).Distinct().ToListAsync(token)];
                 if (pass?.Kind == PassKind.RetryErrors)

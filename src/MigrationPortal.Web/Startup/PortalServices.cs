@@ -119,6 +119,9 @@ public static class PortalServices
         services.AddSingleton<CredentialCheckSignal>();
         services.AddOptions<CredentialCheckOptions>().Bind(configuration.GetSection(CredentialCheckOptions.Section)).ValidateDataAnnotations().ValidateOnStart();
         services.AddHostedService<CredentialCheckService>();
+        services.AddSingleton<BackgroundStartSignal>();
+        services.AddOptions<BulkActionOptions>().Bind(configuration.GetSection(BulkActionOptions.Section)).ValidateDataAnnotations().ValidateOnStart();
+        services.AddHostedService<BackgroundStartService>();
         services.AddSingleton<MigrationSignal>();
         services.AddOptions<MigrationOptions>().Bind(configuration.GetSection(MigrationOptions.Section)).ValidateDataAnnotations().ValidateOnStart();
         services.AddScoped<OrphanedStopSweep>();

@@ -27,6 +27,8 @@ public sealed class DashboardModel(
     MailboxActionService actions,
     ActionReportStore reports,
     CredentialCheckSignal credentialChecks,
+    BackgroundStartSignal backgroundStarts,
+    IOptions<BulkActionOptions> bulkOptions,
     IOptions<PortalOptions> portal,
     TimeProvider time) : PageModel
 {
@@ -127,7 +129,10 @@ public sealed class DashboardModel(
         {
             return await Show(new BulkActionReport("Nothing done", [new MailboxOutcome(0, "(none)", MailboxOutcomeKind.Refused, e.Message)]), ct);
         }
-        return await Act(selected, chosen => actions.StartAsync(Id, chosen, Actor, ct, pass), ct);
+        selected = await SelectionAsync(selected, ct);
+        if (selected.Length > bulkOptions.Value.BackgroundAbove)
+            return await QueueAsync(MailboxActionService.Start, MailboxAction.Start, selected, backgroundStarts, ct, pass);
+        return await ActOnAsync(selected, chosen => actions.StartAsync(Id, chosen, Actor, ct, pass), ct);
     }
 
     /// <summary>
@@ -208,16 +213,24 @@ public sealed class DashboardModel(
     /// Verify Credentials logs in to two servers per mailbox, which on a large selection takes minutes: the items are
     /// queued on the report and checked in the background; the dashboard shows the results as they come.
     /// </summary>
-    public async Task<IActionResult> OnPostVerifyCredentialsAsync(int[] selected, CancellationToken ct)
+    public async Task<IActionResult> OnPostVerifyCredentialsAsync(int[] selected, CancellationToken ct) =>
+        await QueueAsync(MailboxActionService.VerifyCredentials, MailboxAction.VerifyCredentials, await SelectionAsync(selected, ct), credentialChecks, ct);
+
+    /// <summary>
+    /// The selection triaged now (what its status alone refuses is reported at once) and the rest queued on the report
+    /// for a background worker; the dashboard shows the report filling in.
+    /// </summary>
+    /// <param name="pass">For Start: the pass the admin chose, kept on the report for the worker.</param>
+    private async Task<IActionResult> QueueAsync(string name, MailboxAction action, int[] selected, WakeSignal worker, CancellationToken ct,
+        PassRequest? pass = null)
     {
-        selected = await SelectionAsync(selected, ct);
         if (Refuse(selected) is { } refused) return await Show(refused, ct);
-        var (candidates, refusedNow) = await actions.TriageAsync(Id, selected, MailboxAction.VerifyCredentials, ct);
-        var report = new BulkActionReport(MailboxActionService.VerifyCredentials, refusedNow);
+        var (candidates, refusedNow) = await actions.TriageAsync(Id, selected, action, ct);
+        var report = new BulkActionReport(name, refusedNow);
         try
         {
-            var id = await reports.SaveAsync(Id, report, Actor, ct, waiting: candidates);
-            credentialChecks.Notify();
+            var id = await reports.SaveAsync(Id, report, Actor, ct, waiting: candidates, pass);
+            worker.Notify();
             return RedirectToPage(AfterAction(id));
         }
         catch (Exception e) when (DatabaseErrors.IsBusy(e))
@@ -269,9 +282,12 @@ public sealed class DashboardModel(
     }
 
     /// <param name="action">The action on the selection: the checked mailboxes, or all the filter matches.</param>
-    private async Task<IActionResult> Act(int[] selected, Func<int[], Task<BulkActionReport>> action, CancellationToken ct)
+    private async Task<IActionResult> Act(int[] selected, Func<int[], Task<BulkActionReport>> action, CancellationToken ct) =>
+        await ActOnAsync(await SelectionAsync(selected, ct), action, ct);
+
+    /// <param name="selected">The selection, resolved (<see cref="SelectionAsync"/>).</param>
+    private async Task<IActionResult> ActOnAsync(int[] selected, Func<int[], Task<BulkActionReport>> action, CancellationToken ct)
     {
-        selected = await SelectionAsync(selected, ct);
         if (Refuse(selected) is { } refused) return await Show(refused, ct);
         var report = await action(selected);
         try

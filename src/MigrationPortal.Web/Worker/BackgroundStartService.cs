@@ -1,0 +1,133 @@
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Options;
+using MigrationPortal.Core.Mailboxes;
+using MigrationPortal.Data;
+using MigrationPortal.Data.ActionReports;
+using MigrationPortal.Data.Concurrency;
+using MigrationPortal.Data.Mailboxes;
+using MigrationPortal.Web.Mailboxes;
+
+namespace MigrationPortal.Web.Worker;
+
+/// <summary>The <c>BulkActions</c> section: when Start is worked through in the background instead of in the request.</summary>
+public sealed class BulkActionOptions
+{
+    public const string Section = "BulkActions";
+
+    /// <summary>
+    /// Start on more mailboxes than this is queued on its report and applied by <see cref="BackgroundStartService"/>:
+    /// the dashboard answers at once and shows the report filling in, instead of the admin's request taking seconds
+    /// per thousand mailboxes (and a proxy's timeout cutting it off).
+    /// </summary>
+    [System.ComponentModel.DataAnnotations.Range(0, int.MaxValue)]
+    public int BackgroundAbove { get; set; } = 500;
+
+    public TimeSpan PollInterval { get; set; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>How long claimed items are this process's; a process that died leaves them to be started after.</summary>
+    public TimeSpan Lease { get; set; } = TimeSpan.FromMinutes(2);
+}
+
+/// <summary>Wakes the background Start when the dashboard queued a selection.</summary>
+public sealed class BackgroundStartSignal : WakeSignal;
+
+/// <summary>
+/// Works through the mailboxes a large Start queued on its report, a batch at a time: the batch's items are claimed
+/// (a conditional update with a lease per item, so two instances never start one mailbox twice and a crash leaves the
+/// items to be started after the lease), Start is applied through <see cref="MailboxActionService"/> exactly as in a
+/// request, and each applied item is marked done in the same transaction as its mailbox's change. The emails go out
+/// as each batch commits.
+/// </summary>
+public sealed partial class BackgroundStartService(
+    IServiceScopeFactory scopes,
+    BackgroundStartSignal signal,
+    TimeProvider time,
+    IOptions<BulkActionOptions> options,
+    ILogger<BackgroundStartService> logger) : PollingWorker(signal, logger)
+{
+    private readonly BulkActionOptions _options = options.Value;
+
+    protected override TimeSpan PollInterval => _options.PollInterval;
+
+    protected override async Task<bool> RunOnceAsync(CancellationToken ct)
+    {
+        await using var scope = scopes.CreateAsyncScope();
+        var services = scope.ServiceProvider;
+        var db = services.GetRequiredService<PortalDbContext>();
+        var now = time.GetUtcNow();
+        var due = await Due(db, now).OrderBy(i => i.Id).Select(i => new { i.Id, i.ReportId }).FirstOrDefaultAsync(ct);
+        if (due is null) return false;
+        var report = await db.ActionReports.AsNoTracking().SingleAsync(r => r.Id == due.ReportId, ct);
+        var candidates = await Due(db, now).Where(i => i.ReportId == report.Id).OrderBy(i => i.Position)
+            .Take(MailboxUnitOfWork.BatchSize).Select(i => new { i.Id, i.MailboxId }).ToListAsync(ct);
+
+        var lease = TruncateToMilliseconds(now + _options.Lease);
+        var claimed = await ClaimAsync(db, services.GetRequiredService<DatabaseWriteGate>(), candidates.Select(c => c.Id), now, lease, ct);
+        var mailboxIds = candidates.Where(c => claimed.Contains(c.Id)).Select(c => c.MailboxId).ToList();
+        if (mailboxIds.Count == 0) return true; // another instance took them: look again
+
+        var journal = new ClaimedItems(report.Id, lease);
+        var result = await services.GetRequiredService<MailboxActionService>()
+            .StartAsync(report.ProjectId, mailboxIds, report.Actor, ct, report.Pass, journal);
+
+        // Applied items were marked with their mailboxes; the rest say why not (nothing was changed for them, so
+        // doing this after the batch, and again after a crash, is harmless).
+        foreach (var outcome in result.Items.Where(o => !o.Applied))
+            await db.ActionReportItems
+                .Where(i => i.ReportId == report.Id && i.MailboxId == outcome.MailboxId && i.State == ActionItemState.Running && i.ClaimedUntil == lease)
+                .ExecuteUpdateAsync(s => s
+                    .SetProperty(i => i.State, ActionItemState.Refused)
+                    .SetProperty(i => i.Reason, ActionReportItem.Truncate(outcome.Reason))
+                    .SetProperty(i => i.ClaimedUntil, (DateTimeOffset?)null)
+                    .SetProperty(i => i.FinishedAt, time.GetUtcNow()), CancellationToken.None);
+        LogBatch(logger, report.Id, mailboxIds.Count, result.Items.Count(o => o.Applied));
+        return true;
+    }
+
+    /// <summary>One conditional update per item, in one transaction: the ids whose claim this process now holds.</summary>
+    private static async Task<HashSet<long>> ClaimAsync(PortalDbContext db, DatabaseWriteGate gate, IEnumerable<long> ids,
+        DateTimeOffset now, DateTimeOffset lease, CancellationToken ct)
+    {
+        var claimed = new HashSet<long>();
+        using (await gate.EnterAsync(ct))
+        {
+            await using var transaction = await db.Database.BeginTransactionAsync(ct);
+            foreach (var id in ids)
+                if (await Due(db, now).Where(i => i.Id == id)
+                        .ExecuteUpdateAsync(s => s.SetProperty(i => i.State, ActionItemState.Running).SetProperty(i => i.ClaimedUntil, lease), ct) == 1)
+                    claimed.Add(id);
+            await transaction.CommitAsync(ct);
+        }
+        return claimed;
+    }
+
+    /// <summary>Start's items waiting for a worker, or claimed by one whose lease has lapsed.</summary>
+    private static IQueryable<ActionReportItem> Due(PortalDbContext db, DateTimeOffset now) =>
+        from item in db.ActionReportItems
+        join report in db.ActionReports on item.ReportId equals report.Id
+        where report.Action == MailboxActionService.Start
+              && (item.State == ActionItemState.Pending || (item.State == ActionItemState.Running && item.ClaimedUntil < now))
+        select item;
+
+    /// <summary>The batch's report items, held under this round's lease; each is marked applied with its mailbox.</summary>
+    private sealed class ClaimedItems(Guid reportId, DateTimeOffset lease) : IActionJournal
+    {
+        private Dictionary<int, ActionReportItem> _items = [];
+
+        public async Task LoadAsync(PortalDbContext db, IReadOnlyCollection<int> mailboxIds, CancellationToken ct) =>
+            _items = await db.ActionReportItems
+                .Where(i => i.ReportId == reportId && mailboxIds.Contains(i.MailboxId) && i.State == ActionItemState.Running && i.ClaimedUntil == lease)
+                .ToDictionaryAsync(i => i.MailboxId, ct);
+
+        public void Applied(int mailboxId, DateTimeOffset now)
+        {
+            // Not held any more (the lease lapsed and another worker took it): this worker must not apply it.
+            if (!_items.TryGetValue(mailboxId, out var item))
+                throw new MailboxTransitionException("Another worker took over this item; it is started there.");
+            item.Finish(applied: true, null, now);
+        }
+    }
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Background Start of report {ReportId}: {Claimed} mailboxes claimed, {Applied} started")]
+    private static partial void LogBatch(ILogger logger, Guid reportId, int claimed, int applied);
+}
