@@ -22,7 +22,7 @@ public static partial class DashboardRun
 {
     public sealed record Settings(string PortalDirectory, string Database, int Mailboxes, string WorkDirectory, TextWriter Log);
 
-    public sealed record Result(double P50Ms, double P99Ms, string? Wrk, double StartSeconds, string StartReport, double EmailSeconds, int Emails);
+    public sealed record Result(double P50Ms, double P99Ms, string? Wrk, double StartSeconds, double AllStartedSeconds, string StartReport, double EmailSeconds, int Emails);
 
     private const int TimedRequests = 200;
 
@@ -74,8 +74,17 @@ public static partial class DashboardRun
             var startedAt = Stopwatch.GetTimestamp();
             var after = await client.SubmitAsync(Form(dashboard, "form#mailboxes"), "Start", new Dictionary<string, string> { ["allMatching"] = "true" });
             var start = Stopwatch.GetElapsedTime(startedAt).TotalSeconds;
+            s.Log.WriteLine($"start ({s.Database}): answered in {start:0.00} s: {after.QuerySelector("#action-report")?.TextContent.Trim()}");
+            // A large Start is applied in the background: the dashboard reloads itself until its report has nothing waiting.
+            var reportAddress = client.LastAddress!.PathAndQuery;
+            while (after.QuerySelector("#report-waiting") is not null)
+            {
+                await Task.Delay(200);
+                after = await client.GetAsync(reportAddress);
+            }
+            var allStarted = Stopwatch.GetElapsedTime(startedAt).TotalSeconds;
             var report = after.QuerySelector("#action-report p")?.TextContent.Trim() ?? "(no report)";
-            s.Log.WriteLine($"start ({s.Database}): {start:0.00} s: {report}");
+            s.Log.WriteLine($"start ({s.Database}): every mailbox started {allStarted:0.00} s after Start was pressed: {report}");
 
             var expected = s.Mailboxes / 2;
             var deadline = DateTime.UtcNow.AddMinutes(10);
@@ -83,7 +92,7 @@ public static partial class DashboardRun
                 await Task.Delay(50);
             var emails = Stopwatch.GetElapsedTime(startedAt).TotalSeconds;
             s.Log.WriteLine($"emails ({s.Database}): {smtp.Messages.Count} of {expected} accepted by the SMTP server {emails:0.0} s after Start was pressed");
-            return new Result(p50, p99, wrk, start, report, emails, smtp.Messages.Count);
+            return new Result(p50, p99, wrk, start, allStarted, report, emails, smtp.Messages.Count);
         }
         finally
         {

@@ -193,7 +193,7 @@ public sealed partial class MailboxUnitOfWork(PortalDbContext db, DatabaseWriteG
             db.ChangeTracker.Clear();
             var ids = batch.Select(i => i.Id).ToList();
             var mailboxes = await db.Mailboxes.WithLifecycleState()
-                .Where(m => m.ProjectId == projectId && ids.Contains(m.Id)).ToDictionaryAsync(m => m.Id, ct);
+                .Where(m => m.ProjectId == projectId && EF.Parameter(ids).Contains(m.Id)).ToDictionaryAsync(m => m.Id, ct);
             var pool = await LicensePoolStore.LoadAsync(db, ct);
             if (prepare is not null) await prepare(mailboxes.Keys, ct);
             var now = time.GetUtcNow();
@@ -287,8 +287,8 @@ public sealed partial class MailboxUnitOfWork(PortalDbContext db, DatabaseWriteG
     private async Task FenceAsync(List<Mailbox> mailboxes, CancellationToken ct)
     {
         var ids = mailboxes.Select(m => m.Id).ToList();
-        await db.Mailboxes.Where(m => ids.Contains(m.Id)).ExecuteUpdateAsync(s => s.SetProperty(m => m.Version, m => m.Version), ct);
-        var current = await db.Mailboxes.AsNoTracking().Where(m => ids.Contains(m.Id))
+        await db.Mailboxes.Where(m => EF.Parameter(ids).Contains(m.Id)).ExecuteUpdateAsync(s => s.SetProperty(m => m.Version, m => m.Version), ct);
+        var current = await db.Mailboxes.AsNoTracking().Where(m => EF.Parameter(ids).Contains(m.Id))
             .Select(m => new { m.Id, m.Version }).ToDictionaryAsync(m => m.Id, m => m.Version, ct);
         foreach (var mailbox in mailboxes)
             if (!current.TryGetValue(mailbox.Id, out var version) || version != db.Entry(mailbox).Property(m => m.Version).OriginalValue)

@@ -27,29 +27,39 @@ public sealed record MailboxTotals(int Passes, int MessagesCopied, long BytesCop
         + $"{Passes} {(Passes == 1 ? "pass" : "passes")}";
 }
 
-/// <summary>The statistics queries of a project's dashboard, one query each for the mailboxes it shows.</summary>
+/// <summary>
+/// The statistics queries of a project's dashboard, one query each for the mailboxes it shows. The ids go in as one
+/// array parameter (<c>EF.Parameter</c>): EF then compiles each query once, where a parameter per id makes it build the
+/// SQL again for every page.
+/// </summary>
 public static class MailboxStatistics
 {
-    public static Task<List<PassProgress>> ProgressAsync(PortalDbContext db, int projectId, IReadOnlyCollection<int> mailboxIds, CancellationToken ct) =>
-        (from m in db.Mailboxes.AsNoTracking()
-         where m.ProjectId == projectId && mailboxIds.Contains(m.Id) && (m.Status == MailboxStatus.Migrating || m.Status == MailboxStatus.Stopping)
-         join p in db.MigrationPasses.AsNoTracking() on new { m.Id, Number = m.PassCount } equals new { Id = p.MailboxId, p.Number }
-         orderby m.Id
-         select new PassProgress(m.Id, m.Status, p.Number, p.Kind, p.FoldersFound, p.MessagesFound, p.BytesFound, p.ItemsCopied, p.BytesCopied))
-        .ToListAsync(ct);
+    public static Task<List<PassProgress>> ProgressAsync(PortalDbContext db, int projectId, IReadOnlyCollection<int> mailboxIds, CancellationToken ct)
+    {
+        var ids = mailboxIds.ToArray();
+        return (from m in db.Mailboxes.AsNoTracking()
+                where m.ProjectId == projectId && EF.Parameter(ids).Contains(m.Id) && (m.Status == MailboxStatus.Migrating || m.Status == MailboxStatus.Stopping)
+                join p in db.MigrationPasses.AsNoTracking() on new { m.Id, Number = m.PassCount } equals new { Id = p.MailboxId, p.Number }
+                orderby m.Id
+                select new PassProgress(m.Id, m.Status, p.Number, p.Kind, p.FoldersFound, p.MessagesFound, p.BytesFound, p.ItemsCopied, p.BytesCopied))
+            .ToListAsync(ct);
+    }
 
     /// <summary>Each mailbox's latest pass (running or ended), for those that have had one.</summary>
-    public static Task<Dictionary<int, MigrationPass>> LastPassesAsync(PortalDbContext db, IReadOnlyCollection<int> mailboxIds, CancellationToken ct) =>
-        db.MigrationPasses.AsNoTracking()
-            .Where(p => mailboxIds.Contains(p.MailboxId) && db.Mailboxes.Any(m => m.Id == p.MailboxId && m.PassCount == p.Number))
+    public static Task<Dictionary<int, MigrationPass>> LastPassesAsync(PortalDbContext db, IReadOnlyCollection<int> mailboxIds, CancellationToken ct)
+    {
+        var ids = mailboxIds.ToArray();
+        return db.MigrationPasses.AsNoTracking()
+            .Where(p => EF.Parameter(ids).Contains(p.MailboxId) && db.Mailboxes.Any(m => m.Id == p.MailboxId && m.PassCount == p.Number))
             .ToDictionaryAsync(p => p.MailboxId, ct);
+    }
 
     public static async Task<Dictionary<int, MailboxTotals>> TotalsAsync(PortalDbContext db, IReadOnlyCollection<int> mailboxIds, CancellationToken ct)
     {
-        var inProject = mailboxIds;
-        var failed = await db.FailedMessages.AsNoTracking().Where(f => inProject.Contains(f.MailboxId))
+        var inProject = mailboxIds.ToArray();
+        var failed = await db.FailedMessages.AsNoTracking().Where(f => EF.Parameter(inProject).Contains(f.MailboxId))
             .GroupBy(f => f.MailboxId).Select(g => new { g.Key, Count = g.Count() }).ToDictionaryAsync(g => g.Key, g => g.Count, ct);
-        var passes = await db.MigrationPasses.AsNoTracking().Where(p => inProject.Contains(p.MailboxId))
+        var passes = await db.MigrationPasses.AsNoTracking().Where(p => EF.Parameter(inProject).Contains(p.MailboxId))
             .GroupBy(p => p.MailboxId)
             .Select(g => new { g.Key, Count = g.Count(), Copied = g.Sum(p => p.ItemsCopied), Bytes = g.Sum(p => p.BytesCopied), Skipped = g.Sum(p => p.MessagesSkipped) })
             .ToListAsync(ct);

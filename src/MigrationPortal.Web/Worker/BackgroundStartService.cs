@@ -70,9 +70,10 @@ public sealed partial class BackgroundStartService(
         var result = await services.GetRequiredService<MailboxActionService>()
             .StartAsync(report.ProjectId, mailboxIds, report.Actor, ct, report.Pass, journal);
 
-        // Applied items were marked with their mailboxes; the rest say why not (nothing was changed for them, so
-        // doing this after the batch, and again after a crash, is harmless).
-        foreach (var outcome in result.Items.Where(o => !o.Applied))
+        // Applied items were marked with their mailboxes; refused ones say why (nothing was changed for them, so doing
+        // this after the batch, and again after a crash, is harmless). One the database was too busy for, or that kept
+        // conflicting, stays claimed and is tried again when the lease lapses.
+        foreach (var outcome in result.Items.Where(o => o.Kind is MailboxOutcomeKind.Refused or MailboxOutcomeKind.Gone))
             await db.ActionReportItems
                 .Where(i => i.ReportId == report.Id && i.MailboxId == outcome.MailboxId && i.State == ActionItemState.Running && i.ClaimedUntil == lease)
                 .ExecuteUpdateAsync(s => s
@@ -114,10 +115,13 @@ public sealed partial class BackgroundStartService(
     {
         private Dictionary<int, ActionReportItem> _items = [];
 
-        public async Task LoadAsync(PortalDbContext db, IReadOnlyCollection<int> mailboxIds, CancellationToken ct) =>
+        public async Task LoadAsync(PortalDbContext db, IReadOnlyCollection<int> mailboxIds, CancellationToken ct)
+        {
+            var ids = mailboxIds.ToArray();
             _items = await db.ActionReportItems
-                .Where(i => i.ReportId == reportId && mailboxIds.Contains(i.MailboxId) && i.State == ActionItemState.Running && i.ClaimedUntil == lease)
+                .Where(i => i.ReportId == reportId && EF.Parameter(ids).Contains(i.MailboxId) && i.State == ActionItemState.Running && i.ClaimedUntil == lease)
                 .ToDictionaryAsync(i => i.MailboxId, ct);
+        }
 
         public void Applied(int mailboxId, DateTimeOffset now)
         {
