@@ -116,6 +116,10 @@ public sealed class DashboardModel(
         return Page();
     }
 
+    /// <summary>
+    /// Start, in the request for up to <see cref="BulkActionOptions.BackgroundAbove"/> mailboxes; a larger selection is
+    /// queued on its report for <see cref="BackgroundStartService"/>, so the admin is not kept waiting for thousands.
+    /// </summary>
     /// <param name="passKind">Full, Delta, PreStage or RetryErrors; empty: Delta where a pass completed, Full elsewhere.</param>
     /// <param name="preStageBefore">For Pre-Stage: mail received before this day (UTC) is copied; ignored for the other kinds.</param>
     public async Task<IActionResult> OnPostStartAsync(int[] selected, string? passKind, string? preStageBefore, CancellationToken ct)
