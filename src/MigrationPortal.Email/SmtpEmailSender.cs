@@ -169,9 +169,14 @@ public sealed class SmtpEmailSender : IEmailSender, IAsyncDisposable, IDisposabl
         await DropClientAsync();
 
         var client = new SenderTrackingClient();
+        var host = _options.Host!.Trim();
+        // TCP_NODELAY: MailKit writes a message and its closing dot separately, and Nagle would hold the dot back until
+        // the server acknowledged the message, which servers delay by up to 40 ms: the cost of every message.
+        var socket = new Socket(SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
         try
         {
-            await client.ConnectAsync(_options.Host!.Trim(), _options.Port, SmtpSecurity.ToSocketOptions(_options), ct);
+            await socket.ConnectAsync(host, _options.Port, ct);
+            await client.ConnectAsync(socket, host, _options.Port, SmtpSecurity.ToSocketOptions(_options), ct);
             if (!string.IsNullOrEmpty(_options.User))
             {
                 await client.AuthenticateAsync(_options.User, _options.Password ?? "", ct);
@@ -180,6 +185,7 @@ public sealed class SmtpEmailSender : IEmailSender, IAsyncDisposable, IDisposabl
         catch (Exception ex)
         {
             client.Dispose();
+            socket.Dispose();
             if (ex is OperationCanceledException)
             {
                 throw;
@@ -187,6 +193,11 @@ public sealed class SmtpEmailSender : IEmailSender, IAsyncDisposable, IDisposabl
 
             throw Describe(ex, connecting: true);
         }
+
+        // Without PIPELINING each command waits for its own reply. With it, a server that writes its replies to MAIL
+        // FROM and RCPT TO one at a time (as the SmtpServer library does) leaves the second waiting for this side's
+        // delayed acknowledgement, 40 ms a message; the round trip saved is far less on a relay nearby.
+        client.Capabilities &= ~SmtpCapabilities.Pipelining;
 
         _logger.LogInformation(
             "Connected to SMTP server {Endpoint} ({Security}){Login}",
