@@ -30,6 +30,7 @@ public static class PortalDatabase
         services.AddScoped<MailboxUnitOfWork>();
         services.AddScoped<MigrationClaimStore>();
         services.AddScoped<Checkpoints.PassProgressWriter>();
+        services.AddScoped<Outbox.OutboxStore>();
         return services;
     }
 

@@ -120,6 +120,41 @@ public sealed class SmtpEmailSenderTests
     }
 
     [Fact]
+    public async Task SendAsync_SinkRestartedWhileIdleWithUserConfigured_ReconnectsLogsInAndSendsOnce()
+    {
+        await using var sink = await StartSinkAsync(new SmtpSink("mailer", "s3cret"));
+        await using var sender = CreateSender(sink, o => (o.User, o.Password) = ("mailer", "s3cret"));
+        await sender.SendAsync(TestMessages.Create("before"), CancellationToken.None);
+
+        await sink.StopAsync();
+        await sink.StartAsync();
+        await sender.SendAsync(TestMessages.Create("after"), CancellationToken.None);
+        await sender.SendAsync(TestMessages.Create("and on"), CancellationToken.None);
+
+        Assert.Equal(["before", "after", "and on"], sink.Messages.Select(m => m.Subject));
+        Assert.All(sink.Messages, m => Assert.Equal("mailer", m.AuthenticatedUser));
+        Assert.Equal(2, sink.SessionCount);
+    }
+
+    [Fact]
+    public async Task SendAsync_ConnectionBreaksAfterServerTookTheMessage_ThrowsAndDoesNotSendItAgain()
+    {
+        await using var sink = await StartSinkAsync();
+        sink.HangUpAfterAccepting = m => m.Subject == "taken, then cut off";
+        await using var sender = CreateSender(sink);
+        await sender.SendAsync(TestMessages.Create("warm-up"), CancellationToken.None);
+
+        var error = await Assert.ThrowsAsync<EmailDeliveryException>(
+            () => sender.SendAsync(TestMessages.Create("taken, then cut off"), CancellationToken.None));
+        await sender.SendAsync(TestMessages.Create("next one"), CancellationToken.None);
+
+        // The server may have taken it, so the sender leaves the decision to its caller (the outbox's retry with backoff).
+        Assert.Null(error.StatusCode);
+        Assert.Equal(["warm-up", "taken, then cut off", "next one"], sink.Messages.Select(m => m.Subject));
+        Assert.Equal(2, sink.SessionCount);
+    }
+
+    [Fact]
     public async Task SendAsync_UserConfigured_AuthenticatesWithThoseCredentials()
     {
         await using var sink = await StartSinkAsync(new SmtpSink("mailer", "s3cret"));
@@ -224,6 +259,6 @@ public sealed class SmtpEmailSenderTests
     {
         var options = new SmtpOptions { Host = sink.Host, Port = sink.Port, UseTls = false };
         configure?.Invoke(options);
-        return new SmtpEmailSender(Options.Create(options), NullLogger<SmtpEmailSender>.Instance);
+        return new SmtpEmailSender(Options.Create(options), NullLogger<SmtpEmailSender>.Instance, TimeProvider.System);
     }
 }

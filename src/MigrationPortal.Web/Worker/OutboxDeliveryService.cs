@@ -1,6 +1,4 @@
-using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
-using MigrationPortal.Data;
 using MigrationPortal.Data.Outbox;
 using MigrationPortal.Email;
 using MigrationPortal.Web.Outbox;
@@ -9,9 +7,10 @@ using MimeKit;
 namespace MigrationPortal.Web.Worker;
 
 /// <summary>
-/// Delivers the outbox. Each due message is claimed with a conditional update (so two portal instances never send one
-/// message twice), sent through the shared sender (one SMTP connection for the whole batch), and its outcome recorded
-/// on the row the admin's Outbox page shows. Nothing here logs a message's content: it carries a one-time link.
+/// Delivers the outbox. A batch of due messages is claimed in one go (a lease only this claim holds, so two portal
+/// instances never send one message twice), sent one after another through the shared sender (one SMTP connection),
+/// and the outcomes recorded on the rows the admin's Outbox page shows: sent messages a group at a time, failures as
+/// they happen. Nothing here logs a message's content: it carries a one-time link.
 /// </summary>
 public sealed partial class OutboxDeliveryService(
     IServiceScopeFactory scopes,
@@ -22,9 +21,14 @@ public sealed partial class OutboxDeliveryService(
     IOptions<OutboxOptions> options,
     ILogger<OutboxDeliveryService> logger) : PollingWorker(signal, logger)
 {
-    private readonly OutboxOptions _options = options.Value;
+    /// <summary>
+    /// Sent messages recorded in one write. Also the most that are sent again if the portal dies before recording them
+    /// (they are due again when their lease ends), and how often the rest of the batch is checked for messages a Stop
+    /// cancelled meanwhile, which are then not sent.
+    /// </summary>
+    private const int SentPerWrite = 10;
 
-    private enum Outcome { NotClaimed, Sent, Failed, EndpointUnavailable }
+    private readonly OutboxOptions _options = options.Value;
 
     /// <param name="Error">Null when the message was handed over.</param>
     /// <param name="Permanent">The server refused it for good (5xx), or it cannot be read: retrying will not help.</param>
@@ -33,77 +37,105 @@ public sealed partial class OutboxDeliveryService(
 
     protected override TimeSpan PollInterval => _options.PollInterval;
 
-    /// <returns>True when a full batch was worked through and more may be due right away.</returns>
+    /// <returns>True when more may be due right away.</returns>
     protected override async Task<bool> RunOnceAsync(CancellationToken ct)
     {
         await using var scope = scopes.CreateAsyncScope();
-        var db = scope.ServiceProvider.GetRequiredService<PortalDbContext>();
-        var ids = await Due(db.OutboxMessages, time.GetUtcNow())
-            .OrderBy(m => m.NextAttemptAt).ThenBy(m => m.Id)
-            .Select(m => m.Id)
-            .Take(_options.BatchSize)
-            .ToListAsync(ct);
+        var store = scope.ServiceProvider.GetRequiredService<OutboxStore>();
+        var now = time.GetUtcNow();
+        var lease = TruncateToMilliseconds(now + _options.Lease);
+        // A send may take SendTimeout (half the lease), and what it sent must be recorded before the lease ends and
+        // another instance may claim the message: so sends start only in the lease's first quarter.
+        var startSendsBefore = now + _options.Lease / 4;
+        var batch = await store.ClaimAsync(_options.BatchSize, now, lease, ct);
+        var more = batch.Count == _options.BatchSize;
 
-        var attempted = 0;
-        foreach (var id in ids)
+        var waiting = new Queue<OutboxMessage>(batch);
+        var sent = new List<OutboxMessage>();
+        try
         {
-            Outcome outcome;
+            while (waiting.Count > 0 && !ct.IsCancellationRequested)
+            {
+                if (time.GetUtcNow() >= startSendsBefore)
+                {
+                    more = true; // the rest are given back below and claimed again with a lease of their own
+                    break;
+                }
+
+                var message = waiting.Dequeue();
+                var attempt = await AttemptAsync(message, ct);
+                if (attempt.Error is null)
+                {
+                    message.MarkSent(time.GetUtcNow());
+                    sent.Add(message);
+                    if (sent.Count == SentPerWrite)
+                        await RecordSentAsync(store, sent, waiting, lease, ct);
+                    continue;
+                }
+
+                await RecordFailureAsync(store, message, attempt, lease);
+                if (attempt.EndpointUnavailable)
+                {
+                    more = false;
+                    break;
+                }
+            }
+        }
+        finally
+        {
+            // Recorded even when shutdown began meanwhile: the attempts happened. A message whose send was cut short
+            // keeps its lease (the server may have taken it) and is tried again when the lease ends.
             try
             {
-                outcome = await DeliverAsync(db, id, ct);
+                await RecordSentAsync(store, sent, waiting, lease, CancellationToken.None);
+                await store.ReleaseAsync(waiting.Select(m => m.Id).ToList(), lease, CancellationToken.None);
             }
-            catch (Exception e) when (!ct.IsCancellationRequested)
+            catch (Exception e)
             {
-                LogMessageFailed(logger, e, id);
-                continue;
+                LogBatchNotFinished(logger, e, sent.Count, waiting.Count);
             }
-
-            if (outcome == Outcome.NotClaimed) continue;
-            attempted++;
-            if (outcome == Outcome.EndpointUnavailable) return false;
         }
 
-        return ids.Count == _options.BatchSize && attempted > 0;
+        return more && !ct.IsCancellationRequested;
     }
 
-    private async Task<Outcome> DeliverAsync(PortalDbContext db, long id, CancellationToken ct)
+    /// <summary>
+    /// Records <paramref name="sent"/> in one write, and drops from <paramref name="waiting"/> the messages this claim
+    /// no longer holds (a Stop cancelled them), so they are not sent.
+    /// </summary>
+    private async Task RecordSentAsync(OutboxStore store, List<OutboxMessage> sent, Queue<OutboxMessage> waiting, DateTimeOffset lease, CancellationToken ct)
     {
-        var now = time.GetUtcNow();
-        // Whole milliseconds, so the value still compares equal after any provider rounds it on the way in.
-        var lease = TruncateToMilliseconds(now + _options.Lease);
-        var claimed = await Due(db.OutboxMessages.Where(m => m.Id == id), now)
-            .ExecuteUpdateAsync(s => s.SetProperty(m => m.LeaseUntil, (DateTimeOffset?)lease), ct);
-        if (claimed != 1)
-            return Outcome.NotClaimed; // another instance has it, or it was cancelled since the batch was read
-
-        var message = await db.OutboxMessages.AsNoTracking().SingleAsync(m => m.Id == id, ct);
-        var attempt = await AttemptAsync(message, ct);
-
-        // Recorded even when shutdown began meanwhile: the attempt happened.
-        if (attempt.Error is null)
+        if (sent.Count == 0) return;
+        var lost = await store.NotHeldAsync(sent.Concat(waiting).Select(m => m.Id).ToList(), lease, ct);
+        await store.RecordAsync(sent, ct);
+        foreach (var message in sent)
         {
-            message.MarkSent(time.GetUtcNow());
-            if (!await WriteOutcomeAsync(db, message, lease, CancellationToken.None))
-            {
-                // The email left, so that is what the row must say, even though a Stop revoked its link meanwhile.
-                await WriteOutcomeAsync(db, message, heldLease: null, CancellationToken.None);
+            // The email left, so that is what the row says, even though a Stop revoked its link meanwhile.
+            if (lost.Contains(message.Id))
                 LogSentAfterChange(logger, message.Id, message.To);
-            }
             LogSent(logger, message.Id, message.Subject, message.To, message.Attempts);
-            return Outcome.Sent;
         }
+        sent.Clear();
 
+        if (lost.Count == 0) return;
+        var stillHeld = waiting.Where(m => !lost.Contains(m.Id)).ToList();
+        waiting.Clear();
+        foreach (var message in stillHeld)
+            waiting.Enqueue(message);
+    }
+
+    private async Task RecordFailureAsync(OutboxStore store, OutboxMessage message, Attempt attempt, DateTimeOffset lease)
+    {
         var attempts = message.Attempts + 1;
         TimeSpan? retryAfter = attempt.Permanent || attempts >= _options.MaxAttempts ? null : _options.RetryDelay(attempts);
-        message.MarkAttemptFailed(attempt.Error, time.GetUtcNow(), retryAfter);
-        if (!await WriteOutcomeAsync(db, message, lease, CancellationToken.None))
-            LogFailureNotRecorded(logger, message.Id, message.To, attempt.Error);
+        message.MarkAttemptFailed(attempt.Error!, time.GetUtcNow(), retryAfter);
+        // Recorded even when shutdown began meanwhile: the attempt happened.
+        if (!await store.RecordIfHeldAsync(message, lease, CancellationToken.None))
+            LogFailureNotRecorded(logger, message.Id, message.To, attempt.Error!);
         else if (retryAfter is null)
-            LogGaveUp(logger, message.Id, message.To, message.Attempts, attempt.Error);
+            LogGaveUp(logger, message.Id, message.To, message.Attempts, attempt.Error!);
         else
-            LogRetrying(logger, message.Id, message.To, message.Attempts, message.NextAttemptAt, attempt.Error);
-
-        return attempt.EndpointUnavailable ? Outcome.EndpointUnavailable : Outcome.Failed;
+            LogRetrying(logger, message.Id, message.To, message.Attempts, message.NextAttemptAt, attempt.Error!);
     }
 
     private async Task<Attempt> AttemptAsync(OutboxMessage message, CancellationToken ct)
@@ -137,29 +169,6 @@ public sealed partial class OutboxDeliveryService(
         }
     }
 
-    /// <summary>
-    /// Writes what the message's own methods decided. With <paramref name="heldLease"/> only while this claim still
-    /// holds: a Stop that cancelled the message meanwhile keeps its word, and a claim that outlived its lease does not
-    /// overwrite another instance's work.
-    /// </summary>
-    private static async Task<bool> WriteOutcomeAsync(PortalDbContext db, OutboxMessage message, DateTimeOffset? heldLease, CancellationToken ct)
-    {
-        var row = db.OutboxMessages.Where(m => m.Id == message.Id);
-        if (heldLease is { } lease)
-            row = row.Where(m => m.State == OutboxState.Pending && m.LeaseUntil == lease);
-        return await row.ExecuteUpdateAsync(s => s
-            .SetProperty(m => m.State, message.State)
-            .SetProperty(m => m.Attempts, message.Attempts)
-            .SetProperty(m => m.NextAttemptAt, message.NextAttemptAt)
-            .SetProperty(m => m.SentAt, message.SentAt)
-            .SetProperty(m => m.LastError, message.LastError)
-            .SetProperty(m => m.LeaseUntil, message.LeaseUntil)
-            .SetProperty(m => m.ProtectedContent, message.ProtectedContent), ct) == 1;
-    }
-
-    private static IQueryable<OutboxMessage> Due(IQueryable<OutboxMessage> messages, DateTimeOffset now) =>
-        messages.Where(m => m.State == OutboxState.Pending && m.NextAttemptAt <= now && (m.LeaseUntil == null || m.LeaseUntil < now));
-
     [LoggerMessage(Level = LogLevel.Information, Message = "Outbox message {MessageId} '{Subject}' to {To} sent (attempt {Attempt})")]
     private static partial void LogSent(ILogger logger, long messageId, string subject, string to, int attempt);
 
@@ -175,8 +184,8 @@ public sealed partial class OutboxDeliveryService(
     [LoggerMessage(Level = LogLevel.Warning, Message = "Outbox message {MessageId} to {To} was delivered after it had been cancelled or reclaimed; the link it carries may no longer work")]
     private static partial void LogSentAfterChange(ILogger logger, long messageId, string to);
 
-    [LoggerMessage(Level = LogLevel.Error, Message = "Outbox message {MessageId} could not be processed; it is tried again when its lease ends")]
-    private static partial void LogMessageFailed(ILogger logger, Exception exception, long messageId);
+    [LoggerMessage(Level = LogLevel.Error, Message = "Outbox batch could not be finished: {Sent} sent messages are not recorded and are sent again when their lease ends; {Waiting} unsent ones are tried then too")]
+    private static partial void LogBatchNotFinished(ILogger logger, Exception exception, int sent, int waiting);
 
     /// <summary>
     /// Only a refusal of this message or its recipient is final (501 bad address, 550–553 mailbox refused).

@@ -81,6 +81,12 @@ public sealed class SmtpSink : IAsyncLifetime, IAsyncDisposable
     /// <summary>Recipients (bare addresses) for which the sink answers RCPT TO with 550, as a server does for an unknown mailbox.</summary>
     public Func<string, bool>? RejectRecipient { get; set; }
 
+    /// <summary>
+    /// Messages the sink keeps but then closes the connection instead of answering 250, as when a connection breaks
+    /// after the server took the message: the sender cannot tell whether it arrived.
+    /// </summary>
+    public Func<ReceivedMessage, bool>? HangUpAfterAccepting { get; set; }
+
     public IReadOnlyList<ReceivedMessage> Messages
     {
         get
@@ -301,12 +307,18 @@ public sealed class SmtpSink : IAsyncLifetime, IAsyncDisposable
             using var stream = new MemoryStream(buffer.ToArray(), writable: false);
             var message = await MimeMessage.LoadAsync(stream, cancellationToken);
 
-            sink.Add(new ReceivedMessage(
+            var received = new ReceivedMessage(
                 message,
                 transaction.From.AsAddress(),
                 transaction.To.Select(to => to.AsAddress()).ToArray(),
                 context.Authentication.IsAuthenticated ? context.Authentication.User : null,
-                context.SessionId));
+                context.SessionId);
+            sink.Add(received);
+
+            if (sink.HangUpAfterAccepting?.Invoke(received) == true)
+            {
+                context.Pipe.Dispose();
+            }
 
             return SmtpResponse.Ok;
         }
