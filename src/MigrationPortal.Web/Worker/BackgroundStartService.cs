@@ -33,8 +33,8 @@ public sealed class BackgroundStartSignal : WakeSignal;
 
 /// <summary>
 /// Works through the mailboxes a large Start queued on its report, a batch at a time: the batch's items are claimed
-/// (a conditional update with a lease per item, so two instances never start one mailbox twice and a crash leaves the
-/// items to be started after the lease), Start is applied through <see cref="MailboxActionService"/> exactly as in a
+/// in one statement with a lease (so two instances never start one mailbox twice, and a crash leaves the items to be
+/// started after the lease), Start is applied through <see cref="MailboxActionService"/> exactly as in a
 /// request, and each applied item is marked done in the same transaction as its mailbox's change. The emails go out
 /// as each batch commits.
 /// </summary>
@@ -58,12 +58,9 @@ public sealed partial class BackgroundStartService(
         var due = await Due(db, now).OrderBy(i => i.Id).Select(i => new { i.Id, i.ReportId }).FirstOrDefaultAsync(ct);
         if (due is null) return false;
         var report = await db.ActionReports.AsNoTracking().SingleAsync(r => r.Id == due.ReportId, ct);
-        var candidates = await Due(db, now).Where(i => i.ReportId == report.Id).OrderBy(i => i.Position)
-            .Take(MailboxUnitOfWork.BatchSize).Select(i => new { i.Id, i.MailboxId }).ToListAsync(ct);
 
         var lease = TruncateToMilliseconds(now + _options.Lease);
-        var claimed = await ClaimAsync(db, services.GetRequiredService<DatabaseWriteGate>(), candidates.Select(c => c.Id), now, lease, ct);
-        var mailboxIds = candidates.Where(c => claimed.Contains(c.Id)).Select(c => c.MailboxId).ToList();
+        var mailboxIds = await ClaimAsync(db, services.GetRequiredService<DatabaseWriteGate>(), report.Id, now, lease, ct);
         if (mailboxIds.Count == 0) return true; // another instance took them: look again
 
         var journal = new ClaimedItems(report.Id, lease);
@@ -85,21 +82,51 @@ public sealed partial class BackgroundStartService(
         return true;
     }
 
-    /// <summary>One conditional update per item, in one transaction: the ids whose claim this process now holds.</summary>
-    private static async Task<HashSet<long>> ClaimAsync(PortalDbContext db, DatabaseWriteGate gate, IEnumerable<long> ids,
+    /// <summary>
+    /// Claims the report's next <see cref="MailboxUnitOfWork.BatchSize"/> due items in one statement.
+    /// </summary>
+    /// <returns>The mailboxes of the items this process now holds (none: another instance took them).</returns>
+    private static async Task<List<int>> ClaimAsync(PortalDbContext db, DatabaseWriteGate gate, Guid reportId,
         DateTimeOffset now, DateTimeOffset lease, CancellationToken ct)
     {
-        var claimed = new HashSet<long>();
         using (await gate.EnterAsync(ct))
         {
+            if (db.Database.IsNpgsql())
+            {
+                // SKIP LOCKED passes over rows another instance is claiming at this moment; a row it claimed and committed
+                // since this statement began is read again once unlocked (READ COMMITTED), is no longer due, and is left out.
+                string pending = nameof(ActionItemState.Pending), running = nameof(ActionItemState.Running);
+                var rows = await db.Database.SqlQuery<ClaimedRow>($"""
+                    UPDATE "ActionReportItems" SET "State" = {running}, "ClaimedUntil" = {lease}
+                    WHERE "Id" IN (
+                        SELECT "Id" FROM "ActionReportItems"
+                        WHERE "ReportId" = {reportId} AND ("State" = {pending} OR ("State" = {running} AND "ClaimedUntil" < {now}))
+                        ORDER BY "Position"
+                        LIMIT {MailboxUnitOfWork.BatchSize}
+                        FOR UPDATE SKIP LOCKED)
+                    RETURNING "MailboxId", "Position"
+                    """).ToListAsync(ct);
+                // In the selection's order, as in a request: with too few licenses, the first ones get them.
+                return rows.OrderBy(r => r.Position).Select(r => r.MailboxId).ToList();
+            }
+
+            // One process owns a SQLite file, and its write transaction keeps every other write out meanwhile: what is
+            // read as due is what gets the lease.
             await using var transaction = await db.Database.BeginTransactionAsync(ct);
-            foreach (var id in ids)
-                if (await Due(db, now).Where(i => i.Id == id)
-                        .ExecuteUpdateAsync(s => s.SetProperty(i => i.State, ActionItemState.Running).SetProperty(i => i.ClaimedUntil, lease), ct) == 1)
-                    claimed.Add(id);
+            var ids = await Due(db, now).Where(i => i.ReportId == reportId).OrderBy(i => i.Position)
+                .Take(MailboxUnitOfWork.BatchSize).Select(i => i.Id).ToArrayAsync(ct);
+            await db.ActionReportItems.Where(i => EF.Parameter(ids).Contains(i.Id))
+                .ExecuteUpdateAsync(s => s.SetProperty(i => i.State, ActionItemState.Running).SetProperty(i => i.ClaimedUntil, lease), ct);
+            var mailboxIds = await db.ActionReportItems.Where(i => EF.Parameter(ids).Contains(i.Id)).OrderBy(i => i.Position).Select(i => i.MailboxId).ToListAsync(ct);
             await transaction.CommitAsync(ct);
+            return mailboxIds;
         }
-        return claimed;
+    }
+
+    private sealed class ClaimedRow
+    {
+        public int MailboxId { get; init; }
+        public int Position { get; init; }
     }
 
     /// <summary>Start's items waiting for a worker, or claimed by one whose lease has lapsed.</summary>
