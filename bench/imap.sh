@@ -339,7 +339,7 @@ if [[ -x "$ROOT/bench/portal.sh" ]]; then
         log "portal run failed; see $WORK/portal.log"; FAILED=1
     fi
     if PORTAL_MANY=$(source "$ROOT/bench/portal.sh" "$PORTAL_AT_ONCE"); then
-        read -r PORTAL_RSS PORTAL_WALL <<<"$PORTAL_MANY"
+        read -r PORTAL_RSS PORTAL_WALL _ <<<"$PORTAL_MANY"
         SECONDS_OF[portal-$PORTAL_AT_ONCE-at-once]=$PORTAL_WALL; MSGS_OF[portal-$PORTAL_AT_ONCE-at-once]=$((PORTAL_AT_ONCE * COUNT))
         # The first and the last of them; the passes in between ran the same code at the same time.
         verify "portal-$PORTAL_AT_ONCE-first" portal01 --hashes
