@@ -7,9 +7,11 @@
 #   FETCH -> APPEND copy over the engine's connections and raw APPEND writer, no bookkeeping). The destination is
 #   verified against the source after every run.
 #
-# usage: bench/imap.sh [MESSAGES] [--scale] [--seed N] [--folders-at-once N] [--keep]
-#   MESSAGES           corpus size (default 5000; --scale: 100000 small messages of 1-5 KB)
+# usage: bench/imap.sh [MESSAGES] [--scale] [--seed N] [--folders-at-once N] [--instances] [--keep]
+#   MESSAGES           corpus size (default 5000; --scale: 100000 small messages of 1-5 KB; --instances: 400)
 #   --folders-at-once  folders copied at once (1-8, default the engine's 2) by our CLI, the portal and the ceiling
+#   --instances        instead of the runs above, 50 mailboxes (MESSAGES each) through the portal on PostgreSQL, with one
+#                      instance and then with two on one database, 10 at once in both (bench/instances.sh)
 #   --keep             leave the work directory (configs, logs, outputs) behind
 # Needs root (Dovecot starts as root and drops to its own users) and Debian (it installs what is missing).
 # Prints ratios, never pass/fail on timing; exits non-zero only when a run fails or our copy does not verify.
@@ -19,20 +21,23 @@
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 
-COUNT="" SCALE=0 SEED=1 KEEP=0 LANES=2
+COUNT="" SCALE=0 SEED=1 KEEP=0 LANES=2 INSTANCES=0
 while [[ $# -gt 0 ]]; do
     case "$1" in
         --scale) SCALE=1; shift ;;
         --seed) SEED="$2"; shift 2 ;;
         --folders-at-once) LANES="$2"; shift 2 ;;
+        --instances) INSTANCES=1; shift ;;
         --keep) KEEP=1; shift ;;
-        -h|--help) sed -n '2,13p' "$0"; exit 0 ;;
+        -h|--help) sed -n '2,16p' "$0"; exit 0 ;;
         [0-9]*) COUNT="${1//,/}"; shift ;;
         *) echo "imap.sh: unknown argument $1" >&2; exit 2 ;;
     esac
 done
 [[ $LANES =~ ^[1-8]$ ]] || { echo "imap.sh: --folders-at-once must be 1 to 8, not '$LANES'" >&2; exit 2; }
-if [[ -z $COUNT ]]; then COUNT=$([[ $SCALE -eq 1 ]] && echo 100000 || echo 5000); fi
+if [[ -z $COUNT ]]; then
+    if [[ $SCALE -eq 1 ]]; then COUNT=100000; elif [[ $INSTANCES -eq 1 ]]; then COUNT=400; else COUNT=5000; fi
+fi
 [[ $(id -u) -eq 0 ]] || { echo "imap.sh: run as root (Dovecot's master starts as root)" >&2; exit 1; }
 
 log() { printf '[%s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
@@ -66,14 +71,15 @@ cleanup() {
         [[ -f $WORK/$inst/run/master.pid ]] && kill "$(cat "$WORK/$inst/run/master.pid")" 2>/dev/null || true
     done
     # bench/portal.sh runs in a subshell and stops its portal itself; this is for an imap.sh interrupted meanwhile.
-    [[ -f $WORK/portal.pid ]] && kill "$(cat "$WORK/portal.pid")" 2>/dev/null || true
+    # shellcheck disable=SC2046 # one portal process id a line (bench/instances.sh starts two)
+    [[ -f $WORK/portal.pid ]] && kill $(cat "$WORK/portal.pid") 2>/dev/null || true
     sleep 1
     if [[ $KEEP -eq 1 ]]; then log "work directory kept: $WORK"; else rm -rf "$WORK"; fi
 }
 trap cleanup EXIT
 
 # ------------------------------------------------------------------------------------------ build
-log "building the CLI and the bench tool (Release)"
+log "building $([[ $INSTANCES -eq 1 ]] || echo "the CLI and ")the bench tool (Release)"
 # Ours as an admin would install it: published as a native binary (Native AOT), so a run does not pay for .NET's start-up
 # or for JIT-compiling the engine, which was most of a no-change Delta's time. The bench tool (corpus, verifier and the
 # ceiling, which must be built as ours is to bound it) is published the same way. Where the native toolchain is missing,
@@ -83,10 +89,11 @@ R2R=(-r "$RID" --self-contained false -p:PublishReadyToRun=true)
 export BENCH_R2R="${R2R[*]}"
 publish() { # project output-dir assembly-name: sets the command that runs it in the array named by $4
     local -n run=$4
-    if dotnet publish -c Release -v q -nologo -r "$RID" -p:PublishAot=true "$1" -o "$2" >>"$WORK/build.log" 2>&1; then
+    # --instances times only the portal, and the tool (its driver and verifier) need not be native: no minutes of linking.
+    if [[ $INSTANCES -eq 0 ]] && dotnet publish -c Release -v q -nologo -r "$RID" -p:PublishAot=true "$1" -o "$2" >>"$WORK/build.log" 2>&1; then
         run=("$2/$3"); BUILT_AS="native (Native AOT)"; return
     fi
-    log "native publish of $3 failed (see $WORK/build.log); ReadyToRun instead"
+    [[ $INSTANCES -eq 1 ]] || log "native publish of $3 failed (see $WORK/build.log); ReadyToRun instead"
     if dotnet publish -c Release -v q -nologo "${R2R[@]}" "$1" -o "$2" >>"$WORK/build.log" 2>&1; then
         run=(dotnet "$2/$3.dll"); BUILT_AS="ReadyToRun"; return
     fi
@@ -97,10 +104,11 @@ publish() { # project output-dir assembly-name: sets the command that runs it in
 }
 : > "$WORK/build.log"
 declare -a CLI TOOL
-publish "$ROOT/src/MigrationPortal.Cli" "$WORK/cli" MigrationPortal.Cli CLI
-CLI_BUILT_AS=$BUILT_AS
+# --instances runs only the portal: the CLI is not needed.
+[[ $INSTANCES -eq 1 ]] || publish "$ROOT/src/MigrationPortal.Cli" "$WORK/cli" MigrationPortal.Cli CLI
+CLI_BUILT_AS=${BUILT_AS:-}
 publish "$ROOT/bench/MigrationPortal.Bench" "$WORK/tool" MigrationPortal.Bench TOOL
-log "the CLI built $CLI_BUILT_AS, the bench tool and its ceiling $BUILT_AS"
+log "$([[ $INSTANCES -eq 1 ]] || echo "the CLI built $CLI_BUILT_AS, ")the bench tool and its ceiling $BUILT_AS"
 tool() { "${TOOL[@]}" "$@"; }
 
 # ------------------------------------------------------------------------------------------ two Dovecot servers
@@ -109,6 +117,9 @@ read -r SRC_PORT DST_PORT < <(tool ports --count 2)
 SRC_USER=bench
 PORTAL_AT_ONCE=20
 DST_USERS=(ours portalfirst portal mbsync dsync ceiling $(seq -f 'portal%02g' 1 "$PORTAL_AT_ONCE"))
+# bench/instances.sh: one destination user per mailbox, for the run with one instance and for the run with two.
+MAILBOXES_OF_INSTANCES=50
+[[ $INSTANCES -eq 1 ]] && DST_USERS=($(seq -f 'one%02g' 1 "$MAILBOXES_OF_INSTANCES") $(seq -f 'two%02g' 1 "$MAILBOXES_OF_INSTANCES"))
 
 write_conf() { # instance port users...
     local inst=$1 port=$2 d="$WORK/$1"; shift 2
@@ -244,6 +255,12 @@ ours() { # state-file extra-args...
     "${CLI[@]}" migrate --source "imap://$SRC_USER@127.0.0.1:$SRC_PORT" --source-tls none \
         --destination "imap://ours@127.0.0.1:$DST_PORT" --destination-tls none --state "$1" --json --folders-at-once "$LANES" "${@:2}"
 }
+# --instances: the portal with one instance and with two (bench/instances.sh, in a subshell as bench/portal.sh); nothing else.
+if [[ $INSTANCES -eq 1 ]]; then
+    ( source "$ROOT/bench/instances.sh" ) || FAILED=1
+    exit $FAILED
+fi
+
 copied() { grep -o '"messagesCopied":[0-9]*' "$WORK/$1.out" | cut -d: -f2; }
 # The pass's own time from the CLI's JSON summary: the engine's work, without .NET's start-up or the logins.
 engine_seconds() { grep -o '"durationSeconds":[0-9.]*' "$WORK/$1.out" | cut -d: -f2 || echo n/a; }
@@ -339,7 +356,7 @@ if [[ -x "$ROOT/bench/portal.sh" ]]; then
         log "portal run failed; see $WORK/portal.log"; FAILED=1
     fi
     if PORTAL_MANY=$(source "$ROOT/bench/portal.sh" "$PORTAL_AT_ONCE"); then
-        read -r PORTAL_RSS PORTAL_WALL <<<"$PORTAL_MANY"
+        read -r PORTAL_RSS PORTAL_WALL _ <<<"$PORTAL_MANY"
         SECONDS_OF[portal-$PORTAL_AT_ONCE-at-once]=$PORTAL_WALL; MSGS_OF[portal-$PORTAL_AT_ONCE-at-once]=$((PORTAL_AT_ONCE * COUNT))
         # The first and the last of them; the passes in between ran the same code at the same time.
         verify "portal-$PORTAL_AT_ONCE-first" portal01 --hashes
