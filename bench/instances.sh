@@ -6,8 +6,7 @@
 #   one   one portal process, 50 mailboxes $SRC_USER -> one01..one50, 10 at once (project cap 10, Migration__MaxParallel 10)
 #   two   two portal processes, A and B, on one database, 50 mailboxes -> two01..two50, 10 at once in all (project cap 10,
 #         Migration__MaxParallel 5 each); the mailboxes are added and Started on A's admin pages, both workers claim them.
-#         B starts once A listens: started at the same moment on a new database, both create the admin account from
-#         Admin__Email and the second stops at start-up on the unique user name (a portal bug, README: Running several instances)
+#         B starts once A listens, so that neither run's time includes the other's start-up.
 # The same total parallelism in both, so the second run shows what a second process adds, not more mailboxes at once.
 # Every destination is verified against the source (`tool verify --hashes`: counts, Message-IDs, flags, keywords,
 # dates, sizes, SHA-256), two at once. stdout, one line:

@@ -29,19 +29,44 @@ internal sealed partial class DatabaseInitializer(
             _instanceLock = new SqliteInstanceLock(db.Database.GetConnectionString()!);
         if (db.Database.IsNpgsql())
         {
-            // Npgsql's migrator reads the history table without looking whether it exists, and on a new database
-            // logs that failed read as an Error (npgsql/efcore.pg#3407) that an operator would take for a fault.
-            // EF's own "create if not exists" script for the table first: the read then finds it, empty.
-            var history = db.GetService<Microsoft.EntityFrameworkCore.Migrations.IHistoryRepository>();
-            await db.Database.ExecuteSqlRawAsync(history.GetCreateIfNotExistsScript(), cancellationToken);
+            // Instances started at the same moment on one database take turns: each found it new, and both creating
+            // the history table (PostgreSQL's CREATE TABLE IF NOT EXISTS is not safe against a concurrent one) or the
+            // admin account would stop one of them at start-up. A session lock, on the connection EF then keeps open.
+            await db.Database.OpenConnectionAsync(cancellationToken);
+            await db.Database.ExecuteSqlRawAsync("SELECT pg_advisory_lock({0})", [StartUpLock], cancellationToken);
+            try
+            {
+                // Npgsql's migrator reads the history table without looking whether it exists, and on a new database
+                // logs that failed read as an Error (npgsql/efcore.pg#3407) that an operator would take for a fault.
+                // EF's own "create if not exists" script for the table first: the read then finds it, empty.
+                var history = db.GetService<Microsoft.EntityFrameworkCore.Migrations.IHistoryRepository>();
+                await db.Database.ExecuteSqlRawAsync(history.GetCreateIfNotExistsScript(), cancellationToken);
+                await PrepareAsync(scope.ServiceProvider, db, cancellationToken);
+            }
+            finally
+            {
+                await db.Database.ExecuteSqlRawAsync("SELECT pg_advisory_unlock({0})", [StartUpLock], CancellationToken.None);
+                await db.Database.CloseConnectionAsync();
+            }
         }
+        else
+        {
+            await PrepareAsync(scope.ServiceProvider, db, cancellationToken);
+        }
+    }
+
+    /// <summary>The advisory lock key instances take turns on at start-up ("MPstart").</summary>
+    private const long StartUpLock = 0x4D50_7374_6172_74;
+
+    private async Task PrepareAsync(IServiceProvider scoped, PortalDbContext db, CancellationToken cancellationToken)
+    {
         await db.Database.MigrateAsync(cancellationToken);
         LogDatabaseReady(logger, db.Database.ProviderName ?? "?", DescribeDatabase(db));
         LogEmailDelivery(logger, emailDelivery.Describe());
         if (!Security.KeyRingCertificate.IsConfigured(configuration))
             LogKeyRingUnencrypted(logger);
 
-        await EnsureAdminAsync(scope.ServiceProvider, cancellationToken);
+        await EnsureAdminAsync(scoped, cancellationToken);
     }
 
     public Task StopAsync(CancellationToken cancellationToken)

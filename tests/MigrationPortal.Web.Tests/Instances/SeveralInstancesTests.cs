@@ -60,6 +60,26 @@ public sealed partial class SeveralInstancesTests(MailServers servers, ITestOutp
     }
 
     [PostgresFact(Why)]
+    public async Task StartUp_TwoInstancesAtTheSameMomentOnANewDatabase_BothServeAndTheAdminSignsInOnEach()
+    {
+        await using var database = await SharedPostgresDatabase.CreateAsync();
+        await using var first = new PortalFactory(database.Settings());
+        await using var second = new PortalFactory(database.Settings());
+
+        // Both migrate and create the admin account at once (they found the database empty); neither may stop.
+        await Task.WhenAll(Task.Run(() => first.Services), Task.Run(() => second.Services));
+
+        foreach (var portal in new[] { first, second })
+        {
+            var admin = AdminPages.Open(portal);
+            await admin.LoginAsync();
+            await admin.Client.GetAsync("/Admin/Projects");
+            Assert.Equal("/Admin/Projects", admin.Client.LastResponse!.RequestMessage!.RequestUri!.AbsolutePath);
+        }
+        Assert.Equal(1, await first.WithDbAsync(db => db.Users.CountAsync()));
+    }
+
+    [PostgresFact(Why)]
     public async Task AdminCookie_SignedInOnOneInstance_WorksOnTheOtherAndLogoutEndsItOnBoth()
     {
         await using var database = await SharedPostgresDatabase.CreateAsync();
