@@ -167,9 +167,6 @@ public sealed partial class MailboxActionService(
 
         foreach (var outcome in await unitOfWork.RunManyAsync(candidates, projectId, apply, ct, async (batch, token) =>
                  {
-                     // The batch before this one is saved by now: the emails it queued go out while the rest is worked
-                     // through, instead of after the last batch (Start on 10,000 mailboxes takes half a minute).
-                     outbox.Wake();
                      // Tracked, so what CancelUnsentLinks cancels is saved with the batch.
                      var ids = batch.ToArray();
                      _unsent = (await db.OutboxMessages.Where(m => m.MailboxId != null && EF.Parameter(ids).Contains(m.MailboxId.Value) && m.State == OutboxState.Pending)
