@@ -16,6 +16,8 @@ public static class DatabaseErrors
         DatabaseBusyException => true,
         SqliteException s => s.SqliteErrorCode is SqliteBusy or SqliteLocked,
         PostgresException p => p.SqlState is PostgresErrorCodes.LockNotAvailable or PostgresErrorCodes.QueryCanceled,
+        // The command timeout passed while the statement waited (for a lock another writer holds): Npgsql's own timeout.
+        NpgsqlException { InnerException: TimeoutException } => true,
         _ => false,
     });
 
