@@ -102,6 +102,7 @@ public sealed partial class MailboxUnitOfWork(PortalDbContext db, DatabaseWriteG
                 var pool = await LicensePoolStore.LoadAsync(db, ct);
                 if (prepare is not null) await prepare([mailboxId], ct);
                 var wasSubmitted = mailbox.Status == MailboxStatus.Submitted;
+                var wasStopping = mailbox.Status == MailboxStatus.Stopping;
                 try
                 {
                     await apply(new MailboxWork(db, mailbox, pool, time.GetUtcNow()), ct);
@@ -116,6 +117,9 @@ public sealed partial class MailboxUnitOfWork(PortalDbContext db, DatabaseWriteG
                         // Submitted now: the workers of every instance hear of it when this commits, not at their next poll.
                         if (!wasSubmitted && mailbox.Status == MailboxStatus.Submitted)
                             await MigrationWakeUps.NotifyAsync(db, ct);
+                        // Stopping now: the instance whose worker copies it hears of it when this commits, not at its next heartbeat.
+                        if (!wasStopping && mailbox.Status == MailboxStatus.Stopping)
+                            await MigrationWakeUps.NotifyStopAsync(db, ct);
                         await transaction.CommitAsync(ct);
                     }
                     return new MailboxOutcome(mailboxId, label, MailboxOutcomeKind.Applied);
@@ -203,6 +207,7 @@ public sealed partial class MailboxUnitOfWork(PortalDbContext db, DatabaseWriteG
             var outcomes = new List<MailboxOutcome>(batch.Length);
             var applied = new List<Mailbox>();
             var submittedBefore = mailboxes.Values.Where(m => m.Status == MailboxStatus.Submitted).Select(m => m.Id).ToHashSet();
+            var stoppingBefore = mailboxes.Values.Where(m => m.Status == MailboxStatus.Stopping).Select(m => m.Id).ToHashSet();
             foreach (var (id, label) in batch)
             {
                 if (!mailboxes.TryGetValue(id, out var mailbox))
@@ -239,6 +244,8 @@ public sealed partial class MailboxUnitOfWork(PortalDbContext db, DatabaseWriteG
                 // As in RunAsync: one notification for the batch wakes every instance's worker when this commits.
                 if (applied.Any(m => m.Status == MailboxStatus.Submitted && !submittedBefore.Contains(m.Id)))
                     await MigrationWakeUps.NotifyAsync(db, ct);
+                if (applied.Any(m => m.Status == MailboxStatus.Stopping && !stoppingBefore.Contains(m.Id)))
+                    await MigrationWakeUps.NotifyStopAsync(db, ct);
                 await transaction.CommitAsync(ct);
             }
             return outcomes;

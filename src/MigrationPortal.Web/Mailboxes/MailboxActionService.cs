@@ -28,6 +28,7 @@ public sealed partial class MailboxActionService(
     CredentialLinks links,
     OutboxQueue outbox,
     Worker.MigrationSignal migrations,
+    Worker.PassStopSignal stops,
     ILogger<MailboxActionService> logger)
 {
     public const string Start = "Start";
@@ -81,8 +82,9 @@ public sealed partial class MailboxActionService(
         }
     }
 
-    public Task<BulkActionReport> StopAsync(int projectId, IReadOnlyCollection<int> ids, string actor, CancellationToken ct) =>
-        ForEachAsync(Stop, MailboxAction.Stop, projectId, ids, ct, async (work, token) =>
+    public async Task<BulkActionReport> StopAsync(int projectId, IReadOnlyCollection<int> ids, string actor, CancellationToken ct)
+    {
+        var report = await ForEachAsync(Stop, MailboxAction.Stop, projectId, ids, ct, async (work, token) =>
         {
             // A worker copying the mailbox ends the pass itself, at a message boundary, with what it really copied:
             // only then is the license settled. Without a live claim there is no one to wait for.
@@ -94,6 +96,10 @@ public sealed partial class MailboxActionService(
                 work.Mailbox.Stop(work.Licenses, actor, work.Now);
             CancelUnsentLinks(work);
         });
+        // This process's passes look at once (other instances hear of it through the database: MigrationWakeUps).
+        if (report.Applied > 0) stops.Pulse();
+        return report;
+    }
 
     public Task<BulkActionReport> ClearCredentialsAsync(int projectId, IReadOnlyCollection<int> ids, bool source, bool destination, string actor, CancellationToken ct)
     {

@@ -123,6 +123,7 @@ public static class PortalServices
         services.AddOptions<BulkActionOptions>().Bind(configuration.GetSection(BulkActionOptions.Section)).ValidateDataAnnotations().ValidateOnStart();
         services.AddHostedService<BackgroundStartService>();
         services.AddSingleton<MigrationSignal>();
+        services.AddSingleton<PassStopSignal>();
         services.AddOptions<MigrationOptions>().Bind(configuration.GetSection(MigrationOptions.Section)).ValidateDataAnnotations().ValidateOnStart();
         services.AddScoped<OrphanedStopSweep>();
         services.AddHostedService<MigrationWorker>();

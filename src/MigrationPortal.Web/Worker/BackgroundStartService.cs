@@ -113,13 +113,13 @@ public sealed partial class BackgroundStartService(
             // One process owns a SQLite file, and its write transaction keeps every other write out meanwhile: what is
             // read as due is what gets the lease.
             await using var transaction = await db.Database.BeginTransactionAsync(ct);
-            var ids = await Due(db, now).Where(i => i.ReportId == reportId).OrderBy(i => i.Position)
-                .Take(MailboxUnitOfWork.BatchSize).Select(i => i.Id).ToArrayAsync(ct);
+            var due = await Due(db, now).Where(i => i.ReportId == reportId).OrderBy(i => i.Position)
+                .Take(MailboxUnitOfWork.BatchSize).Select(i => new { i.Id, i.MailboxId }).ToListAsync(ct);
+            var ids = due.Select(i => i.Id).ToArray();
             await db.ActionReportItems.Where(i => EF.Parameter(ids).Contains(i.Id))
                 .ExecuteUpdateAsync(s => s.SetProperty(i => i.State, ActionItemState.Running).SetProperty(i => i.ClaimedUntil, lease), ct);
-            var mailboxIds = await db.ActionReportItems.Where(i => EF.Parameter(ids).Contains(i.Id)).OrderBy(i => i.Position).Select(i => i.MailboxId).ToListAsync(ct);
             await transaction.CommitAsync(ct);
-            return mailboxIds;
+            return due.Select(i => i.MailboxId).ToList();
         }
     }
 
@@ -131,11 +131,7 @@ public sealed partial class BackgroundStartService(
 
     /// <summary>Start's items waiting for a worker, or claimed by one whose lease has lapsed.</summary>
     private static IQueryable<ActionReportItem> Due(PortalDbContext db, DateTimeOffset now) =>
-        from item in db.ActionReportItems
-        join report in db.ActionReports on item.ReportId equals report.Id
-        where report.Action == MailboxActionService.Start
-              && (item.State == ActionItemState.Pending || (item.State == ActionItemState.Running && item.ClaimedUntil < now))
-        select item;
+        db.ActionReportItems.DueFor(db.ActionReports, MailboxActionService.Start, now);
 
     /// <summary>The batch's report items, held under this round's lease; each is marked applied with its mailbox.</summary>
     private sealed class ClaimedItems(Guid reportId, DateTimeOffset lease) : IActionJournal

@@ -51,7 +51,7 @@ public sealed partial class CredentialCheckService(
         {
             var db = scope.ServiceProvider.GetRequiredService<PortalDbContext>();
             var batch = _options.Concurrency * 4;
-            ids = await Due(db, db.ActionReportItems, time.GetUtcNow()).OrderBy(i => i.Id).Select(i => i.Id).Take(batch).ToListAsync(ct);
+            ids = await db.ActionReportItems.DueFor(db.ActionReports, MailboxActionService.VerifyCredentials, time.GetUtcNow()).OrderBy(i => i.Id).Select(i => i.Id).Take(batch).ToListAsync(ct);
         }
         await Parallel.ForEachAsync(ids, new ParallelOptions { MaxDegreeOfParallelism = _options.Concurrency, CancellationToken = ct },
             async (id, token) =>
@@ -79,7 +79,7 @@ public sealed partial class CredentialCheckService(
         var lease = TruncateToMilliseconds(now + _options.Lease);
         int claimed;
         using (await gate.EnterAsync(ct))
-            claimed = await Due(db, db.ActionReportItems.Where(i => i.Id == itemId), now)
+            claimed = await db.ActionReportItems.Where(i => i.Id == itemId).DueFor(db.ActionReports, MailboxActionService.VerifyCredentials, now)
                 .ExecuteUpdateAsync(s => s.SetProperty(i => i.State, ActionItemState.Running).SetProperty(i => i.ClaimedUntil, lease), ct);
         if (claimed != 1) return;
 
@@ -154,11 +154,6 @@ public sealed partial class CredentialCheckService(
         CredentialCheckOutcome.Rejected => $"{side} credentials are incorrect",
         _ => $"{side} server unreachable: {check.ServerMessage}",
     };
-
-    /// <summary>Verify Credentials' items waiting for a check, or claimed by a worker whose lease has lapsed.</summary>
-    private static IQueryable<ActionReportItem> Due(PortalDbContext db, IQueryable<ActionReportItem> items, DateTimeOffset now) =>
-        items.Where(i => (i.State == ActionItemState.Pending || (i.State == ActionItemState.Running && i.ClaimedUntil < now))
-                         && db.ActionReports.Any(r => r.Id == i.ReportId && r.Action == MailboxActionService.VerifyCredentials));
 
     [LoggerMessage(Level = LogLevel.Error, Message = "Credential check of report item {ItemId} failed; it is tried again when its lease ends")]
     private static partial void LogItemFailed(ILogger logger, Exception exception, long itemId);

@@ -8,16 +8,18 @@ using Polly.Retry;
 namespace MigrationPortal.Web.Worker;
 
 /// <summary>
-/// On PostgreSQL, wakes this instance's migration worker when any instance submits a mailbox or frees a slot
-/// (<see cref="MigrationWakeUps"/>): one dedicated connection LISTENs on the channel and every notification releases
-/// the local <see cref="MigrationSignal"/>, so a mailbox submitted on another instance is claimed here within moments
-/// instead of at the next poll. A dropped connection is opened again with backoff; what was notified while it was
+/// On PostgreSQL, wakes this instance's migration worker when any instance submits a mailbox or frees a slot, and its
+/// running passes when any instance's admin pressed Stop (<see cref="MigrationWakeUps"/>): one dedicated connection
+/// LISTENs on both channels and each notification releases the local <see cref="MigrationSignal"/> or
+/// <see cref="PassStopSignal"/>, so a mailbox submitted on another instance is claimed here within moments instead of
+/// at the next poll, and a Stop pressed there ends the pass here at its next message instead of its next heartbeat. A dropped connection is opened again with backoff; what was notified while it was
 /// down is not replayed (PostgreSQL does not keep notifications), so the worker is woken once it listens again, and
 /// the poll stays the fallback. On SQLite (one instance) and with the worker switched off, it does nothing.
 /// </summary>
 public sealed partial class MigrationWakeListener(
     IConfiguration configuration,
     MigrationSignal signal,
+    PassStopSignal stops,
     TimeProvider time,
     IOptions<MigrationOptions> options,
     ILogger<MigrationWakeListener> logger) : BackgroundService
@@ -77,17 +79,19 @@ public sealed partial class MigrationWakeListener(
         var connection = new NpgsqlConnection(connectionString);
         try
         {
-            connection.Notification += (_, _) =>
+            connection.Notification += (_, e) =>
             {
-                LogWoken(logger);
-                signal.Notify();
+                LogWoken(logger, e.Channel);
+                if (e.Channel == MigrationWakeUps.StopChannel) stops.Pulse();
+                else signal.Notify();
             };
             await connection.OpenAsync(ct);
-            await using (var listen = new NpgsqlCommand($"LISTEN {MigrationWakeUps.Channel}", connection))
+            await using (var listen = new NpgsqlCommand($"LISTEN {MigrationWakeUps.Channel}; LISTEN {MigrationWakeUps.StopChannel}", connection))
                 await listen.ExecuteNonQueryAsync(ct);
-            LogListening(logger, MigrationWakeUps.Channel);
+            LogListening(logger, MigrationWakeUps.Channel, MigrationWakeUps.StopChannel);
             // Whatever was notified while this instance was not listening is looked for now.
             signal.Notify();
+            stops.Pulse();
             return connection;
         }
         catch
@@ -110,11 +114,11 @@ public sealed partial class MigrationWakeListener(
             ApplicationName = ApplicationName,
         }.ConnectionString;
 
-    [LoggerMessage(Level = LogLevel.Information, Message = "Listening for migration wake-ups on PostgreSQL channel {Channel}")]
-    private static partial void LogListening(ILogger logger, string channel);
+    [LoggerMessage(Level = LogLevel.Information, Message = "Listening for migration wake-ups on PostgreSQL channels {Channel} and {StopChannel}")]
+    private static partial void LogListening(ILogger logger, string channel, string stopChannel);
 
-    [LoggerMessage(Level = LogLevel.Debug, Message = "Migration wake-up received")]
-    private static partial void LogWoken(ILogger logger);
+    [LoggerMessage(Level = LogLevel.Debug, Message = "Migration wake-up received on {Channel}")]
+    private static partial void LogWoken(ILogger logger, string channel);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "The wake-up listener's connection dropped; opening it again (meanwhile the worker polls)")]
     private static partial void LogDropped(ILogger logger, Exception e);

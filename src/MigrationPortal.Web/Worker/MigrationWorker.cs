@@ -24,6 +24,7 @@ namespace MigrationPortal.Web.Worker;
 public sealed partial class MigrationWorker(
     IServiceScopeFactory scopes,
     MigrationSignal signal,
+    PassStopSignal stops,
     IImapConnector connector,
     TimeProvider time,
     IOptions<MigrationOptions> options,
@@ -197,17 +198,38 @@ public sealed partial class MigrationWorker(
     private static ImapLogin Login(MailboxCredentials side, IPasswordProtector passwords) =>
         new(side.LoginName, passwords.Unprotect(side.ProtectedPassword!));
 
-    /// <summary>Renews the claim; an admin's Stop cancels <paramref name="stop"/>, a lost claim <paramref name="lost"/>.</summary>
+    /// <summary>
+    /// Renews the claim every heartbeat, and at once when a Stop was pressed for some mailbox (<see cref="PassStopSignal"/>);
+    /// an admin's Stop of this mailbox cancels <paramref name="stop"/>, a lost claim <paramref name="lost"/>.
+    /// </summary>
     private async Task HeartbeatAsync(Claim claim, CancellationTokenSource stop, CancellationTokenSource lost, CancellationToken ct)
     {
         using var timer = new PeriodicTimer(_options.Heartbeat, time);
         try
         {
-            while (await timer.WaitForNextTickAsync(ct))
+            // A PeriodicTimer takes one wait at a time: the tick still pending when a Stop woke the loop is kept.
+            var tick = timer.WaitForNextTickAsync(ct).AsTask();
+            while (true)
             {
+                var stopPressed = stops.Next;
+                if (await Task.WhenAny(tick, stopPressed) == tick)
+                {
+                    if (!await tick) return;
+                    tick = timer.WaitForNextTickAsync(ct).AsTask();
+                }
+                ct.ThrowIfCancellationRequested();
                 ClaimStanding standing;
-                await using (var scope = scopes.CreateAsyncScope())
+                try
+                {
+                    await using var scope = scopes.CreateAsyncScope();
                     standing = await scope.ServiceProvider.GetRequiredService<MigrationClaimStore>().RenewAsync(claim, _options.Lease, ct);
+                }
+                catch (Exception e) when (!ct.IsCancellationRequested)
+                {
+                    // A busy database for one beat is not a lost claim; the next beat tries again within the lease.
+                    LogHeartbeatFailed(logger, e, claim.MailboxId);
+                    continue;
+                }
                 if (standing == ClaimStanding.StopRequested) await stop.CancelAsync();
                 if (standing == ClaimStanding.Lost)
                 {
@@ -218,11 +240,6 @@ public sealed partial class MigrationWorker(
         }
         catch (OperationCanceledException) when (ct.IsCancellationRequested)
         {
-        }
-        catch (Exception e)
-        {
-            // A busy database for one beat is not a lost claim; the next beat tries again within the lease.
-            LogHeartbeatFailed(logger, e, claim.MailboxId);
         }
     }
 
@@ -238,7 +255,7 @@ public sealed partial class MigrationWorker(
     [LoggerMessage(Level = LogLevel.Warning, Message = "Mailbox {MailboxId}: this worker lost its claim; it stops without writing more")]
     private static partial void LogClaimLost(ILogger logger, int mailboxId);
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Mailbox {MailboxId}: heartbeat failed")]
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Mailbox {MailboxId}: heartbeat failed; trying again at the next")]
     private static partial void LogHeartbeatFailed(ILogger logger, Exception e, int mailboxId);
 
     [LoggerMessage(Level = LogLevel.Error, Message = "Mailbox {MailboxId}: the pass failed unexpectedly; its claim is released and it is claimed again")]

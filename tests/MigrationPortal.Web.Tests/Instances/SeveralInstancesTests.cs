@@ -144,6 +144,53 @@ public sealed partial class SeveralInstancesTests(MailServers servers, ITestOutp
         admin.Client.Dispose();
     }
 
+    /// <summary>
+    /// The pass runs on the second instance, whose heartbeat is a minute; Stop is pressed on the first. The stop reaches
+    /// the pass through PostgreSQL's NOTIFY, so it ends at a message boundary within seconds, not at the next beat.
+    /// </summary>
+    [PostgresFact(Why)]
+    public async Task Stop_PressedOnTheOtherInstance_ThePassEndsWithinSecondsThoughItsHeartbeatIsAMinute()
+    {
+        await using var database = await SharedPostgresDatabase.CreateAsync();
+        await using var first = new PortalFactory(database.Settings());
+        var admin = AdminPages.Open(first);
+        await admin.LoginAsync();
+        var slowBeat = Worker(enabled: true);
+        slowBeat["Migration:Heartbeat"] = "00:01:00";
+        slowBeat["Migration:Lease"] = "00:05:00";
+        slowBeat["Migration:FoldersAtOnce"] = "1";
+        await using var second = new PortalFactory(database.Settings(slowBeat));
+        _ = second.Services;
+        var email = $"s{Guid.NewGuid():N}"[..12] + "@example.org";
+        const string password = "Stop-Elsewhere-Passw0rd";
+        await servers.Source.AddUserAsync(email, password);
+        await servers.Destination.AddUserAsync(email, password);
+        var source = await SeedSourceAsync(email, password, 3000);
+        await admin.AddLicensesAsync(1);
+        var project = await admin.CreateProjectAsync("Stop elsewhere", (servers.Source.Host, servers.Source.Port, "None"),
+            (servers.Destination.Host, servers.Destination.Port, "None"));
+        var mailbox = await admin.AddMailboxAsync(project, email, password, password, login: email);
+        await admin.ActAsync(project, "Start", [mailbox]);
+        var deadline = DateTime.UtcNow + Patience;
+        while (await CountAsync(servers.Destination, email, password) < 50)
+        {
+            if (DateTime.UtcNow > deadline) throw new TimeoutException("The pass did not copy 50 messages in time.");
+            await Task.Delay(50);
+        }
+
+        var pressed = Stopwatch.StartNew();
+        await admin.ActAsync(project, "Stop", [mailbox]);
+        await WaitForStatusAsync(admin, project, mailbox, "Stopped");
+        var took = pressed.Elapsed;
+
+        Assert.True(took < TimeSpan.FromSeconds(15), $"Stop took {took.TotalSeconds:0.0} s to reach the pass on the other instance.");
+        var copied = await CountAsync(servers.Destination, email, password);
+        Assert.InRange(copied, 50, source.MessageCount - 1);
+        var pass = await first.WithDbAsync(db => db.MigrationPasses.AsNoTracking().SingleAsync(p => p.MailboxId == mailbox));
+        Assert.Equal(copied, pass.ItemsCopied);
+        admin.Client.Dispose();
+    }
+
     [PostgresFact(Why)]
     public async Task CredentialForm_PostedToBothInstancesAtTheSameMoment_OneIsAcceptedTheOtherSeesTheUsedLinkPage()
     {

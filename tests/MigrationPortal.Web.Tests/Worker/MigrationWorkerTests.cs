@@ -95,7 +95,12 @@ public sealed class MigrationWorkerTests(MailServers servers) : IClassFixture<Ma
     [Fact]
     public async Task Stop_MidPass_StoppedWithinFiveSecondsWithStatisticsAsCopiedThenStartCopiesTheRestOnce()
     {
-        await using var s = await AccessScenario.CreateAsync(servers, settings: WorkerOn);
+        // A heartbeat of a minute: what ends the pass within seconds is Stop telling the running passes at once.
+        await using var s = await AccessScenario.CreateAsync(servers, settings: new Dictionary<string, string?>(WorkerOn)
+        {
+            ["Migration:Heartbeat"] = "00:01:00",
+            ["Migration:Lease"] = "00:05:00",
+        });
         const int total = 1500;
         await SeedAsync(servers.Source, s.Email, s.SourcePassword, total);
         var link = await s.StartAndReadLinkAsync();
