@@ -18,7 +18,10 @@ public sealed class MigrationOptions
     [Range(typeof(TimeSpan), "00:00:05", "01:00:00")]
     public TimeSpan Lease { get; set; } = TimeSpan.FromSeconds(30);
 
-    /// <summary>How often a running pass renews its claim and looks for a Stop; Stop takes effect within about this.</summary>
+    /// <summary>
+    /// How often a running pass renews its claim and looks for a Stop. Stop tells the passes at once
+    /// (<see cref="PassStopSignal"/>); this is the bound when that word was lost (a dropped listener connection).
+    /// </summary>
     [Range(typeof(TimeSpan), "00:00:00.100", "00:01:00")]
     public TimeSpan Heartbeat { get; set; } = TimeSpan.FromSeconds(2);
 
