@@ -8,6 +8,9 @@ public enum FailureKind
     SourceUnreachable = 4,
     DestinationUnreachable = 5,
     MigrationError = 6,
+
+    /// <summary>What it needed was encrypted with keys the portal lost: its stored passwords, or its emailed link.</summary>
+    EncryptionKeysLost = 7,
 }
 
 /// <summary>Why an item is Failed, in words an admin can act on.</summary>
@@ -37,6 +40,7 @@ public sealed record FailureReason
     public static FailureReason SourceUnreachable(string serverAnswer) => new(FailureKind.SourceUnreachable, serverAnswer);
     public static FailureReason DestinationUnreachable(string serverAnswer) => new(FailureKind.DestinationUnreachable, serverAnswer);
     public static FailureReason MigrationError(string message) => new(FailureKind.MigrationError, message);
+    public static FailureReason EncryptionKeysLost() => new(FailureKind.EncryptionKeysLost, null);
 
     /// <summary>Rebuilds a stored reason; the database keeps kind and detail apart.</summary>
     public static FailureReason FromStored(FailureKind kind, string? detail) => new(kind, detail);
@@ -49,6 +53,8 @@ public sealed record FailureReason
         FailureKind.SourceUnreachable => $"Source server unreachable: {Detail}",
         FailureKind.DestinationUnreachable => $"Destination server unreachable: {Detail}",
         FailureKind.MigrationError => $"Migration error: {Detail}",
+        FailureKind.EncryptionKeysLost =>
+            "The portal's encryption keys were lost, so its stored credentials or its emailed link can no longer be read: Start it again to ask for them",
         _ => Detail ?? Kind.ToString(),
     };
 

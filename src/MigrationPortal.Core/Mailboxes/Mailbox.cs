@@ -172,6 +172,21 @@ public sealed class Mailbox
         MoveTo(Status, actor, now, $"{sides} credentials cleared");
     }
 
+    /// <summary>
+    /// The portal's encryption keys were lost and the operator chose to go on without them: the stored passwords of the
+    /// sides named can no longer be read and are cleared. An item someone was working on (its user, with a link made
+    /// with the lost keys; a worker, with those passwords) is Failed saying so, and Start asks for credentials again.
+    /// </summary>
+    public void LoseEncryptedSecrets(bool source, bool destination, LicensePool pool, string actor, DateTimeOffset now)
+    {
+        if (source) Source.Clear();
+        if (destination) Destination.Clear();
+        if (Allows(MailboxAction.Fail))
+            Fail(FailureReason.EncryptionKeysLost(), pool, actor, now);
+        else if (source || destination)
+            MoveTo(Status, actor, now, "Stored credentials cleared: they were encrypted with keys the portal lost");
+    }
+
     /// <summary>Checks that the item may be deleted and closes its link. The caller removes it; consumed licenses are not returned.</summary>
     public void Delete(DateTimeOffset now)
     {

@@ -67,6 +67,7 @@ internal sealed partial class DatabaseInitializer(
             LogKeyRingUnencrypted(logger);
 
         await EnsureAdminAsync(scoped, cancellationToken);
+        await scoped.GetRequiredService<KeyRingCheck>().RunAsync(cancellationToken);
     }
 
     public Task StopAsync(CancellationToken cancellationToken)

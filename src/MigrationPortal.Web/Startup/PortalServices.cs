@@ -1,4 +1,5 @@
 using Microsoft.AspNetCore.DataProtection;
+using Microsoft.AspNetCore.HttpOverrides;
 using Microsoft.AspNetCore.Identity;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.Extensions.Options;
@@ -20,7 +21,7 @@ using MigrationPortal.Web.Worker;
 namespace MigrationPortal.Web.Startup;
 
 /// <summary>The composition root, kept out of Program.cs so tests and the host build the same app.</summary>
-public static class PortalServices
+public static partial class PortalServices
 {
     public const string AdminPolicy = "Admin";
     public const string AdminRole = "Admin";
@@ -67,6 +68,7 @@ public static class PortalServices
         if (KeyRingCertificate.Load(configuration) is { } certificate)
             dataProtection.ProtectKeysWithCertificate(certificate);
         services.AddSingleton<IPasswordProtector, DataProtectionPasswordProtector>();
+        services.AddScoped<KeyRingCheck>();
 
         services.AddIdentity<IdentityUser, IdentityRole>(options =>
             {
@@ -89,6 +91,7 @@ public static class PortalServices
             cookie.Cookie.SecurePolicy = CookieSecurePolicy.SameAsRequest;
             cookie.SlidingExpiration = true;
             cookie.ExpireTimeSpan = TimeSpan.FromHours(8);
+            cookie.Events.OnValidatePrincipal = AdminSessionValidator.ValidateAsync;
         });
         services.AddAuthorizationBuilder()
             .AddPolicy(AdminPolicy, policy => policy.RequireAuthenticatedUser().RequireRole(AdminRole));
@@ -132,6 +135,9 @@ public static class PortalServices
         services.AddScoped<CredentialAccessService>();
         services.AddSingleton<IImapConnector>(new ImapConnector());
         services.AddSingleton<IImapCredentialVerifier>(sp => new ImapCredentialVerifier(sp.GetRequiredService<IImapConnector>()));
+        var proxies = ProxyTrust.Read(configuration);
+        services.AddSingleton(proxies);
+        services.PostConfigure<ForwardedHeadersOptions>(proxies.Apply);
         services.AddAccessRateLimits(configuration);
         services.AddSingleton<SignInThrottle>();
         services.AddSingleton<OutboxSignal>();
@@ -142,6 +148,14 @@ public static class PortalServices
 
     public static WebApplication UsePortal(this WebApplication app)
     {
+        var proxies = app.Services.GetRequiredService<ProxyTrust>();
+        if (proxies.Enabled)
+        {
+            // With the framework's switch on, its start-up filter has put the middleware first already (with our trust).
+            if (!string.Equals(app.Configuration[ProxyTrust.FrameworkSwitch], "true", StringComparison.OrdinalIgnoreCase))
+                app.UseForwardedHeaders();
+            LogProxies(app.Services.GetRequiredService<ILoggerFactory>().CreateLogger<ProxyTrust>(), proxies.Describe());
+        }
         if (!app.Environment.IsDevelopment())
         {
             app.UseExceptionHandler("/Error");
@@ -160,4 +174,7 @@ public static class PortalServices
         app.MapRazorPages();
         return app;
     }
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Client addresses and schemes are taken from X-Forwarded-For and X-Forwarded-Proto sent by: {Proxies}")]
+    private static partial void LogProxies(ILogger logger, string proxies);
 }
