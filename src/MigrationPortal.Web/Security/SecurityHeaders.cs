@@ -5,6 +5,7 @@ namespace MigrationPortal.Web.Security;
 /// the portal's own stylesheet and icon and no inline style; the one inline script (the dashboard's progress) is allowed
 /// by its hash, and may fetch from the portal itself. Keep it that way: another inline script needs its hash here. A header a page already set is left alone:
 /// the access pages set a stricter Referrer-Policy of their own (<see cref="Access.SecureAccessHeadersAttribute"/>).
+/// Kestrel's own <c>Server</c> header is switched off (<see cref="Startup.PortalServices"/>): no response names the framework.
 /// </summary>
 public static class SecurityHeaders
 {
@@ -23,6 +24,10 @@ public static class SecurityHeaders
                 headers.TryAdd("X-Content-Type-Options", "nosniff");
                 headers.TryAdd("Referrer-Policy", "same-origin");
                 headers.TryAdd("X-Frame-Options", "DENY");
+                // Pages carry personal data and tokens, and must not come back from a cache after logging out;
+                // static files set their own caching first, so this reaches pages and error answers only.
+                if (context.Response.StatusCode != StatusCodes.Status304NotModified)
+                    headers.TryAdd("Cache-Control", "no-store");
                 return Task.CompletedTask;
             });
             return next(context);

@@ -40,6 +40,7 @@ public static partial class PortalServices
     {
         var services = builder.Services;
         var configuration = builder.Configuration;
+        builder.WebHost.ConfigureKestrel(kestrel => kestrel.AddServerHeader = false);
 
         // First, so the database is migrated before anything else (the DataProtection key ring) reads it.
         services.AddHostedService<DatabaseInitializer>();
@@ -135,9 +136,9 @@ public static partial class PortalServices
         services.AddScoped<CredentialAccessService>();
         services.AddSingleton<IImapConnector>(new ImapConnector());
         services.AddSingleton<IImapCredentialVerifier>(sp => new ImapCredentialVerifier(sp.GetRequiredService<IImapConnector>()));
-        var proxies = ProxyTrust.Read(configuration);
-        services.AddSingleton(proxies);
-        services.PostConfigure<ForwardedHeadersOptions>(proxies.Apply);
+        // Read when first asked for (at start-up, by UsePortal), once every configuration source is in place.
+        services.AddSingleton(sp => ProxyTrust.Read(sp.GetRequiredService<IConfiguration>()));
+        services.AddOptions<ForwardedHeadersOptions>().PostConfigure<ProxyTrust>((options, proxies) => proxies.Apply(options));
         services.AddAccessRateLimits(configuration);
         services.AddSingleton<SignInThrottle>();
         services.AddSingleton<OutboxSignal>();

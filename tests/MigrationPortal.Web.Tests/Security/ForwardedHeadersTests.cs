@@ -64,7 +64,8 @@ public sealed class ForwardedHeadersTests
         Assert.Contains("ForwardedHeaders:KnownProxies has \"proxy.internal\", which is not an IP address", error.Message);
     }
 
-    private static async Task<PortalProcess> StartAsync(Dictionary<string, string> settings)
+    /// <summary>A real portal process on a SQLite file of its own, with ASP.NET Core's forwarded-headers switch on.</summary>
+    internal static async Task<PortalProcess> StartAsync(Dictionary<string, string> settings)
     {
         var dir = Directory.CreateTempSubdirectory("migrationportal-proxy-").FullName;
         var environment = new Dictionary<string, string>

@@ -25,6 +25,11 @@ public sealed class SecurityHeadersTests
             Assert.DoesNotContain("unsafe-inline", csp);
             Assert.Equal(["nosniff"], Values(response, "X-Content-Type-Options"));
             Assert.Single(Values(response, "Referrer-Policy"));
+            // Pages (with personal data and tokens) are never cached; the stylesheet keeps its own caching.
+            if (path.StartsWith("/css/", StringComparison.Ordinal))
+                Assert.DoesNotContain("no-store", response.Headers.CacheControl?.ToString() ?? "");
+            else
+                Assert.True(response.Headers.CacheControl?.NoStore, $"{path} is not no-store.");
         }
         var login = await AdminPages.Open(portal).Client.Http.GetAsync("/Admin/Account/Login");
         Assert.Single(Values(login, "Content-Security-Policy"));
@@ -39,6 +44,42 @@ public sealed class SecurityHeadersTests
         Assert.Contains("secure", cookies["MigrationPortal.Antiforgery"]);
         Assert.Contains("secure", cookies["MigrationPortal.Admin"]);
         Assert.Contains("secure", cookies[".AspNetCore.Mvc.CookieTempDataProvider"]);
+    }
+
+    [SqliteFact("what Kestrel itself adds is the same on either database; one run covers both")]
+    public async Task RealServer_NoAnswerNamesTheServerOrFramework()
+    {
+        await using var portal = await ForwardedHeadersTests.StartAsync([]);
+        using var http = new HttpClient { BaseAddress = new Uri(portal.BaseUrl) };
+
+        foreach (var path in new[] { "/Admin/Account/Login", "/Admin/Nowhere", "/css/site.css", "/access/not-a-real-token" })
+        {
+            using var response = await http.GetAsync(path);
+            Assert.Empty(Values(response, "Server"));
+            Assert.Empty(Values(response, "X-Powered-By"));
+            Assert.Empty(Values(response, "X-AspNet-Version"));
+            var body = await response.Content.ReadAsStringAsync();
+            Assert.DoesNotContain("Kestrel", body);
+            Assert.DoesNotContain("ASP.NET", body);
+        }
+    }
+
+    [Fact]
+    public async Task Https_PublicHost_StrictTransportSecurityOnEveryAnswer()
+    {
+        await using var portal = new PortalFactory();
+        using var client = portal.CreateClient(new WebApplicationFactoryClientOptions { BaseAddress = new Uri("https://migrate.example.org"), AllowAutoRedirect = false });
+
+        foreach (var path in new[] { "/Admin/Account/Login", "/access/not-a-real-token", "/css/site.css", "/Admin/Nowhere" })
+        {
+            using var response = await client.GetAsync(path);
+            Assert.True(response.Headers.TryGetValues("Strict-Transport-Security", out var hsts), $"{path}: no HSTS");
+            Assert.Contains("max-age=", Assert.Single(hsts));
+        }
+        // Never over plain HTTP, where a browser would ignore it anyway.
+        using var plain = await portal.CreateClient(new WebApplicationFactoryClientOptions { BaseAddress = new Uri("http://migrate.example.org") })
+            .GetAsync("/Admin/Account/Login");
+        Assert.False(plain.Headers.Contains("Strict-Transport-Security"));
     }
 
     [Fact]
