@@ -1,7 +1,10 @@
+using Microsoft.AspNetCore.Antiforgery;
+using Microsoft.AspNetCore.Authentication.Cookies;
 using Microsoft.AspNetCore.DataProtection;
 using Microsoft.AspNetCore.HttpOverrides;
 using Microsoft.AspNetCore.Identity;
 using Microsoft.AspNetCore.Mvc;
+using Microsoft.AspNetCore.Mvc.ViewFeatures;
 using Microsoft.Extensions.Options;
 using MigrationPortal.Core;
 using MigrationPortal.Core.Licenses;
@@ -86,14 +89,19 @@ public static partial class PortalServices
             cookie.LoginPath = "/Admin/Account/Login";
             cookie.LogoutPath = "/Admin/Account/Logout";
             cookie.AccessDeniedPath = "/Admin/Account/Login";
-            cookie.Cookie.Name = "MigrationPortal.Admin";
-            cookie.Cookie.HttpOnly = true;
-            cookie.Cookie.SameSite = SameSiteMode.Strict;
-            cookie.Cookie.SecurePolicy = CookieSecurePolicy.SameAsRequest;
             cookie.SlidingExpiration = true;
             cookie.ExpireTimeSpan = TimeSpan.FromHours(8);
             cookie.Events.OnValidatePrincipal = AdminSessionValidator.ValidateAsync;
         });
+        // Named per request: __Host-… over HTTPS, plain over HTTP (HostPrefixedCookieBuilder); Secure whenever the request
+        // is HTTPS (behind a TLS proxy, with forwarded headers enabled), so plain HTTP still works for a local try.
+        services.AddHttpContextAccessor();
+        services.AddOptions<CookieAuthenticationOptions>(IdentityConstants.ApplicationScheme).Configure<IHttpContextAccessor>((options, requests) =>
+            options.Cookie = PortalCookie(requests, "MigrationPortal.Admin", SameSiteMode.Strict));
+        services.AddOptions<AntiforgeryOptions>().Configure<IHttpContextAccessor>((options, requests) =>
+            options.Cookie = PortalCookie(requests, "MigrationPortal.Antiforgery", SameSiteMode.Strict));
+        services.AddOptions<CookieTempDataProviderOptions>().Configure<IHttpContextAccessor>((options, requests) =>
+            options.Cookie = PortalCookie(requests, "MigrationPortal.TempData", SameSiteMode.Lax));
         services.AddAuthorizationBuilder()
             .AddPolicy(AdminPolicy, policy => policy.RequireAuthenticatedUser().RequireRole(AdminRole));
 
@@ -106,13 +114,7 @@ public static partial class PortalServices
             options.Filters.Add(new MissingHandlerFilter());
             options.ModelBinderProviders.Insert(0, new CheckboxBinderProvider());
         });
-        // Secure whenever the request is HTTPS (behind a TLS proxy, with forwarded headers enabled); plain HTTP still works for a local try.
-        services.AddAntiforgery(options =>
-        {
-            options.Cookie.Name = "MigrationPortal.Antiforgery";
-            options.Cookie.SecurePolicy = CookieSecurePolicy.SameAsRequest;
-        });
-        services.Configure<CookieTempDataProviderOptions>(options => options.Cookie.SecurePolicy = CookieSecurePolicy.SameAsRequest);
+        services.AddAntiforgery();
 
         services.AddStaticAssetCompression();
         services.AddPortalEmail(configuration, builder.Environment.ContentRootPath);
@@ -175,6 +177,15 @@ public static partial class PortalServices
         app.MapRazorPages();
         return app;
     }
+
+    private static HostPrefixedCookieBuilder PortalCookie(IHttpContextAccessor requests, string name, SameSiteMode sameSite) =>
+        new(requests, name)
+        {
+            HttpOnly = true,
+            SameSite = sameSite,
+            SecurePolicy = CookieSecurePolicy.SameAsRequest,
+            IsEssential = true,
+        };
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Client addresses and schemes are taken from X-Forwarded-For and X-Forwarded-Proto sent by: {Proxies}")]
     private static partial void LogProxies(ILogger logger, string proxies);

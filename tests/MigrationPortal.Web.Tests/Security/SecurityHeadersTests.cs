@@ -36,14 +36,20 @@ public sealed class SecurityHeadersTests
     }
 
     [Fact]
-    public async Task Https_AntiforgeryAuthAndTempDataCookies_AreSecure()
+    public async Task Https_AntiforgeryAuthAndTempDataCookies_AreHostPrefixedAndSecure()
     {
         await using var portal = new PortalFactory();
         var cookies = await SignInAndAddLicensesAsync(portal, "https://localhost");
 
-        Assert.Contains("secure", cookies["MigrationPortal.Antiforgery"]);
-        Assert.Contains("secure", cookies["MigrationPortal.Admin"]);
-        Assert.Contains("secure", cookies[".AspNetCore.Mvc.CookieTempDataProvider"]);
+        // Over HTTPS each is a __Host- cookie: Secure, Path=/, no Domain, so no other host or plain-HTTP answer can set it.
+        Assert.Equal(["__Host-MigrationPortal.Admin", "__Host-MigrationPortal.Antiforgery", "__Host-MigrationPortal.TempData"], cookies.Keys.Order());
+        Assert.All(cookies.Values, attributes =>
+        {
+            Assert.Contains("secure", attributes);
+            Assert.Contains("path=/", attributes);
+            Assert.Contains("httponly", attributes);
+            Assert.DoesNotContain(attributes, a => a.StartsWith("domain=", StringComparison.Ordinal));
+        });
     }
 
     [SqliteFact("what Kestrel itself adds is the same on either database; one run covers both")]
@@ -88,9 +94,8 @@ public sealed class SecurityHeadersTests
         await using var portal = new PortalFactory();
         var cookies = await SignInAndAddLicensesAsync(portal, "http://localhost");
 
-        Assert.DoesNotContain("secure", cookies["MigrationPortal.Antiforgery"]);
-        Assert.DoesNotContain("secure", cookies["MigrationPortal.Admin"]);
-        Assert.DoesNotContain("secure", cookies[".AspNetCore.Mvc.CookieTempDataProvider"]);
+        Assert.Equal(["MigrationPortal.Admin", "MigrationPortal.Antiforgery", "MigrationPortal.TempData"], cookies.Keys.Order());
+        Assert.All(cookies.Values, attributes => Assert.DoesNotContain("secure", attributes));
     }
 
     /// <summary>Logs in and adds licenses without following redirects, so every Set-Cookie is seen; the attributes of each cookie (after its value), lower case.</summary>
