@@ -36,6 +36,7 @@ public sealed class PortalDbContext(DbContextOptions<PortalDbContext> options)
     public DbSet<CopiedMessagesRow> CopiedMessages => Set<CopiedMessagesRow>();
     public DbSet<FolderStatisticsRow> FolderStatistics => Set<FolderStatisticsRow>();
     public DbSet<DataProtectionKey> DataProtectionKeys => Set<DataProtectionKey>();
+    public DbSet<Audit.AuditEntry> AuditEntries => Set<Audit.AuditEntry>();
 
     protected override void OnModelCreating(ModelBuilder builder)
     {

@@ -53,6 +53,7 @@ public sealed partial class CredentialAccessService(
     DatabaseWriteGate gate,
     Worker.MigrationSignal migrations,
     TimeProvider time,
+    Security.AuditLog audit,
     ILogger<CredentialAccessService> logger)
 {
     /// <summary>Long enough for both IMAP checks; a claim left by a crashed process lapses after it.</summary>
@@ -135,6 +136,12 @@ public sealed partial class CredentialAccessService(
             return SubmissionResult.Invalid;
         }
         LogSubmitted(logger, mailbox.Id, result.Outcome);
+        await audit.RecordAsync("Credentials submitted", $"mailbox {mailbox.Id}: {mailbox.Label}", result.Outcome switch
+        {
+            SubmissionOutcome.Accepted => "accepted by both servers; the mailbox is submitted",
+            SubmissionOutcome.Rejected => Security.AuditLog.Rejected(result.SourceRejected, result.DestinationRejected),
+            _ => "a server could not be reached; the link stays valid",
+        }, ct, actor: "the mailbox's user");
         if (result.Outcome == SubmissionOutcome.Accepted) migrations.Notify();
         return result;
     }

@@ -26,6 +26,7 @@ internal sealed partial class KeyRingCheck(
     IKeyManager keys,
     MailboxUnitOfWork unitOfWork,
     IConfiguration configuration,
+    Security.AuditLog audit,
     ILogger<KeyRingCheck> logger)
 {
     public const string AcceptSetting = "DataProtection:AcceptLostKeys";
@@ -74,6 +75,7 @@ internal sealed partial class KeyRingCheck(
         }
 
         LogAccepted(logger, what);
+        await audit.RecordAsync("Encryption keys lost", null, what + "; cleared and failed (DataProtection:AcceptLostKeys)", ct, actor: Actor);
         foreach (var message in unreadableEmails)
             message.Cancel("Not sent: it was encrypted with keys the portal lost. Start its mailbox again to send a new link.");
         await db.SaveChangesAsync(ct);

@@ -73,6 +73,7 @@ public static partial class PortalServices
             dataProtection.ProtectKeysWithCertificate(certificate);
         services.AddSingleton<IPasswordProtector, DataProtectionPasswordProtector>();
         services.AddScoped<KeyRingCheck>();
+        services.AddSingleton<AuditLog>();
 
         services.AddIdentity<IdentityUser, IdentityRole>(options =>
             {

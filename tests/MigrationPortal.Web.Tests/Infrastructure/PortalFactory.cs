@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.TestHost;
 using Microsoft.AspNetCore.Mvc.Testing;
@@ -80,6 +81,8 @@ public class PortalFactory : WebApplicationFactory<Program>
             builder.UseSetting(key, value);
         if (_clock is not null)
             builder.ConfigureTestServices(services => services.AddSingleton(_clock));
+        // The in-memory test server has no connection, so no client address: these clients are on this machine.
+        builder.ConfigureServices(services => services.AddTransient<IStartupFilter, LoopbackClientAddress>());
         builder.ConfigureLogging(logging =>
         {
             logging.SetMinimumLevel(LogLevel.Debug);
@@ -139,4 +142,18 @@ public class PortalFactory : WebApplicationFactory<Program>
         public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter) =>
             lines.Enqueue($"{logLevel} {category}: {formatter(state, exception)} {exception}");
     }
+}
+
+/// <summary>Gives every test request the loopback address a real local client would have (the audit log records it).</summary>
+internal sealed class LoopbackClientAddress : IStartupFilter
+{
+    public Action<IApplicationBuilder> Configure(Action<IApplicationBuilder> next) => app =>
+    {
+        app.Use((context, nextMiddleware) =>
+        {
+            context.Connection.RemoteIpAddress ??= System.Net.IPAddress.Loopback;
+            return nextMiddleware(context);
+        });
+        next(app);
+    };
 }

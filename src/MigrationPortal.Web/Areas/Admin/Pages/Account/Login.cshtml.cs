@@ -11,7 +11,7 @@ namespace MigrationPortal.Web.Areas.Admin.Pages.Account;
 /// Sign-in, with failures limited per client address (<see cref="SignInThrottle"/>). A failure reads the same whether the account
 /// does not exist, the password is wrong or the account is locked, so the page tells a stranger nothing about who is an admin.
 /// </summary>
-public sealed class LoginModel(SignInManager<IdentityUser> signIn, SignInThrottle throttle, IOptions<IdentityOptions> identity) : PageModel
+public sealed class LoginModel(SignInManager<IdentityUser> signIn, SignInThrottle throttle, IOptions<IdentityOptions> identity, AuditLog audit) : PageModel
 {
     [BindProperty]
     public InputModel Input { get; set; } = new();
@@ -41,8 +41,13 @@ public sealed class LoginModel(SignInManager<IdentityUser> signIn, SignInThrottl
 
         var result = await signIn.PasswordSignInAsync(Input.Email, Input.Password, isPersistent: false, lockoutOnFailure: true);
         if (result.Succeeded)
+        {
+            await audit.RecordAsync("Signed in", null, null, actor: Input.Email);
             return LocalRedirect(Url.IsLocalUrl(ReturnUrl) ? ReturnUrl : "/Admin");
+        }
         throttle.RecordFailure(HttpContext);
+        // The address typed is recorded as typed (encoded wherever it is shown); the password never is.
+        await audit.RecordAsync("Sign-in refused", null, result.IsLockedOut ? "the account is locked" : "wrong email or password", actor: Input.Email);
 
         var lockout = identity.Value.Lockout;
         ModelState.AddModelError(string.Empty,

@@ -9,7 +9,7 @@ namespace MigrationPortal.Web.Areas.Admin.Pages.Account;
 /// stamp, so every cookie issued to this admin before (a copy of this one, another browser's) is refused from now on
 /// (<see cref="Security.AdminSessionValidator"/>), not only the one this browser forgets.
 /// </summary>
-public sealed class LogoutModel(SignInManager<IdentityUser> signIn, UserManager<IdentityUser> users) : PageModel
+public sealed class LogoutModel(SignInManager<IdentityUser> signIn, UserManager<IdentityUser> users, Security.AuditLog audit) : PageModel
 {
     public void OnGet() { }
 
@@ -17,6 +17,7 @@ public sealed class LogoutModel(SignInManager<IdentityUser> signIn, UserManager<
     {
         if (await users.GetUserAsync(User) is { } admin)
             await users.UpdateSecurityStampAsync(admin);
+        await audit.RecordAsync("Logged out", null, "every session of this account ended");
         await signIn.SignOutAsync();
         return RedirectToPage("/Account/Login");
     }

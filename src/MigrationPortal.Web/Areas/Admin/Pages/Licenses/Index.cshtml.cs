@@ -11,7 +11,7 @@ using MigrationPortal.Data.Licenses;
 
 namespace MigrationPortal.Web.Areas.Admin.Pages.Licenses;
 
-public sealed class IndexModel(PortalDbContext db, DatabaseWriteGate gate, MailboxRules rules, TimeProvider time) : PageModel
+public sealed class IndexModel(PortalDbContext db, DatabaseWriteGate gate, MailboxRules rules, TimeProvider time, Security.AuditLog audit) : PageModel
 {
     public const int ShownMovements = 500;
 
@@ -55,6 +55,7 @@ public sealed class IndexModel(PortalDbContext db, DatabaseWriteGate gate, Mailb
                 await transaction.CommitAsync(ct);
             }
             Message = $"Added {Input.Quantity} {(Input.Quantity == 1 ? "license" : "licenses")}; {pool.Available} available.";
+            await audit.RecordAsync("Licenses added", null, $"{Input.Quantity} added; {pool.Available} available", ct);
             return RedirectToPage();
         }
         catch (DomainValidationException e)

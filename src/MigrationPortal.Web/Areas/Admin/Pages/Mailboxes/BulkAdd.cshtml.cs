@@ -20,7 +20,7 @@ namespace MigrationPortal.Web.Areas.Admin.Pages.Mailboxes;
 [RequestFormLimits(MultipartBodyLengthLimit = BulkAddService.MaxRequestBytes, ValueLengthLimit = BulkAddService.MaxRequestBytes,
     MemoryBufferThreshold = BulkAddService.MaxRequestBytes)]
 [RefuseLargerThan(BulkAddService.MaxRequestBytes)]
-public sealed class BulkAddModel(PortalDbContext db, BulkAddService bulkAdd) : PageModel
+public sealed class BulkAddModel(PortalDbContext db, BulkAddService bulkAdd, Security.AuditLog audit) : PageModel
 {
     [BindProperty(SupportsGet = true)]
     public int ProjectId { get; set; }
@@ -86,7 +86,10 @@ public sealed class BulkAddModel(PortalDbContext db, BulkAddService bulkAdd) : P
         if (!await LoadProjectAsync(ct)) return NotFound();
         var outcome = await bulkAdd.ImportAsync(ProjectId, Payload, User.Identity?.Name ?? "admin", ct);
         if (outcome.Refusal is null)
+        {
+            await audit.RecordAsync("Bulk Add", $"project {ProjectId}: {ProjectName}", $"{outcome.Rows} mailboxes added from a file", ct);
             return RedirectToPage("/Projects/Dashboard", new { id = ProjectId, report = outcome.ReportId });
+        }
         ModelState.AddModelError(string.Empty, outcome.Refusal);
         RetryCount = outcome.MayRetry ? outcome.Rows : null;
         return Page();

@@ -8,7 +8,7 @@ using MigrationPortal.Web.Mailboxes;
 
 namespace MigrationPortal.Web.Areas.Admin.Pages.Mailboxes;
 
-public sealed class CreateModel(PortalDbContext db, IPasswordProtector protector, TimeProvider time) : PageModel
+public sealed class CreateModel(PortalDbContext db, IPasswordProtector protector, TimeProvider time, Security.AuditLog audit) : PageModel
 {
     [BindProperty(SupportsGet = true)]
     public int ProjectId { get; set; }
@@ -36,6 +36,7 @@ public sealed class CreateModel(PortalDbContext db, IPasswordProtector protector
                 Input.NotifyEmail, User.Identity?.Name ?? "admin", time.GetUtcNow());
             db.Mailboxes.Add(mailbox);
             await db.SaveChangesAsync(ct);
+            await audit.RecordAsync("Mailbox added", $"mailbox {mailbox.Id}: {mailbox.Label}", Web.Security.AuditLog.Passwords(mailbox.Source.IsKnown, mailbox.Destination.IsKnown), ct);
             return RedirectToPage("/Projects/Dashboard", new { id = ProjectId });
         }
         catch (DomainValidationException e)

@@ -9,7 +9,7 @@ using MigrationPortal.Web.Mailboxes;
 
 namespace MigrationPortal.Web.Areas.Admin.Pages.Mailboxes;
 
-public sealed class EditModel(PortalDbContext db, MailboxUnitOfWork unitOfWork, IPasswordProtector protector) : PageModel
+public sealed class EditModel(PortalDbContext db, MailboxUnitOfWork unitOfWork, IPasswordProtector protector, Security.AuditLog audit) : PageModel
 {
     [BindProperty(SupportsGet = true)]
     public int Id { get; set; }
@@ -53,6 +53,8 @@ public sealed class EditModel(PortalDbContext db, MailboxUnitOfWork unitOfWork, 
         switch (outcome.Kind)
         {
             case MailboxOutcomeKind.Applied:
+                await audit.RecordAsync("Mailbox edited", $"mailbox {Id}: {outcome.Label}",
+                    string.IsNullOrEmpty(Input.SourcePassword) && string.IsNullOrEmpty(Input.DestinationPassword) ? "no password typed" : "a password typed", ct);
                 return RedirectToPage("Details", new { id = Id });
             case MailboxOutcomeKind.Gone:
                 return NotFound();

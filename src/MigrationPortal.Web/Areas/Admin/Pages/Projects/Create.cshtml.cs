@@ -6,7 +6,7 @@ using MigrationPortal.Data;
 
 namespace MigrationPortal.Web.Areas.Admin.Pages.Projects;
 
-public sealed class CreateModel(PortalDbContext db, TimeProvider time) : PageModel
+public sealed class CreateModel(PortalDbContext db, TimeProvider time, Security.AuditLog audit) : PageModel
 {
     [BindProperty]
     public ProjectInput Input { get; set; } = new();
@@ -21,6 +21,7 @@ public sealed class CreateModel(PortalDbContext db, TimeProvider time) : PageMod
             var project = new MigrationProject(Input.Name, Input.Source(), Input.Destination(), Input.MaxConcurrentMigrations, time.GetUtcNow());
             db.Projects.Add(project);
             await db.SaveChangesAsync(ct);
+            await audit.RecordAsync("Project created", $"project {project.Id}: {project.Name}", $"source {project.Source}, destination {project.Destination}", ct);
             return RedirectToPage("Dashboard", new { id = project.Id });
         }
         catch (DomainValidationException e)

@@ -30,7 +30,8 @@ public sealed class DashboardModel(
     BackgroundStartSignal backgroundStarts,
     IOptions<BulkActionOptions> bulkOptions,
     IOptions<PortalOptions> portal,
-    TimeProvider time) : PageModel
+    TimeProvider time,
+    Security.AuditLog audit) : PageModel
 {
     public const int MaxSelection = 20_000;
     public const int DefaultPageSize = 50;
@@ -235,6 +236,7 @@ public sealed class DashboardModel(
         {
             var id = await reports.SaveAsync(Id, report, Actor, ct, waiting: candidates, pass);
             worker.Notify();
+            await AuditAsync(report, selected.Length, candidates.Count, ct);
             return RedirectToPage(AfterAction(id));
         }
         catch (Exception e) when (DatabaseErrors.IsBusy(e))
@@ -294,6 +296,7 @@ public sealed class DashboardModel(
     {
         if (Refuse(selected) is { } refused) return await Show(refused, ct);
         var report = await action(selected);
+        await AuditAsync(report, selected.Length, 0, ct);
         try
         {
             var id = await reports.SaveAsync(Id, report, Actor, ct);
@@ -304,6 +307,15 @@ public sealed class DashboardModel(
             // What was applied stays applied; the admin still sees it, on this response instead of after a redirect.
             return await Show(report, ct);
         }
+    }
+
+    /// <summary>One audit entry per toolbar action, with its counts (the report has the items).</summary>
+    private Task AuditAsync(BulkActionReport report, int selected, int queued, CancellationToken ct)
+    {
+        var refused = report.Items.Count - report.Applied;
+        var detail = $"{selected} selected: {report.Applied} applied, {refused} refused"
+                     + (queued > 0 ? $", {queued} queued for the background" : "");
+        return audit.RecordAsync(report.Action, $"project {Id}", detail, ct);
     }
 
     private static BulkActionReport? Refuse(int[] selected) => selected.Length switch

@@ -7,7 +7,7 @@ using MigrationPortal.Data.Projects;
 
 namespace MigrationPortal.Web.Areas.Admin.Pages.Projects;
 
-public sealed class EditModel(PortalDbContext db) : PageModel
+public sealed class EditModel(PortalDbContext db, Security.AuditLog audit) : PageModel
 {
     [BindProperty(SupportsGet = true)]
     public int Id { get; set; }
@@ -48,6 +48,7 @@ public sealed class EditModel(PortalDbContext db) : PageModel
         {
             project.Update(Input.Name, Input.Source(), Input.Destination(), Input.MaxConcurrentMigrations);
             await db.SaveChangesAsync(ct);
+            await audit.RecordAsync("Project edited", $"project {project.Id}: {project.Name}", $"source {project.Source}, destination {project.Destination}", ct);
             return RedirectToPage("Dashboard", new { id = project.Id });
         }
         catch (DomainValidationException e)
