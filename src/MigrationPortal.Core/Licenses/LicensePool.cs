@@ -28,12 +28,14 @@ public sealed class LicensePool
     /// <summary>Movements recorded through this instance, saved with it; the full ledger is queried, not loaded.</summary>
     public IReadOnlyCollection<LicenseMovement> Movements => _movements;
 
+    public const int MaxNoteLength = 200;
+
     public LicenseMovement Add(int quantity, string actor, DateTimeOffset now, string? note)
     {
         if (quantity is < 1 or > MaxAddAtOnce)
             throw new DomainValidationException($"Add between 1 and {MaxAddAtOnce:N0} licenses at a time.");
         return Record(LicenseMovementKind.Added, quantity, +quantity, null, null, actor, now,
-            string.IsNullOrWhiteSpace(note) ? "Licenses added" : note.Trim());
+            string.IsNullOrWhiteSpace(note) ? "Licenses added" : Validation.Required(note, "note", MaxNoteLength));
     }
 
     internal LicenseMovement Hold(int mailboxId, string mailboxLabel, string actor, DateTimeOffset now, string reason)

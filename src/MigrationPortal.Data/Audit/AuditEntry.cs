@@ -33,5 +33,14 @@ public sealed class AuditEntry
     public string? Target { get; private set; }
     public string? Detail { get; private set; }
 
-    private static string? Cut(string? value, int max) => value is { Length: var n } && n > max ? value[..(max - 1)] + "…" : value;
+    /// <summary>
+    /// Shortened to <paramref name="max"/>, control characters (a NUL, a line break) shown as U+FFFD: what was typed at
+    /// the sign-in is kept as closely as it can be, but PostgreSQL stores no NUL and a log line holds no line break.
+    /// </summary>
+    private static string? Cut(string? value, int max)
+    {
+        if (value is null) return null;
+        if (value.Length > max) value = value[..(max - 1)] + "…";
+        return value.Any(char.IsControl) ? string.Concat(value.Select(c => char.IsControl(c) ? '\uFFFD' : c)) : value;
+    }
 }

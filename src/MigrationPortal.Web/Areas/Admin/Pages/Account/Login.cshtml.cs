@@ -38,6 +38,10 @@ public sealed class LoginModel(SignInManager<IdentityUser> signIn, SignInThrottl
             return new EmptyResult();
         }
         if (!ModelState.IsValid) return Page();
+        // No account's address holds a control character, and PostgreSQL could not even be asked for one with a NUL.
+        if (Input.Email.Any(char.IsControl))
+            ModelState.AddModelError($"{nameof(Input)}.{nameof(Input.Email)}", "The email address contains characters that are not allowed.");
+        if (!ModelState.IsValid) return Page();
 
         var result = await signIn.PasswordSignInAsync(Input.Email, Input.Password, isPersistent: false, lockoutOnFailure: true);
         if (result.Succeeded)
