@@ -78,6 +78,11 @@ public sealed class ErrorPageTests
         Assert.Equal("Something went wrong", page.QuerySelector("main h1")?.TextContent);
         Assert.NotNull(page.QuerySelector("nav[aria-label='Main']"));
         Assert.NotNull(page.QuerySelector("main a[href='/Admin']"));
+        // Nothing of the failure reaches the page: no stack trace, no exception or database message, no framework name.
+        var html = await admin.Client.LastResponse.Content.ReadAsStringAsync();
+        foreach (var leak in new[] { "Exception", "   at ", "MigrationPasses", "SQLite", "Npgsql", "Microsoft.", "ASP.NET", "Kestrel", ".cs:line" })
+            Assert.DoesNotContain(leak, html);
+        Assert.Contains(portal.LogLines, l => l.StartsWith("Error") || l.StartsWith("Critical"));
     }
 
     [Fact]
