@@ -28,7 +28,10 @@ public sealed class ProxyTrust
     public IReadOnlyList<System.Net.IPNetwork> Networks { get; private set; } = [];
 
     /// <summary>Forwarded headers are read: the framework's switch is on, or a proxy or network is listed here.</summary>
-    public bool Enabled { get; private set; }
+    public bool Enabled => SwitchedOnByFramework || !LoopbackOnly;
+
+    /// <summary>ASP.NET Core's switch is on: its start-up filter puts the middleware first itself.</summary>
+    public bool SwitchedOnByFramework { get; private set; }
 
     /// <summary>Nothing listed: only a proxy on this machine is believed.</summary>
     public bool LoopbackOnly => Proxies.Count == 0 && Networks.Count == 0;
@@ -43,7 +46,7 @@ public sealed class ProxyTrust
         trust.Networks = trust.KnownNetworks.Where(n => !string.IsNullOrWhiteSpace(n)).Select(n => System.Net.IPNetwork.TryParse(n.Trim(), out var network)
             ? network
             : throw new InvalidOperationException($"{Section}:KnownNetworks has \"{n}\", which is not a network in CIDR form (e.g. 10.0.0.0/24).")).ToList();
-        trust.Enabled = string.Equals(configuration[FrameworkSwitch], "true", StringComparison.OrdinalIgnoreCase) || !trust.LoopbackOnly;
+        trust.SwitchedOnByFramework = string.Equals(configuration[FrameworkSwitch], "true", StringComparison.OrdinalIgnoreCase);
         return trust;
     }
 

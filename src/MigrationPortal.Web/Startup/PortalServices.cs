@@ -156,7 +156,7 @@ public static partial class PortalServices
         if (proxies.Enabled)
         {
             // With the framework's switch on, its start-up filter has put the middleware first already (with our trust).
-            if (!string.Equals(app.Configuration[ProxyTrust.FrameworkSwitch], "true", StringComparison.OrdinalIgnoreCase))
+            if (!proxies.SwitchedOnByFramework)
                 app.UseForwardedHeaders();
             LogProxies(app.Services.GetRequiredService<ILoggerFactory>().CreateLogger<ProxyTrust>(), proxies.Describe());
         }
