@@ -1,4 +1,5 @@
 using System.Security.Cryptography;
+using Microsoft.AspNetCore.DataProtection;
 using Microsoft.AspNetCore.DataProtection.KeyManagement;
 using Microsoft.EntityFrameworkCore;
 using MigrationPortal.Core;
@@ -7,6 +8,7 @@ using MigrationPortal.Data;
 using MigrationPortal.Data.Mailboxes;
 using MigrationPortal.Data.Outbox;
 using MigrationPortal.Web.Outbox;
+using MigrationPortal.Web.Security.TwoFactor;
 
 namespace MigrationPortal.Web.Startup;
 
@@ -24,6 +26,7 @@ internal sealed partial class KeyRingCheck(
     IPasswordProtector passwords,
     OutboxQueue outbox,
     IKeyManager keys,
+    IDataProtectionProvider protection,
     MailboxUnitOfWork unitOfWork,
     IConfiguration configuration,
     Security.AuditLog audit,
@@ -57,19 +60,28 @@ internal sealed partial class KeyRingCheck(
             .Where(r => r.State == CredentialRequestState.Pending || r.State == CredentialRequestState.Verifying)
             .Select(r => r.MailboxId)
             .ToListAsync(ct);
-        var keysLost = unreadablePasswords.Count > 0 || unreadableEmails.Count > 0 || (ringWasEmpty && openRequests.Count > 0);
+        // Admins whose authenticator key or recovery codes cannot be read could never pass their second step again.
+        var twoFactor = protection.CreateProtector(ProtectedTokenUserStore.Purpose);
+        var secrets = await db.UserTokens.Where(t => t.LoginProvider == ProtectedTokenUserStore.InternalLoginProvider).ToListAsync(ct);
+        var lockedOutAdmins = secrets.Where(t => t.Value is { } v && !CanRead(twoFactor, v)).Select(t => t.UserId).ToHashSet();
+
+        var keysLost = unreadablePasswords.Count > 0 || unreadableEmails.Count > 0 || lockedOutAdmins.Count > 0
+                       || (ringWasEmpty && openRequests.Count > 0);
         var deadLinks = keysLost ? openRequests.ToHashSet() : [];
 
         if (!keysLost) return;
 
         var what = $"{unreadablePasswords.Count} mailboxes' stored passwords, {deadLinks.Count} emailed credential links and "
-                   + $"{unreadableEmails.Count} queued emails were encrypted with DataProtection keys this portal no longer has";
+                   + $"{unreadableEmails.Count} queued emails"
+                   + (lockedOutAdmins.Count > 0 ? $", and {lockedOutAdmins.Count} admin accounts' two-factor secrets," : "")
+                   + " were encrypted with DataProtection keys this portal no longer has";
         if (!string.Equals(configuration[AcceptSetting], "true", StringComparison.OrdinalIgnoreCase))
         {
             var message = what + ": the key ring in the database was lost or replaced, or DataProtection:CertificatePath names another "
                           + "certificate. Restore the key ring (and its certificate) and start again. To go on without it, start once with "
                           + $"{AcceptSetting}=true: those passwords are then cleared, the emails cancelled, and the mailboxes that needed "
-                          + "them Failed, to be started again (which asks their users for credentials).";
+                          + "them Failed, to be started again (which asks their users for credentials); admins whose two-factor secrets are "
+                          + "lost sign in with their password alone and set up their app again.";
             LogRefused(logger, message);
             throw new InvalidOperationException(message);
         }
@@ -78,6 +90,15 @@ internal sealed partial class KeyRingCheck(
         await audit.RecordAsync("Encryption keys lost", null, what + "; cleared and failed (DataProtection:AcceptLostKeys)", ct, actor: Actor);
         foreach (var message in unreadableEmails)
             message.Cancel("Not sent: it was encrypted with keys the portal lost. Start its mailbox again to send a new link.");
+        // Two-factor off for them, their unreadable secrets removed, and every session of theirs ended.
+        db.UserTokens.RemoveRange(secrets.Where(t => lockedOutAdmins.Contains(t.UserId)));
+        foreach (var account in await db.Users.Where(u => lockedOutAdmins.Contains(u.Id)).ToListAsync(ct))
+        {
+            account.TwoFactorEnabled = false;
+            account.SecurityStamp = Guid.NewGuid().ToString("N").ToUpperInvariant();
+            account.ConcurrencyStamp = Guid.NewGuid().ToString();
+            await audit.RecordAsync("Two-factor sign-in turned off", null, $"for {account.Email}: its secrets were encrypted with the lost keys", ct, actor: Actor);
+        }
         await db.SaveChangesAsync(ct);
         db.ChangeTracker.Clear();
 
@@ -99,6 +120,19 @@ internal sealed partial class KeyRingCheck(
         try
         {
             passwords.Unprotect(protectedPassword);
+            return true;
+        }
+        catch (CryptographicException)
+        {
+            return false;
+        }
+    }
+
+    private static bool CanRead(IDataProtector protector, string protectedValue)
+    {
+        try
+        {
+            protector.Unprotect(protectedValue);
             return true;
         }
         catch (CryptographicException)

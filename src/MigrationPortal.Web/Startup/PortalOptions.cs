@@ -39,6 +39,9 @@ public sealed class AdminOptions
     public string? Email { get; set; }
     public string? Password { get; set; }
 
+    /// <summary>When set, an admin without two-factor sign-in can reach nothing but the page that sets it up.</summary>
+    public bool RequireTwoFactor { get; set; }
+
     /// <summary>Failed sign-ins allowed per client address per <see cref="SignInWindow"/>; below the lockout's 5 failures.</summary>
     [Range(1, 10_000)]
     public int SignInPermitLimit { get; set; } = 4;

@@ -19,6 +19,7 @@ using MigrationPortal.Web.Mailboxes;
 using MigrationPortal.Web.Mailboxes.BulkAdd;
 using MigrationPortal.Web.Outbox;
 using MigrationPortal.Web.Security;
+using MigrationPortal.Web.Security.TwoFactor;
 using MigrationPortal.Web.Worker;
 
 namespace MigrationPortal.Web.Startup;
@@ -84,6 +85,7 @@ public static partial class PortalServices
                 options.Password.RequiredLength = 10;
             })
             .AddEntityFrameworkStores<PortalDbContext>()
+            .AddUserStore<ProtectedTokenUserStore>()
             .AddDefaultTokenProviders();
         services.ConfigureApplicationCookie(cookie =>
         {
@@ -99,6 +101,9 @@ public static partial class PortalServices
         services.AddHttpContextAccessor();
         services.AddOptions<CookieAuthenticationOptions>(IdentityConstants.ApplicationScheme).Configure<IHttpContextAccessor>((options, requests) =>
             options.Cookie = PortalCookie(requests, "MigrationPortal.Admin", SameSiteMode.Strict));
+        // Set when the password was right and the second factor is still to come; lasts five minutes (Identity's default).
+        services.AddOptions<CookieAuthenticationOptions>(IdentityConstants.TwoFactorUserIdScheme).Configure<IHttpContextAccessor>((options, requests) =>
+            options.Cookie = PortalCookie(requests, "MigrationPortal.TwoFactor", SameSiteMode.Strict));
         services.AddOptions<AntiforgeryOptions>().Configure<IHttpContextAccessor>((options, requests) =>
             options.Cookie = PortalCookie(requests, "MigrationPortal.Antiforgery", SameSiteMode.Strict));
         services.AddOptions<CookieTempDataProviderOptions>().Configure<IHttpContextAccessor>((options, requests) =>
@@ -110,6 +115,11 @@ public static partial class PortalServices
         {
             options.Conventions.AuthorizeAreaFolder("Admin", "/", AdminPolicy);
             options.Conventions.AllowAnonymousToAreaPage("Admin", "/Account/Login");
+            options.Conventions.AllowAnonymousToAreaPage("Admin", "/Account/LoginTwoFactor");
+            options.Conventions.AddAreaFolderApplicationModelConvention("Admin", "/", page =>
+            {
+                if (!page.ViewEnginePath.StartsWith("/Account/", StringComparison.Ordinal)) page.Filters.Add(new TwoFactorRequirementFilter());
+            });
         }).AddMvcOptions(options =>
         {
             options.Filters.Add(new MissingHandlerFilter());

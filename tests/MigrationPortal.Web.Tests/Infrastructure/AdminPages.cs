@@ -6,9 +6,11 @@ using Microsoft.AspNetCore.Mvc.Testing;
 namespace MigrationPortal.Web.Tests.Infrastructure;
 
 /// <summary>Page objects for the admin area: every step goes through the real pages and forms.</summary>
-public sealed class AdminPages(HtmlClient client)
+public sealed class AdminPages(HtmlClient client) : IDisposable
 {
     public HtmlClient Client => client;
+
+    public void Dispose() => client.Dispose();
 
     /// <summary>Another tab of the same signed-in browser: shares the cookies, has its own last response.</summary>
     public static AdminPages Open(PortalFactory factory, HttpClient signedIn) => new(new HtmlClient(signedIn, ownsClient: false));

@@ -73,6 +73,36 @@ public sealed class KeyRingLossTests
     }
 
     [Fact]
+    public async Task KeyRingLost_AnAdminsTwoFactorSecretsUnreadable_StartRefusedThenAcceptedTheAdminSignsInWithThePasswordAndSetsUpAgain()
+    {
+        await using var database = await LastingDatabase.CreateAsync();
+        await using (var first = new PortalFactory(database.Settings()))
+        {
+            using var admin = AdminPages.Open(first);
+            await admin.LoginAsync();
+            await TwoFactorSignInTests.TurnOnAsync(admin);
+            await first.WithDbAsync(db => db.DataProtectionKeys.ExecuteDeleteAsync());
+        }
+
+        await using (var refused = new PortalFactory(database.Settings()))
+        {
+            var message = Innermost(Assert.ThrowsAny<Exception>(() => refused.Services)).Message;
+            Assert.Contains("1 admin accounts' two-factor secrets", message);
+            Assert.Contains("sign in with their password alone", message);
+        }
+
+        await using var accepted = new PortalFactory(database.Settings(new Dictionary<string, string?> { ["DataProtection:AcceptLostKeys"] = "true" }));
+        using var again = AdminPages.Open(accepted);
+        await again.LoginAsync();
+        Assert.Equal("/Admin/Projects", again.Client.LastResponse!.RequestMessage!.RequestUri!.AbsolutePath);
+        var settings = await again.Client.GetAsync("/Admin/Account/TwoFactor");
+        Assert.Contains("Set up an authenticator app", settings.Body!.TextContent);
+        Assert.Empty(await accepted.WithDbAsync(db => db.UserTokens.AsNoTracking().ToListAsync()));
+        Assert.Contains("its secrets were encrypted with the lost keys",
+            string.Join("\n", await accepted.WithDbAsync(db => db.AuditEntries.AsNoTracking().Select(e => e.Detail).ToListAsync())));
+    }
+
+    [Fact]
     public async Task KeyRingIntact_RestartChangesNothing()
     {
         await using var database = await LastingDatabase.CreateAsync();

@@ -49,6 +49,9 @@ public sealed class LoginModel(SignInManager<IdentityUser> signIn, SignInThrottl
             await audit.RecordAsync("Signed in", null, null, actor: Input.Email);
             return LocalRedirect(Url.IsLocalUrl(ReturnUrl) ? ReturnUrl : "/Admin");
         }
+        // The password was right; the code from the authenticator app is asked for next, on its own page.
+        if (result.RequiresTwoFactor)
+            return RedirectToPage("/Account/LoginTwoFactor", new { ReturnUrl = Url.IsLocalUrl(ReturnUrl) ? ReturnUrl : null });
         throttle.RecordFailure(HttpContext);
         // The address typed is recorded as typed (encoded wherever it is shown); the password never is.
         await audit.RecordAsync("Sign-in refused", null, result.IsLockedOut ? "the account is locked" : "wrong email or password", actor: Input.Email);
