@@ -19,6 +19,7 @@ using MigrationPortal.Web.Mailboxes;
 using MigrationPortal.Web.Mailboxes.BulkAdd;
 using MigrationPortal.Web.Outbox;
 using MigrationPortal.Web.Security;
+using MigrationPortal.Web.Security.Admins;
 using MigrationPortal.Web.Security.TwoFactor;
 using MigrationPortal.Web.Worker;
 
@@ -87,6 +88,8 @@ public static partial class PortalServices
             .AddEntityFrameworkStores<PortalDbContext>()
             .AddUserStore<ProtectedTokenUserStore>()
             .AddDefaultTokenProviders();
+        services.Configure<DataProtectionTokenProviderOptions>(options => options.TokenLifespan = AdminAccounts.LinkLifetime);
+        services.AddScoped<AdminAccounts>();
         services.ConfigureApplicationCookie(cookie =>
         {
             cookie.LoginPath = "/Admin/Account/Login";
@@ -116,6 +119,7 @@ public static partial class PortalServices
             options.Conventions.AuthorizeAreaFolder("Admin", "/", AdminPolicy);
             options.Conventions.AllowAnonymousToAreaPage("Admin", "/Account/Login");
             options.Conventions.AllowAnonymousToAreaPage("Admin", "/Account/LoginTwoFactor");
+            options.Conventions.AllowAnonymousToAreaPage("Admin", "/Account/SetPassword");
             options.Conventions.AddAreaFolderApplicationModelConvention("Admin", "/", page =>
             {
                 if (!page.ViewEnginePath.StartsWith("/Account/", StringComparison.Ordinal)) page.Filters.Add(new TwoFactorRequirementFilter());

@@ -84,6 +84,8 @@ public sealed class HtmlClient(HttpClient http, bool ownsClient = true) : IDispo
     /// <summary>The same page afresh, as a second tab would hold it (no boxes checked by an earlier press).</summary>
     public static Task<IHtmlDocument> CopyAsync(IHtmlDocument page) => OpenAsync(page.DocumentElement.OuterHtml, page.Url);
 
+    public static Task<IHtmlDocument> OpenHtmlAsync(string html) => OpenAsync(html, "http://localhost/");
+
     private static async Task<IHtmlDocument> OpenAsync(string html, string address) =>
         (IHtmlDocument)await BrowsingContext.New(Configuration.Default).OpenAsync(r => r.Content(html).Address(address));
 

@@ -19,6 +19,9 @@ public sealed class LoginModel(SignInManager<IdentityUser> signIn, SignInThrottl
     [BindProperty(SupportsGet = true)]
     public string? ReturnUrl { get; set; }
 
+    [TempData]
+    public string? Message { get; set; }
+
     public sealed class InputModel
     {
         [Required, EmailAddress, StringLength(254)]
