@@ -438,7 +438,9 @@ public sealed class MailboxPass
         }
         finally
         {
-            await folder.CloseAsync(false, abort);
+            // A source connection that broke (in mid-FETCH, say) has already closed the folder: CLOSE would throw "not
+            // connected" and hide the fault being thrown, so the retry and the admin's log would name a consequence.
+            if (folder.IsOpen) await folder.CloseAsync(false, abort);
         }
     }
 
