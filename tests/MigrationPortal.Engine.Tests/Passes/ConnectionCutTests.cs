@@ -19,52 +19,59 @@ public sealed class ConnectionCutTests(UnlimitedPair servers) : IClassFixture<Un
 {
     private const string Password = "pass-Word-1";
 
-    // Eight messages of 1.5 MB: a batch is at most 8 MiB, so five go in the first batch and three in the second. The cuts
-    // land in the second, after the first batch was appended and checkpointed, so the retry has to resume, not restart.
+    // Eight messages of 1.5 MB: a batch is at most 8 MiB, so five go in the first batch and three in the second. A cut in
+    // the first meets the journal written before any batch; one in the second comes after the first batch was appended
+    // and checkpointed, so the retry has to resume, not restart.
     private const int Messages = 8;
     private const int MessageSize = 1_500_000;
     private const int FirstBatch = 5;
 
     private readonly ImapConnector _connector = new(TimeSpan.FromSeconds(10));
 
-    [Fact]
-    public async Task Run_SourceCutInsideAFetchedBody_RetriedAndEveryMessageThereOnce()
+    [Theory]
+    [InlineData(1, 0)]
+    [InlineData(2, FirstBatch)]
+    public async Task Run_SourceCutInsideAFetchedBody_RetriedAndEveryMessageThereOnce(int batch, int heldWhenCut)
     {
         var user = await SeedAsync();
         await using var source = new CuttingProxy(servers.Source.Host, servers.Source.Port);
         await using var destination = new CuttingProxy(servers.Destination.Host, servers.Destination.Port);
-        // 700 KB into the answer to the second body FETCH: inside the first literal of the second batch.
-        source.CutOnce(CutDirection.ServerToClient, 700_000, marker: "BODY.PEEK[]", occurrence: 2);
+        // 700 KB into the answer to the batch's body FETCH: inside its first literal.
+        source.CutOnce(CutDirection.ServerToClient, 700_000, marker: "BODY.PEEK[]", occurrence: batch);
 
-        await RunAndAssertEveryMessageOnceAsync(user, source, destination, source, heldWhenCut: FirstBatch);
+        await RunAndAssertEveryMessageOnceAsync(user, source, destination, source, heldWhenCut);
     }
 
-    [Fact]
-    public async Task Run_DestinationCutInsideAnAppendedBody_RetriedAndEveryMessageThereOnce()
+    [Theory]
+    [InlineData(1, 0)]
+    [InlineData(2, FirstBatch)]
+    public async Task Run_DestinationCutInsideAnAppendedBody_RetriedAndEveryMessageThereOnce(int batch, int heldWhenCut)
     {
         var user = await SeedAsync();
         await using var source = new CuttingProxy(servers.Source.Host, servers.Source.Port);
         await using var destination = new CuttingProxy(servers.Destination.Host, servers.Destination.Port);
-        // 2.2 MB into the second MULTIAPPEND: the first message of the batch was sent whole, the second is cut 700 KB in.
-        // The server stores none of the batch (MULTIAPPEND is atomic, as the count at the retry checks), so the retry
-        // must append all three again, and nothing of the first batch a second time.
-        destination.CutOnce(CutDirection.ClientToServer, 2_200_000, marker: " APPEND ", occurrence: 2);
+        // 2.2 MB into the batch's MULTIAPPEND: its first message was sent whole, the second is cut 700 KB in. The server
+        // stores none of the batch (MULTIAPPEND is atomic, as the count at the retry checks), so the retry must append
+        // all of it again, and nothing of an earlier batch a second time.
+        destination.CutOnce(CutDirection.ClientToServer, 2_200_000, marker: " APPEND ", occurrence: batch);
 
-        await RunAndAssertEveryMessageOnceAsync(user, source, destination, destination, heldWhenCut: FirstBatch);
+        await RunAndAssertEveryMessageOnceAsync(user, source, destination, destination, heldWhenCut);
     }
 
-    [Fact]
-    public async Task Run_DestinationAnswerToAnAppendLost_RetriedAndStoredBatchNotAppendedAgain()
+    [Theory]
+    [InlineData(1, FirstBatch)]
+    [InlineData(2, Messages)]
+    public async Task Run_DestinationAnswerToAnAppendLost_RetriedAndStoredBatchNotAppendedAgain(int batch, int heldWhenCut)
     {
         var user = await SeedAsync();
         await using var source = new CuttingProxy(servers.Source.Host, servers.Source.Port);
         await using var destination = new CuttingProxy(servers.Destination.Host, servers.Destination.Port);
         // The server answers an APPEND only once it has stored the whole command (LITERAL+: no continuation before), so
-        // cutting at its first byte after the second APPEND loses exactly the answer: the batch is stored, the engine
+        // cutting at its first byte after the batch's APPEND loses exactly the answer: the batch is stored, the engine
         // cannot know it, and only its journal and the adoption by identity keep it from appending the batch again.
-        destination.CutOnce(CutDirection.ServerToClient, 0, marker: " APPEND ", occurrence: 2);
+        destination.CutOnce(CutDirection.ServerToClient, 0, marker: " APPEND ", occurrence: batch);
 
-        await RunAndAssertEveryMessageOnceAsync(user, source, destination, destination, heldWhenCut: Messages);
+        await RunAndAssertEveryMessageOnceAsync(user, source, destination, destination, heldWhenCut);
     }
 
     /// <param name="heldWhenCut">
