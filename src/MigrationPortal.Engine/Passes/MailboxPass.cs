@@ -537,7 +537,8 @@ public sealed class MailboxPass
         }
         finally
         {
-            await target.CloseAsync(false, ct);
+            // As for the source folder in CopyFolderAsync: a broken destination connection has closed it already.
+            if (target.IsOpen) await target.CloseAsync(false, ct);
         }
     }
 
