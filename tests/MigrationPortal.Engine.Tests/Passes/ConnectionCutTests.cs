@@ -2,6 +2,7 @@ using System.Security.Cryptography;
 using System.Text;
 using MailKit;
 using MailKit.Net.Imap;
+using MigrationPortal.Core.Mailboxes;
 using MigrationPortal.Core.Projects;
 using MigrationPortal.Engine.Imap;
 using MigrationPortal.Engine.Passes;
@@ -72,6 +73,55 @@ public sealed class ConnectionCutTests(UnlimitedPair servers) : IClassFixture<Un
         destination.CutOnce(CutDirection.ServerToClient, 0, marker: " APPEND ", occurrence: batch);
 
         await RunAndAssertEveryMessageOnceAsync(user, source, destination, destination, heldWhenCut);
+    }
+
+    [Fact]
+    public async Task Run_DeltaDestinationAnswerToAFlagStoreLost_RetriedAndFlagsAsOnTheSource()
+    {
+        var user = "cut" + Guid.NewGuid().ToString("N")[..8];
+        await servers.Source.AddUserAsync(user, Password);
+        await servers.Destination.AddUserAsync(user, Password);
+        for (var i = 0; i < 3; i++)
+            await servers.Source.SaveRawAsync(user, "INBOX", Encoding.ASCII.GetBytes($"From: ada@example.org\r\nSubject: m{i}\r\nMessage-ID: <m{i}.{user}@example.org>\r\n\r\nbody {i}\r\n"));
+        var checkpoints = new MemoryCheckpoints();
+        await using var source = new CuttingProxy(servers.Source.Host, servers.Source.Port);
+        await using var destination = new CuttingProxy(servers.Destination.Host, servers.Destination.Port);
+        var retries = new List<(Exception Fault, List<string> Flags)>();
+        var migration = new MailboxMigration(_connector, new RetryPolicy { FirstDelay = TimeSpan.FromMilliseconds(200) })
+        {
+            OnRetry = (fault, _) => retries.Add((fault, FlagsAsync(servers.Destination, user).GetAwaiter().GetResult())),
+        };
+        Assert.Equal(3, (await migration.RunAsync(Side(source, user), Side(destination, user), checkpoints, PassOptions.Full, default, default)).MessagesCopied);
+        await FlagAllAsync(servers.Source, user);
+        // The Delta carries the flags over with one UID STORE on the destination's own connection: the server applies
+        // it, then its answer is lost, and the folder, closed by the broken connection, must not hide that fault.
+        destination.CutOnce(CutDirection.ServerToClient, 0, marker: "UID STORE ");
+
+        var delta = await migration.RunAsync(Side(source, user), Side(destination, user), checkpoints, new PassOptions { Kind = PassKind.Delta }, default, default);
+
+        Assert.Equal(1, destination.Cuts);
+        var (fault, flagsWhenCut) = Assert.Single(retries);
+        Assert.True(fault is IOException, fault.ToString());
+        Assert.Equal(["Flagged", "Flagged", "Flagged"], flagsWhenCut); // the STORE was applied: only its answer was lost
+        Assert.Equal(["Flagged", "Flagged", "Flagged"], await FlagsAsync(servers.Destination, user));
+        // Not asserted: FlagsUpdated, 0 here. The retry finds the flags already set, and what the broken attempt stored
+        // is not counted (unlike copies, adopted as this pass's work): the report undercounts, the mailbox is right.
+        Assert.Equal(0, delta.MessagesCopied);
+    }
+
+    private async Task FlagAllAsync(DovecotServer server, string user)
+    {
+        await using var session = await _connector.ConnectAsync(new ImapEndpoint(server.Host, server.Port, TlsMode.None), new ImapLogin(user, Password), default);
+        await session.Store.Inbox.OpenAsync(FolderAccess.ReadWrite);
+        var all = await session.Store.Inbox.SearchAsync(MailKit.Search.SearchQuery.All);
+        await session.Store.Inbox.StoreAsync(all, new StoreFlagsRequest(StoreAction.Add, MessageFlags.Flagged) { Silent = true });
+    }
+
+    private async Task<List<string>> FlagsAsync(DovecotServer server, string user)
+    {
+        await using var session = await _connector.ConnectAsync(new ImapEndpoint(server.Host, server.Port, TlsMode.None), new ImapLogin(user, Password), default);
+        await session.Store.Inbox.OpenAsync(FolderAccess.ReadOnly);
+        return [.. (await session.Store.Inbox.FetchAsync(0, -1, MessageSummaryItems.Flags)).Select(m => ((m.Flags ?? MessageFlags.None) & ~MessageFlags.Recent).ToString())];
     }
 
     /// <param name="heldWhenCut">
