@@ -140,4 +140,35 @@ public sealed class BulkActionRaceTests
             Assert.Null(stored.Destination.ProtectedPassword);
         }
     }
+
+    [Fact]
+    public async Task Start_TwoAdminsOnTheSameMailboxAtOnce_OneStartOneLicenseOneLinkOneEmail()
+    {
+        await using var portal = new PortalFactory();
+        var (one, two) = (AdminPages.Open(portal), AdminPages.Open(portal));
+        await one.LoginAsync();
+        await two.LoginAsync();
+        var project = await PortalSeed.ProjectAsync(portal);
+        await PortalSeed.LicensesAsync(portal, 2 * Trials);
+
+        for (var trial = 0; trial < Trials; trial++)
+        {
+            // The source password unknown: a Start asks the user, so a second Start that also went through would mint a
+            // second link, queue a second email and hold a second license.
+            var mailbox = (await PortalSeed.MailboxesAsync(portal, project, 1, sourceKnown: false, prefix: $"s{trial}-"))[0];
+            var formOne = await one.DashboardAsync(project);
+            var formTwo = await two.DashboardAsync(project);
+
+            var results = await Task.WhenAll(one.SubmitOnAsync(formOne, "Start", [mailbox]), two.SubmitOnAsync(formTwo, "Start", [mailbox]));
+
+            Assert.All(results, r => Assert.Equal(HttpStatusCode.OK, r.Status));
+            var reports = results.Select(r => AdminPages.Report(r.Page)).ToList();
+            Assert.Single(reports, r => r.Contains("Start: applied to 1 mailbox."));
+            Assert.True(reports.Count(r => r.Contains("refused for 1") && r.Contains("It is already Waiting for User")) == 1, string.Join("\n---\n", reports));
+            Assert.Equal(1, await portal.WithDbAsync(db => db.CredentialRequests.CountAsync(r => r.MailboxId == mailbox)));
+            Assert.Equal(1, await portal.WithDbAsync(db => db.OutboxMessages.CountAsync(m => m.MailboxId == mailbox)));
+        }
+        Assert.Equal(Trials, await portal.WithDbAsync(db => db.LicensePools.Select(p => p.Available).SingleAsync()));
+        Assert.Equal(Trials, await portal.WithDbAsync(db => db.LicenseMovements.CountAsync(m => m.Kind == LicenseMovementKind.Held)));
+    }
 }
