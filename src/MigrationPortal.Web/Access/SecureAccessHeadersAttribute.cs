@@ -14,7 +14,9 @@ public sealed class SecureAccessHeadersAttribute : Attribute, IAsyncPageFilter
     public Task OnPageHandlerExecutionAsync(PageHandlerExecutingContext context, PageHandlerExecutionDelegate next)
     {
         var headers = context.HttpContext.Response.Headers;
-        headers.CacheControl = "no-store";
+        // What the antiforgery token on the form makes it anyway: anything else first and ASP.NET Core logs a warning
+        // on every visit as it overrides it.
+        headers.CacheControl = "no-cache, no-store";
         headers.Pragma = "no-cache";
         headers["Referrer-Policy"] = "no-referrer";
         headers.XContentTypeOptions = "nosniff";
