@@ -66,7 +66,7 @@ cleanup() {
     [[ -n $PORTAL_PID ]] && { kill "$PORTAL_PID" 2>/dev/null || true; wait "$PORTAL_PID" 2>/dev/null || true; }
     [[ -n $ENDPOINT_PID ]] && { kill "$ENDPOINT_PID" 2>/dev/null || true; wait "$ENDPOINT_PID" 2>/dev/null || true; }
     if [[ $KEEP -eq 1 ]]; then log "work directory kept: $WORK"
-    else rm -rf "$WORK/portal" "$WORK/portal.db"* "$WORK/wapiti" "$WORK/cert" "$WORK"/*.cookies "$WORK/mail"; fi
+    else rm -rf "$WORK/portal" "$WORK/portal.db"* "$WORK/wapiti" "$WORK/cert" "$WORK"/*.cookies "$WORK/admin-cookies.json" "$WORK/page.html" "$WORK/mail"; fi
 }
 trap cleanup EXIT
 
