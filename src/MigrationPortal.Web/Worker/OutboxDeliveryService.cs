@@ -9,9 +9,16 @@ namespace MigrationPortal.Web.Worker;
 /// <summary>
 /// Delivers the outbox. A batch of due messages is claimed in one go (a lease only this claim holds, so two portal
 /// instances never send one message twice), sent one after another through the shared sender (one SMTP connection),
-/// and the outcomes recorded on the rows the admin's Outbox page shows: sent messages a group at a time, failures as
-/// they happen. Nothing here logs a message's content: it carries a one-time link.
+/// and the outcomes recorded on the rows the admin's Outbox page shows, each as it happens. Nothing here logs a
+/// message's content: it carries a one-time link.
 /// </summary>
+/// <remarks>
+/// A message the SMTP server accepted but the database does not yet say was sent is sent again if the process dies
+/// (when its lease ends): no protocol closes that gap. It is kept to the fewest messages by recording each one the
+/// moment its 250 arrives, in a write that overlaps the next message's send (so the SMTP session does not wait on the
+/// database): at most the message just accepted and the one whose write is still in flight. The copy carries the
+/// same Message-ID. Recording a group of ten at a time, as this did before, left up to ten to be sent twice.
+/// </remarks>
 public sealed partial class OutboxDeliveryService(
     IServiceScopeFactory scopes,
     IEmailSender sender,
@@ -21,12 +28,8 @@ public sealed partial class OutboxDeliveryService(
     IOptions<OutboxOptions> options,
     ILogger<OutboxDeliveryService> logger) : PollingWorker(signal, logger)
 {
-    /// <summary>
-    /// Sent messages recorded in one write. Also the most that are sent again if the portal dies before recording them
-    /// (they are due again when their lease ends), and how often the rest of the batch is checked for messages a Stop
-    /// cancelled meanwhile, which are then not sent.
-    /// </summary>
-    private const int SentPerWrite = 10;
+    /// <summary>How many sends apart the rest of the batch is checked for messages a Stop cancelled meanwhile, which are then not sent.</summary>
+    private const int SentPerCancellationCheck = 10;
 
     private readonly OutboxOptions _options = options.Value;
 
@@ -51,7 +54,9 @@ public sealed partial class OutboxDeliveryService(
         var more = batch.Count == _options.BatchSize;
 
         var waiting = new Queue<OutboxMessage>(batch);
-        var sent = new List<OutboxMessage>();
+        // The write recording the last sent message, while the next one goes out; one write at a time (one DbContext).
+        var recording = Task.CompletedTask;
+        var sentSinceCheck = 0;
         try
         {
             while (waiting.Count > 0 && !ct.IsCancellationRequested)
@@ -67,12 +72,19 @@ public sealed partial class OutboxDeliveryService(
                 if (attempt.Error is null)
                 {
                     message.MarkSent(time.GetUtcNow());
-                    sent.Add(message);
-                    if (sent.Count == SentPerWrite)
-                        await RecordSentAsync(store, sent, waiting, lease, ct);
+                    await recording;
+                    // Not cancelled by shutdown: the email left, and the row must say so before this process ends.
+                    recording = RecordSentAsync(store, message, lease, CancellationToken.None);
+                    if (++sentSinceCheck == SentPerCancellationCheck)
+                    {
+                        sentSinceCheck = 0;
+                        await recording;
+                        await DropCancelledAsync(store, waiting, lease, ct);
+                    }
                     continue;
                 }
 
+                await recording;
                 await RecordFailureAsync(store, message, attempt, lease);
                 if (attempt.EndpointUnavailable)
                 {
@@ -87,36 +99,33 @@ public sealed partial class OutboxDeliveryService(
             // keeps its lease (the server may have taken it) and is tried again when the lease ends.
             try
             {
-                await RecordSentAsync(store, sent, waiting, lease, CancellationToken.None);
+                await recording;
                 await store.ReleaseAsync(waiting.Select(m => m.Id).ToList(), lease, CancellationToken.None);
             }
             catch (Exception e)
             {
-                LogBatchNotFinished(logger, e, sent.Count, waiting.Count);
+                LogBatchNotFinished(logger, e, waiting.Count);
             }
         }
 
         return more && !ct.IsCancellationRequested;
     }
 
-    /// <summary>
-    /// Records <paramref name="sent"/> in one write, and drops from <paramref name="waiting"/> the messages this claim
-    /// no longer holds (a Stop cancelled them), so they are not sent.
-    /// </summary>
-    private async Task RecordSentAsync(OutboxStore store, List<OutboxMessage> sent, Queue<OutboxMessage> waiting, DateTimeOffset lease, CancellationToken ct)
+    /// <summary>Records one sent message; a Stop may have cancelled it meanwhile, but it left, so that is what the row says.</summary>
+    private async Task RecordSentAsync(OutboxStore store, OutboxMessage message, DateTimeOffset lease, CancellationToken ct)
     {
-        if (sent.Count == 0) return;
-        var lost = await store.NotHeldAsync(sent.Concat(waiting).Select(m => m.Id).ToList(), lease, ct);
-        await store.RecordAsync(sent, ct);
-        foreach (var message in sent)
+        if (!await store.RecordIfHeldAsync(message, lease, ct))
         {
-            // The email left, so that is what the row says, even though a Stop revoked its link meanwhile.
-            if (lost.Contains(message.Id))
-                LogSentAfterChange(logger, message.Id, message.To);
-            LogSent(logger, message.Id, message.Subject, message.To, message.Attempts);
+            await store.RecordAsync([message], ct);
+            LogSentAfterChange(logger, message.Id, message.To);
         }
-        sent.Clear();
+        LogSent(logger, message.Id, message.Subject, message.To, message.Attempts);
+    }
 
+    /// <summary>Drops from <paramref name="waiting"/> the messages this claim no longer holds (a Stop cancelled them), so they are not sent.</summary>
+    private static async Task DropCancelledAsync(OutboxStore store, Queue<OutboxMessage> waiting, DateTimeOffset lease, CancellationToken ct)
+    {
+        var lost = await store.NotHeldAsync(waiting.Select(m => m.Id).ToList(), lease, ct);
         if (lost.Count == 0) return;
         var stillHeld = waiting.Where(m => !lost.Contains(m.Id)).ToList();
         waiting.Clear();
@@ -184,8 +193,8 @@ public sealed partial class OutboxDeliveryService(
     [LoggerMessage(Level = LogLevel.Warning, Message = "Outbox message {MessageId} to {To} was delivered after it had been cancelled or reclaimed; the link it carries may no longer work")]
     private static partial void LogSentAfterChange(ILogger logger, long messageId, string to);
 
-    [LoggerMessage(Level = LogLevel.Error, Message = "Outbox batch could not be finished: {Sent} sent messages are not recorded and are sent again when their lease ends; {Waiting} unsent ones are tried then too")]
-    private static partial void LogBatchNotFinished(ILogger logger, Exception exception, int sent, int waiting);
+    [LoggerMessage(Level = LogLevel.Error, Message = "Outbox batch could not be finished: the last sent message may not be recorded (it is sent again when its lease ends); {Waiting} unsent ones are tried then too")]
+    private static partial void LogBatchNotFinished(ILogger logger, Exception exception, int waiting);
 
     /// <summary>
     /// Only a refusal of this message or its recipient is final (501 bad address, 550–553 mailbox refused).
