@@ -12,7 +12,7 @@ namespace MigrationPortal.Web.Tests.Admin;
 /// </summary>
 public sealed class BulkActionRaceTests
 {
-    private const int Trials = 20;
+    private static readonly int Trials = Soak.Scale(20);
 
     [Theory]
     [InlineData("Start")]

@@ -14,7 +14,7 @@ namespace MigrationPortal.Web.Tests.CrashRecovery;
 /// </summary>
 public sealed class KillMidOutboxTests(ITestOutputHelper output)
 {
-    private const int Mailboxes = 1000;
+    private static readonly int Mailboxes = Soak.Scale(1000, 5);
 
     [Fact]
     public async Task KillNine_MidDelivery_EveryEmailArrivesAndAtMostTheUnrecordedOnesTwice()

@@ -3,6 +3,7 @@ using System.Text.RegularExpressions;
 using MigrationPortal.Core.CredentialRequests;
 using MigrationPortal.Core.Mailboxes;
 using MigrationPortal.Web.Tests.Access;
+using MigrationPortal.Web.Tests.Infrastructure;
 
 namespace MigrationPortal.Web.Tests.Security;
 
@@ -13,7 +14,7 @@ namespace MigrationPortal.Web.Tests.Security;
 /// </summary>
 public sealed partial class FormAbuseTests(MailServers servers) : IClassFixture<MailServers>
 {
-    private const int Posts = 1000;
+    private static readonly int Posts = Soak.Scale(1000);
     private const int PerLinkLimit = 10;
 
     [Fact]
