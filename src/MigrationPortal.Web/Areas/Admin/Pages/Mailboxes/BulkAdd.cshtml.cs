@@ -58,7 +58,9 @@ public sealed class BulkAddModel(PortalDbContext db, BulkAddService bulkAdd, Sec
     {
         if (!await LoadProjectAsync(ct)) return NotFound();
         if (!ModelState.IsValid) return Page();
-        if (Input.File is not { Length: > 0 } file)
+        // A file that was chosen but holds 0 bytes is bound (only a part without a file name is not): it goes on to the
+        // reader, which says the file is empty, rather than telling the admin to choose the file they just chose.
+        if (Input.File is not { } file)
         {
             ModelState.AddModelError("Input.File", "Choose a CSV file to upload.");
             return Page();
