@@ -20,6 +20,19 @@ public static class CredentialRequestEmail
 {
     public const string Subject = "ACTION REQUIRED: Information required for your migration";
 
+    /// <summary>
+    /// Whether an email can go to exactly this address. The portal's own check of an address is looser than the mail
+    /// standard: MimeKit reads "user(comment@example.org" or "user.@example.org" as no address at all (composing threw, and
+    /// Start showed an error page), and "=HYPERLINK('x')@example.org" as "=HYPERLINK@example.org", the part in parentheses
+    /// being a comment: the link would go to an address that neither the admin nor the dashboard shows.
+    /// </summary>
+    public static bool CanSendTo(string address) =>
+        MailboxAddress.TryParse(address, out var parsed) && parsed.Address == address;
+
+    /// <summary>The refusal Start reports for a mailbox whose notification address fails <see cref="CanSendTo"/>.</summary>
+    public static string CannotSendTo(string address) =>
+        $"The notification address “{address}” cannot be emailed as it is written: edit the mailbox to correct it.";
+
     public static MimeMessage Compose(CredentialRequestEmailContent content)
     {
         var asked = (content.AsksSource, content.AsksDestination) switch

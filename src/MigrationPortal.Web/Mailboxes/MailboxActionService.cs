@@ -1,4 +1,5 @@
 using Microsoft.EntityFrameworkCore;
+using MigrationPortal.Core;
 using MigrationPortal.Core.Mailboxes;
 using MigrationPortal.Data;
 using MigrationPortal.Data.Mailboxes;
@@ -56,6 +57,10 @@ public sealed partial class MailboxActionService(
             {
                 var id = work.Mailbox.Id;
                 var chosen = pass ?? (completed.Contains(id) ? PassRequest.Create(PassKind.Delta) : PassRequest.Full);
+                // Checked before Start changes anything, so this mailbox alone is refused, saying why, and the rest go on
+                // (an address the email cannot go to exactly threw while composing: an error page, nothing started).
+                if (work.Mailbox.NeedsCredentialsFromUser && !CredentialRequestEmail.CanSendTo(work.Mailbox.NotifyEmail))
+                    throw new DomainValidationException(CredentialRequestEmail.CannotSendTo(work.Mailbox.NotifyEmail));
                 var issued = work.Mailbox.Start(work.Licenses, rules, actor, work.Now, chosen, failed.GetValueOrDefault(id));
                 CancelUnsentLinks(work);
                 if (issued is not null)
