@@ -36,8 +36,13 @@ public sealed class HostileFolderNameTests(UnlimitedPair servers) : IClassFixtur
         "%",
         "Paren (x)",
         "Bracket [x]",
+        // Each beside the name it would become if a space were trimmed, or a case folded, on the way: both must stay.
         " Leading space",
+        "Leading space",
         "Trailing space ",
+        "Trailing space",
+        "STAR*",
+        "star*",
         "Amp & Co",
         // '&' opens modified UTF-7: "&-" is how '&' itself is sent, "&AMQ-" how 'Ä' is. As names they are text: decoding
         // them once more on the way (or not encoding them) would copy them into "&" and "Ä".
