@@ -16,7 +16,7 @@ public sealed record ImapLogin(string Login, string Password);
 
 public enum ImapConnectFailure
 {
-    /// <summary>The server was reached and refused the login or password.</summary>
+    /// <summary>The server was reached and refused the login or password (or the portal did: one IMAP cannot carry).</summary>
     Rejected,
 
     /// <summary>No connection, no answer in time, TLS or protocol failure.</summary>
@@ -88,6 +88,7 @@ public sealed class ImapConnector : IImapConnector
     {
         ArgumentNullException.ThrowIfNull(endpoint);
         ArgumentNullException.ThrowIfNull(login);
+        RefuseNul(login);
 
         using var deadline = CancellationTokenSource.CreateLinkedTokenSource(ct);
         deadline.CancelAfter(Timeout);
@@ -131,6 +132,7 @@ public sealed class ImapConnector : IImapConnector
 
         async Task<AppendWriter> ConnectWriterAsync()
         {
+            RefuseNul(login);
             try
             {
                 return await AppendWriter.ConnectAsync(endpoint, login, Timeout, certificates.Validate, ct);
@@ -162,6 +164,19 @@ public sealed class ImapConnector : IImapConnector
             Refusal = ServerCertificates.DescribeRefusal(certificate, errors, endpoint);
             return false;
         }
+    }
+
+    /// <summary>
+    /// IMAP cannot carry a NUL in a login or password: a literal may not hold one (RFC 3501's CHAR8), and in AUTHENTICATE
+    /// PLAIN it separates the fields. Sent anyway, the value is not the one typed: Dovecot reads a LOGIN literal up to the
+    /// NUL, so "secret\0anything" was accepted as "secret" (see ImapLoginInjectionTests). Refused before connecting, as
+    /// a refused login: the verdict is about the value as typed, and no server counts a failed login for it.
+    /// </summary>
+    private static void RefuseNul(ImapLogin login)
+    {
+        if (login.Login.Contains('\0', StringComparison.Ordinal) || login.Password.Contains('\0', StringComparison.Ordinal))
+            throw new ImapConnectException(ImapConnectFailure.Rejected,
+                "The login name or password contains a NUL character, which IMAP cannot carry; nothing was sent to the server.");
     }
 
     private static SecureSocketOptions ToSocketOptions(TlsMode security) => security switch

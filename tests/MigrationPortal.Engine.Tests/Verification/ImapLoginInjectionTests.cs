@@ -150,8 +150,31 @@ public sealed class ImapLoginInjectionTests(DovecotWithoutSasl servers) : IClass
         Assert.All(outcomes, outcome => Assert.Equal(CredentialCheckOutcome.Rejected, outcome));
     }
 
+    /// <summary>
+    /// A NUL cannot travel in IMAP (not in a literal, and in SASL PLAIN it separates the fields): the LOGIN command routes
+    /// sent it anyway, and Dovecot, reading the literal up to the NUL, accepted "password\0anything" as the password.
+    /// </summary>
+    [Theory]
+    [MemberData(nameof(Routes))]
+    public async Task Login_NulInLoginOrPassword_RejectedBeforeSending(Route route)
+    {
+        var user = await UserWithCanaryAsync();
+
+        // The login field carrying the password after a NUL, and the right password with a tail after one.
+        var loginCarriesPassword = await LoginWithMessageAsync(route, $"{user}\0{Password}", "wrong");
+        var passwordWithTail = await LoginWithMessageAsync(route, user, $"{Password}\0wrong");
+
+        Assert.Equal(CredentialCheckOutcome.Rejected, loginCarriesPassword.Outcome);
+        Assert.Equal(CredentialCheckOutcome.Rejected, passwordWithTail.Outcome);
+        Assert.Contains("NUL", loginCarriesPassword.Message, StringComparison.Ordinal);
+        Assert.Contains("NUL", passwordWithTail.Message, StringComparison.Ordinal);
+    }
+
     /// <summary>Logs in along the route: the verifier's verdict, or the APPEND writer's (which has none of its own).</summary>
-    private async Task<CredentialCheckOutcome> LoginAsync(Route route, string login, string password)
+    private async Task<CredentialCheckOutcome> LoginAsync(Route route, string login, string password) =>
+        (await LoginWithMessageAsync(route, login, password)).Outcome;
+
+    private async Task<(CredentialCheckOutcome Outcome, string? Message)> LoginWithMessageAsync(Route route, string login, string password)
     {
         var (host, port) = route is Route.VerifierLoginCommand or Route.AppendWriterLoginCommand
             ? (servers.Relay.Host, servers.Relay.Port)
@@ -164,17 +187,17 @@ public sealed class ImapLoginInjectionTests(DovecotWithoutSasl servers) : IClass
             var result = await new ImapCredentialVerifier(_connector).VerifyAsync(endpoint, login, password, CancellationToken.None);
             // Refusals must read as refusals, never as an odd server: Unreachable would send the user to check the host.
             Assert.NotEqual(CredentialCheckOutcome.Unreachable, result.Outcome);
-            return result.Outcome;
+            return (result.Outcome, result.ServerMessage);
         }
         try
         {
             await using var writer = await _connector.ConnectAppendWriterAsync(endpoint, new ImapLogin(login, password), CancellationToken.None);
-            return CredentialCheckOutcome.Accepted;
+            return (CredentialCheckOutcome.Accepted, null);
         }
         catch (ImapConnectException e)
         {
             Assert.Equal(ImapConnectFailure.Rejected, e.Failure);
-            return CredentialCheckOutcome.Rejected;
+            return (CredentialCheckOutcome.Rejected, e.Message);
         }
     }
 
