@@ -40,8 +40,10 @@ public sealed class DovecotWithoutSasl : IAsyncLifetime
 /// writer, <see cref="AppendWriter"/>) log in with AUTHENTICATE PLAIN when the server offers it, as Dovecot does: the
 /// login and password travel base64-encoded inside the SASL response (RFC 4616), so a CR, LF, quote or brace in them is
 /// only a byte of that payload and cannot end the command line. Without AUTH=PLAIN both use the LOGIN command: MailKit
-/// and <c>AppendWriter.WriteStringAsync</c> send a value as a quoted string only when it is printable ASCII without '"'
-/// and '\', and as a literal ({n} and exactly n UTF-8 bytes) otherwise, so the server reads it by length, not by syntax.
+/// sends a value as an atom, as a quoted string with '"' and '\' escaped, or, when it holds a control character or
+/// non-ASCII, as a literal; <c>AppendWriter.WriteStringAsync</c> quotes only printable ASCII without '"' and '\' and sends
+/// everything else as a literal ({n} and exactly n UTF-8 bytes), which the server reads by length, not by syntax. Only a
+/// NUL cannot be carried either way, and <see cref="ImapConnector"/> refuses it before connecting.
 /// The LOGIN route is tested here through <see cref="AuthHidingRelay"/>, because Dovecot always offers AUTH=PLAIN when
 /// it allows LOGIN at all. Dovecot adds its own checks (a login outside auth_username_chars, a password with a control
 /// character, are refused before the passdb is asked), so a smuggled command is also refused by the server; the tests
