@@ -53,6 +53,10 @@ public sealed class SignInThrottle : IDisposable
         response.Headers.CacheControl = "no-store";
     }
 
+    /// <summary>What a refused password or code says about the lockout it counts towards.</summary>
+    public static string LockoutNote(Microsoft.AspNetCore.Identity.LockoutOptions lockout) =>
+        $"After {lockout.MaxFailedAccessAttempts} failed attempts an account is locked for {lockout.DefaultLockoutTimeSpan.TotalMinutes:0} minutes.";
+
     private static string Partition(HttpContext context) => context.Connection.RemoteIpAddress?.ToString() ?? "";
 
     public void Dispose() => _failures.Dispose();

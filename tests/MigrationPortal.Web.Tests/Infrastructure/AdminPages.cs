@@ -15,6 +15,11 @@ public sealed class AdminPages(HtmlClient client) : IDisposable
     /// <summary>Another tab of the same signed-in browser: shares the cookies, has its own last response.</summary>
     public static AdminPages Open(PortalFactory factory, HttpClient signedIn) => new(new HtmlClient(signedIn, ownsClient: false));
 
+    /// <summary>A browser of its own (its own cookies), following redirects: another admin, or the same on another machine.</summary>
+    public static AdminPages Browser(PortalFactory factory) =>
+        new(new HtmlClient(factory.CreateDefaultClient(new Microsoft.AspNetCore.Mvc.Testing.Handlers.RedirectHandler(),
+            new Microsoft.AspNetCore.Mvc.Testing.Handlers.CookieContainerHandler(new CookieContainer()))));
+
     public static AdminPages Open(PortalFactory factory) =>
         new(new HtmlClient(factory.CreateClient(new WebApplicationFactoryClientOptions { AllowAutoRedirect = true, HandleCookies = true })));
 

@@ -21,6 +21,14 @@ public sealed class HtmlClient(HttpClient http, bool ownsClient = true) : IDispo
     }
 
     /// <summary>Fills the form (by field name: text goes to inputs, "true"/"false" to checkboxes) and presses the button.</summary>
+    /// <summary>Where a GET of <paramref name="path"/> ends after its redirects (the sign-in page, when refused), answered 200.</summary>
+    public async Task<string> LandsOnAsync(string path)
+    {
+        await GetAsync(path);
+        Assert.Equal(System.Net.HttpStatusCode.OK, LastResponse!.StatusCode);
+        return LastResponse.RequestMessage!.RequestUri!.AbsolutePath;
+    }
+
     public async Task<IHtmlDocument> SubmitAsync(IHtmlFormElement form, string buttonText, IReadOnlyDictionary<string, string>? fields = null, IEnumerable<string>? checkValues = null)
     {
         foreach (var (name, value) in fields ?? new Dictionary<string, string>())

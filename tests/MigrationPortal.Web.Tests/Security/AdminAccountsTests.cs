@@ -22,20 +22,20 @@ public sealed partial class AdminAccountsTests
     public async Task Invite_TheNewAdminChoosesAPasswordFromTheEmailedLinkWhichWorksOnce()
     {
         await using var portal = new PortalFactory();
-        using var admin = Browser(portal);
+        using var admin = AdminPages.Browser(portal);
         await admin.LoginAsync();
 
         var invited = await InviteAsync(admin, NewAdmin);
         Assert.Contains($"Invited {NewAdmin}", invited.Body!.TextContent);
         Assert.Contains("Invited (no password yet)", Row(invited, NewAdmin));
         // No password yet: nothing signs in.
-        using var guess = Browser(portal);
+        using var guess = AdminPages.Browser(portal);
         await guess.LoginAsync(NewAdmin, "");
         Assert.Equal("/Admin/Account/Login", guess.Client.LastResponse!.RequestMessage!.RequestUri!.AbsolutePath);
 
         var (link, mail) = await LinkAsync(portal, NewAdmin);
         Assert.Contains(PortalFactory.AdminEmail, mail.TextBody);
-        using var newcomer = Browser(portal);
+        using var newcomer = AdminPages.Browser(portal);
         var form = await newcomer.Client.GetAsync(link.PathAndQuery);
         Assert.Contains(NewAdmin, form.Body!.TextContent);
         var mismatch = await newcomer.Client.SubmitAsync(AdminPages.Form(form), "Set password",
@@ -52,7 +52,7 @@ public sealed partial class AdminAccountsTests
         Assert.Equal("/Admin/Projects", newcomer.Client.LastResponse!.RequestMessage!.RequestUri!.AbsolutePath);
 
         // The link worked once: a second visit (or someone who found the email later) cannot choose another password.
-        using var later = Browser(portal);
+        using var later = AdminPages.Browser(portal);
         var again = await later.Client.GetAsync(link.PathAndQuery);
         Assert.Contains("This link does not work any more", again.Body!.TextContent);
         Assert.Null(again.QuerySelector("main form"));
@@ -68,7 +68,7 @@ public sealed partial class AdminAccountsTests
     public async Task Invite_BadOrTakenAddress_ClearMessageAndNoAccountMadeOrEmailSent()
     {
         await using var portal = new PortalFactory();
-        using var admin = Browser(portal);
+        using var admin = AdminPages.Browser(portal);
         await admin.LoginAsync();
 
         foreach (var (address, message) in new[]
@@ -98,13 +98,13 @@ public sealed partial class AdminAccountsTests
     public async Task Disable_TheAdminsSessionsEndAndSignInIsRefusedUntilEnabled()
     {
         await using var portal = new PortalFactory();
-        using var admin = Browser(portal);
+        using var admin = AdminPages.Browser(portal);
         await admin.LoginAsync();
         using var other = await SignedInNewAdminAsync(portal, admin);
 
         var disabled = await PressAsync(admin, NewAdmin, "Disable");
         Assert.Contains("Disabled", Row(disabled, NewAdmin));
-        Assert.Equal("/Admin/Account/Login", await LandsOnAsync(other.Client, "/Admin/Projects"));
+        Assert.Equal("/Admin/Account/Login", await other.Client.LandsOnAsync("/Admin/Projects"));
         await other.LoginAsync(NewAdmin, NewPassword);
         Assert.Equal("/Admin/Account/Login", other.Client.LastResponse!.RequestMessage!.RequestUri!.AbsolutePath);
 
@@ -122,7 +122,7 @@ public sealed partial class AdminAccountsTests
     public async Task OwnAccount_CannotBeDisabledOrResetByItself()
     {
         await using var portal = new PortalFactory();
-        using var admin = Browser(portal);
+        using var admin = AdminPages.Browser(portal);
         await admin.LoginAsync();
         var page = await admin.Client.GetAsync("/Admin/Admins");
         Assert.Empty(page.QuerySelectorAll($"tr[data-admin='{PortalFactory.AdminEmail}'] button"));
@@ -138,7 +138,7 @@ public sealed partial class AdminAccountsTests
             }));
             Assert.Contains("You cannot", WebUtility.HtmlDecode(await post.Content.ReadAsStringAsync()));
         }
-        Assert.Equal("/Admin/Projects", await LandsOnAsync(admin.Client, "/Admin/Projects"));
+        Assert.Equal("/Admin/Projects", await admin.Client.LandsOnAsync("/Admin/Projects"));
         Assert.True(await portal.WithDbAsync(db => db.Users.AllAsync(u => u.LockoutEnd == null && u.PasswordHash != null)));
     }
 
@@ -146,7 +146,7 @@ public sealed partial class AdminAccountsTests
     public async Task Reset_AnAdminWhoLostTheirPhone_PasswordAndSecondFactorGoneSessionsEndedNewLinkSetsANewPassword()
     {
         await using var portal = new PortalFactory();
-        using var admin = Browser(portal);
+        using var admin = AdminPages.Browser(portal);
         await admin.LoginAsync();
         using var other = await SignedInNewAdminAsync(portal, admin);
         await TwoFactorSignInTests.TurnOnAsync(other);
@@ -154,7 +154,7 @@ public sealed partial class AdminAccountsTests
         var reset = await PressAsync(admin, NewAdmin, "Reset");
         Assert.Contains("Invited (no password yet)", Row(reset, NewAdmin));
         Assert.Contains("Off", Row(reset, NewAdmin));
-        Assert.Equal("/Admin/Account/Login", await LandsOnAsync(other.Client, "/Admin/Projects"));
+        Assert.Equal("/Admin/Account/Login", await other.Client.LandsOnAsync("/Admin/Projects"));
         await other.LoginAsync(NewAdmin, NewPassword);
         Assert.Equal("/Admin/Account/Login", other.Client.LastResponse!.RequestMessage!.RequestUri!.AbsolutePath);
 
@@ -174,7 +174,7 @@ public sealed partial class AdminAccountsTests
     {
         await InviteAsync(admin, NewAdmin);
         var (link, _) = await LinkAsync(portal, NewAdmin);
-        var other = Browser(portal);
+        var other = AdminPages.Browser(portal);
         var form = await other.Client.GetAsync(link.PathAndQuery);
         await other.Client.SubmitAsync(AdminPages.Form(form), "Set password",
             new Dictionary<string, string> { ["Input.Password"] = NewPassword, ["Input.Confirm"] = NewPassword });
@@ -211,15 +211,6 @@ public sealed partial class AdminAccountsTests
         return (new Uri(SetPasswordLink().Match(newest.TextBody ?? "").Value), newest);
     }
 
-    private static AdminPages Browser(PortalFactory portal) =>
-        new(new HtmlClient(portal.CreateDefaultClient(new RedirectHandler(), new CookieContainerHandler(new CookieContainer()))));
-
-    private static async Task<string> LandsOnAsync(HtmlClient client, string path)
-    {
-        await client.GetAsync(path);
-        Assert.Equal(HttpStatusCode.OK, client.LastResponse!.StatusCode);
-        return client.LastResponse.RequestMessage!.RequestUri!.AbsolutePath;
-    }
 
     private static Task<List<string>> AuditAsync(PortalFactory portal) =>
         portal.WithDbAsync(db => db.AuditEntries.AsNoTracking().Select(e => e.Action + " " + e.Target + " by " + e.Actor).ToListAsync());

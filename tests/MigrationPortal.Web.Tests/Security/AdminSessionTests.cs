@@ -22,21 +22,21 @@ public sealed class AdminSessionTests
         var (admin, copy) = await SignedInWithACopyAsync(portal);
         try
         {
-            Assert.Equal("/Admin/Projects", await LandsOnAsync(copy, "/Admin/Projects"));
+            Assert.Equal("/Admin/Projects", await copy.LandsOnAsync("/Admin/Projects"));
             var licenses = await copy.GetAsync("/Admin/Licenses");
 
             var logout = await admin.Client.GetAsync("/Admin/Account/Logout");
             await admin.Client.SubmitAsync(AdminPages.Form(logout), "Log out");
 
-            Assert.Equal(Login, await LandsOnAsync(copy, "/Admin/Projects"));
+            Assert.Equal(Login, await copy.LandsOnAsync("/Admin/Projects"));
             // Nor can it act: a form it loaded before the logout is refused, and nothing is added.
             await copy.SubmitAsync(AdminPages.Form(licenses), "Add licenses", new Dictionary<string, string> { ["Input.Quantity"] = "3" });
             Assert.Equal(Login, copy.LastResponse!.RequestMessage!.RequestUri!.AbsolutePath);
             Assert.False(await portal.WithDbAsync(db => db.LicensePools.AnyAsync(p => p.Available > 0)));
             // Signing in again works, and the old copy stays refused.
             await admin.LoginAsync();
-            Assert.Equal("/Admin/Projects", await LandsOnAsync(admin.Client, "/Admin/Projects"));
-            Assert.Equal(Login, await LandsOnAsync(copy, "/Admin/Projects"));
+            Assert.Equal("/Admin/Projects", await admin.Client.LandsOnAsync("/Admin/Projects"));
+            Assert.Equal(Login, await copy.LandsOnAsync("/Admin/Projects"));
         }
         finally
         {
@@ -54,8 +54,8 @@ public sealed class AdminSessionTests
         {
             await WithUsersAsync(portal, async users => await users.DeleteAsync((await users.FindByEmailAsync(PortalFactory.AdminEmail))!));
 
-            Assert.Equal(Login, await LandsOnAsync(admin.Client, "/Admin/Projects"));
-            Assert.Equal(Login, await LandsOnAsync(copy, "/Admin/Licenses"));
+            Assert.Equal(Login, await admin.Client.LandsOnAsync("/Admin/Projects"));
+            Assert.Equal(Login, await copy.LandsOnAsync("/Admin/Licenses"));
         }
         finally
         {
@@ -74,13 +74,13 @@ public sealed class AdminSessionTests
             await WithUsersAsync(portal, async users =>
                 await users.SetLockoutEndDateAsync((await users.FindByEmailAsync(PortalFactory.AdminEmail))!, DateTimeOffset.UtcNow.AddHours(1)));
 
-            Assert.Equal(Login, await LandsOnAsync(admin.Client, "/Admin/Projects"));
-            Assert.Equal(Login, await LandsOnAsync(copy, "/Admin/Projects"));
+            Assert.Equal(Login, await admin.Client.LandsOnAsync("/Admin/Projects"));
+            Assert.Equal(Login, await copy.LandsOnAsync("/Admin/Projects"));
 
             await WithUsersAsync(portal, async users =>
                 await users.SetLockoutEndDateAsync((await users.FindByEmailAsync(PortalFactory.AdminEmail))!, null));
             await admin.LoginAsync();
-            Assert.Equal("/Admin/Projects", await LandsOnAsync(admin.Client, "/Admin/Projects"));
+            Assert.Equal("/Admin/Projects", await admin.Client.LandsOnAsync("/Admin/Projects"));
         }
         finally
         {
@@ -102,12 +102,6 @@ public sealed class AdminSessionTests
         return (admin, new HtmlClient(portal.CreateDefaultClient(new RedirectHandler(), new CookieContainerHandler(stolen))));
     }
 
-    private static async Task<string> LandsOnAsync(HtmlClient client, string path)
-    {
-        await client.GetAsync(path);
-        Assert.Equal(HttpStatusCode.OK, client.LastResponse!.StatusCode);
-        return client.LastResponse.RequestMessage!.RequestUri!.AbsolutePath;
-    }
 
     private static async Task WithUsersAsync(PortalFactory portal, Func<UserManager<IdentityUser>, Task> change)
     {

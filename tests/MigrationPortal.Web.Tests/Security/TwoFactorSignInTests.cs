@@ -19,34 +19,34 @@ public sealed class TwoFactorSignInTests
     public async Task TurnedOn_PasswordAloneOpensNothingAndTheAppsCodeSignsIn()
     {
         await using var portal = new PortalFactory();
-        using var admin = Browser(portal);
+        using var admin = AdminPages.Browser(portal);
         await admin.LoginAsync();
-        using var otherBrowser = Browser(portal);
+        using var otherBrowser = AdminPages.Browser(portal);
         await otherBrowser.LoginAsync();
 
         var (key, codes) = await TurnOnAsync(admin);
         Assert.Equal(10, codes.Count);
         Assert.Equal(10, codes.Distinct().Count());
         // Turning it on ends the account's other sessions: they signed in with the password alone.
-        Assert.Equal("/Admin/Account/Login", await LandsOnAsync(otherBrowser.Client, "/Admin/Projects"));
+        Assert.Equal("/Admin/Account/Login", await otherBrowser.Client.LandsOnAsync("/Admin/Projects"));
         // The session that turned it on goes on.
-        Assert.Equal("/Admin/Projects", await LandsOnAsync(admin.Client, "/Admin/Projects"));
+        Assert.Equal("/Admin/Projects", await admin.Client.LandsOnAsync("/Admin/Projects"));
 
-        using var next = Browser(portal);
+        using var next = AdminPages.Browser(portal);
         var afterPassword = await next.LoginAsync();
         Assert.Equal("/Admin/Account/LoginTwoFactor", next.Client.LastResponse!.RequestMessage!.RequestUri!.AbsolutePath);
         Assert.Contains("authenticator app", afterPassword.Body!.TextContent);
-        Assert.Equal("/Admin/Account/Login", await LandsOnAsync(next.Client, "/Admin/Projects"));
+        Assert.Equal("/Admin/Account/Login", await next.Client.LandsOnAsync("/Admin/Projects"));
 
         var wrong = await SubmitCodeAsync(next, Totp.Code(key, DateTimeOffset.UtcNow.AddMinutes(-10)));
         Assert.Contains("That code is not right", AdminPages.Errors(wrong) + wrong.QuerySelector("[role=alert]")?.TextContent);
-        Assert.Equal("/Admin/Account/Login", await LandsOnAsync(next.Client, "/Admin/Projects"));
+        Assert.Equal("/Admin/Account/Login", await next.Client.LandsOnAsync("/Admin/Projects"));
 
         // As a phone shows it, with a space in the middle.
         var code = Totp.Now(key);
         await SubmitCodeAsync(next, code[..3] + " " + code[3..]);
         Assert.Equal("/Admin/Projects", next.Client.LastResponse!.RequestMessage!.RequestUri!.AbsolutePath);
-        Assert.Equal("/Admin/Licenses", await LandsOnAsync(next.Client, "/Admin/Licenses"));
+        Assert.Equal("/Admin/Licenses", await next.Client.LandsOnAsync("/Admin/Licenses"));
 
         var audit = await portal.WithDbAsync(db => db.AuditEntries.AsNoTracking().Select(e => e.Action + " " + e.Detail).ToListAsync());
         Assert.Contains("Two-factor sign-in turned on 10 recovery codes issued", audit);
@@ -58,33 +58,33 @@ public sealed class TwoFactorSignInTests
     public async Task RecoveryCode_SignsInOnceAndNeverAgain()
     {
         await using var portal = new PortalFactory();
-        using var admin = Browser(portal);
+        using var admin = AdminPages.Browser(portal);
         await admin.LoginAsync();
         var (_, codes) = await TurnOnAsync(admin);
 
-        using var first = Browser(portal);
+        using var first = AdminPages.Browser(portal);
         await first.LoginAsync();
         // Typed in lower case with a space, as people copy them from paper.
         await SubmitCodeAsync(first, " " + codes[3].ToLowerInvariant().Replace("-", " - ") + " ");
-        Assert.Equal("/Admin/Projects", await LandsOnAsync(first.Client, "/Admin/Projects"));
+        Assert.Equal("/Admin/Projects", await first.Client.LandsOnAsync("/Admin/Projects"));
         var settings = await first.Client.GetAsync(Settings);
         Assert.Contains("Recovery codes left: 9", Normalised(settings.Body!.TextContent));
 
-        using var second = Browser(portal);
+        using var second = AdminPages.Browser(portal);
         await second.LoginAsync();
         var refused = await SubmitCodeAsync(second, codes[3]);
         Assert.Contains("That code is not right", refused.Body!.TextContent);
-        Assert.Equal("/Admin/Account/Login", await LandsOnAsync(second.Client, "/Admin/Projects"));
+        Assert.Equal("/Admin/Account/Login", await second.Client.LandsOnAsync("/Admin/Projects"));
         // Another, unused code still works.
         await SubmitCodeAsync(second, codes[4]);
-        Assert.Equal("/Admin/Projects", await LandsOnAsync(second.Client, "/Admin/Projects"));
+        Assert.Equal("/Admin/Projects", await second.Client.LandsOnAsync("/Admin/Projects"));
     }
 
     [Fact]
     public async Task TheAppsKeyAndRecoveryCodes_NeverStoredInClear()
     {
         await using var portal = new PortalFactory();
-        using var admin = Browser(portal);
+        using var admin = AdminPages.Browser(portal);
         await admin.LoginAsync();
         var (key, codes) = await TurnOnAsync(admin);
 
@@ -111,7 +111,7 @@ public sealed class TwoFactorSignInTests
     public async Task TurnOff_AsksForACurrentCodeThenThePasswordAloneSignsInAgain()
     {
         await using var portal = new PortalFactory();
-        using var admin = Browser(portal);
+        using var admin = AdminPages.Browser(portal);
         await admin.LoginAsync();
         var (key, _) = await TurnOnAsync(admin);
 
@@ -126,20 +126,20 @@ public sealed class TwoFactorSignInTests
         Assert.Contains("Two-factor sign-in is off", Normalised(off.Body!.TextContent));
         Assert.Empty(await portal.WithDbAsync(db => db.UserTokens.AsNoTracking().ToListAsync()));
 
-        using var next = Browser(portal);
+        using var next = AdminPages.Browser(portal);
         await next.LoginAsync();
-        Assert.Equal("/Admin/Projects", await LandsOnAsync(next.Client, "/Admin/Projects"));
+        Assert.Equal("/Admin/Projects", await next.Client.LandsOnAsync("/Admin/Projects"));
     }
 
     [Fact]
     public async Task Required_AnAdminWithoutItReachesOnlyTheSetUpPageAndActsOnlyAfterTurningItOn()
     {
         await using var portal = new PortalFactory(new Dictionary<string, string?> { ["Admin:RequireTwoFactor"] = "true" });
-        using var admin = Browser(portal);
+        using var admin = AdminPages.Browser(portal);
         await admin.LoginAsync();
         Assert.Equal(Settings, admin.Client.LastResponse!.RequestMessage!.RequestUri!.AbsolutePath);
         foreach (var page in new[] { "/Admin", "/Admin/Projects", "/Admin/Licenses", "/Admin/Audit", "/Admin/Outbox", "/Admin/Projects/Create" })
-            Assert.Equal(Settings, await LandsOnAsync(admin.Client, page));
+            Assert.Equal(Settings, await admin.Client.LandsOnAsync(page));
         Assert.Contains("must sign in with a second factor", (await admin.Client.GetAsync(Settings)).Body!.TextContent);
 
         // A handler is not run either: a post to Licenses with a valid antiforgery token adds nothing.
@@ -154,7 +154,7 @@ public sealed class TwoFactorSignInTests
         Assert.False(await portal.WithDbAsync(db => db.LicensePools.AnyAsync(p => p.Available > 0)));
 
         var (key, _) = await TurnOnAsync(admin);
-        Assert.Equal("/Admin/Licenses", await LandsOnAsync(admin.Client, "/Admin/Licenses"));
+        Assert.Equal("/Admin/Licenses", await admin.Client.LandsOnAsync("/Admin/Licenses"));
         // And it cannot be turned off while required.
         var settings = await admin.Client.GetAsync(Settings);
         Assert.DoesNotContain(settings.QuerySelectorAll("button"), b => b.TextContent.Contains("Turn off"));
@@ -194,15 +194,6 @@ public sealed class TwoFactorSignInTests
         return await admin.Client.SubmitAsync(AdminPages.Form(page), "Sign in", new Dictionary<string, string> { ["Input.Code"] = code });
     }
 
-    private static AdminPages Browser(PortalFactory portal) =>
-        new(new HtmlClient(portal.CreateDefaultClient(new RedirectHandler(), new CookieContainerHandler(new CookieContainer()))));
-
-    private static async Task<string> LandsOnAsync(HtmlClient client, string path)
-    {
-        await client.GetAsync(path);
-        Assert.Equal(HttpStatusCode.OK, client.LastResponse!.StatusCode);
-        return client.LastResponse.RequestMessage!.RequestUri!.AbsolutePath;
-    }
 
     private static string Normalised(string text) => string.Join(' ', text.Split((char[]?)null, StringSplitOptions.RemoveEmptyEntries));
 }

@@ -59,10 +59,7 @@ public sealed class LoginModel(SignInManager<IdentityUser> signIn, SignInThrottl
         // The address typed is recorded as typed (encoded wherever it is shown); the password never is.
         await audit.RecordAsync("Sign-in refused", null, result.IsLockedOut ? "the account is locked" : "wrong email or password", actor: Input.Email);
 
-        var lockout = identity.Value.Lockout;
-        ModelState.AddModelError(string.Empty,
-            $"The email or password is incorrect. After {lockout.MaxFailedAccessAttempts} failed attempts an account is locked " +
-            $"for {lockout.DefaultLockoutTimeSpan.TotalMinutes:0} minutes.");
+        ModelState.AddModelError(string.Empty, "The email or password is incorrect. " + SignInThrottle.LockoutNote(identity.Value.Lockout));
         return Page();
     }
 }

@@ -55,10 +55,7 @@ public sealed class LoginTwoFactorModel(SignInManager<IdentityUser> signIn, Sign
         throttle.RecordFailure(HttpContext);
         await audit.RecordAsync("Sign-in refused", null, result.IsLockedOut ? "the account is locked" : "wrong two-factor code", actor: user.Email);
 
-        var lockout = identity.Value.Lockout;
-        ModelState.AddModelError(string.Empty,
-            $"That code is not right. After {lockout.MaxFailedAccessAttempts} failed attempts an account is locked " +
-            $"for {lockout.DefaultLockoutTimeSpan.TotalMinutes:0} minutes.");
+        ModelState.AddModelError(string.Empty, "That code is not right. " + SignInThrottle.LockoutNote(identity.Value.Lockout));
         return Page();
     }
 }
