@@ -29,9 +29,9 @@ public static class CredentialRequestEmail
     public static bool CanSendTo(string address) =>
         MailboxAddress.TryParse(address, out var parsed) && parsed.Address == address;
 
-    /// <summary>The refusal Start reports for a mailbox whose notification address fails <see cref="CanSendTo"/>.</summary>
+    /// <summary>Why an address that fails <see cref="CanSendTo"/> is refused, wherever it is (typed, imported, or met by Start).</summary>
     public static string CannotSendTo(string address) =>
-        $"The notification address “{address}” cannot be emailed as it is written: edit the mailbox to correct it.";
+        $"The notification address “{address}” cannot be emailed as it is written: a mail program reads it as another address, or as none.";
 
     public static MimeMessage Compose(CredentialRequestEmailContent content)
     {

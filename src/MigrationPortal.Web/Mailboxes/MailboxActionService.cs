@@ -60,7 +60,7 @@ public sealed partial class MailboxActionService(
                 // Checked before Start changes anything, so this mailbox alone is refused, saying why, and the rest go on
                 // (an address the email cannot go to exactly threw while composing: an error page, nothing started).
                 if (work.Mailbox.NeedsCredentialsFromUser && !CredentialRequestEmail.CanSendTo(work.Mailbox.NotifyEmail))
-                    throw new DomainValidationException(CredentialRequestEmail.CannotSendTo(work.Mailbox.NotifyEmail));
+                    throw new DomainValidationException(CredentialRequestEmail.CannotSendTo(work.Mailbox.NotifyEmail) + " Edit the mailbox to correct it.");
                 var issued = work.Mailbox.Start(work.Licenses, rules, actor, work.Now, chosen, failed.GetValueOrDefault(id));
                 CancelUnsentLinks(work);
                 if (issued is not null)

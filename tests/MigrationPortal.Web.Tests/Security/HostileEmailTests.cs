@@ -66,8 +66,12 @@ public sealed class HostileEmailTests
         await admin.AddLicensesAsync(1);
         var project = await admin.CreateProjectAsync();
         var mailbox = await admin.AddMailboxAsync(project, "ada@example.org", null, null);
-        await PostPastTheBrowserAsync(admin.Client, $"/Admin/Mailboxes/Edit/{mailbox}", new() { ["Input.NotifyEmail"] = notify });
-        Assert.Equal(notify, await portal.WithDbAsync(db => db.Mailboxes.AsNoTracking().Where(m => m.Id == mailbox).Select(m => m.NotifyEmail).SingleAsync()));
+        // Refused where it is typed, saying why, and nothing saved.
+        var edit = await PostPastTheBrowserAsync(admin.Client, $"/Admin/Mailboxes/Edit/{mailbox}", new() { ["Input.NotifyEmail"] = notify });
+        Assert.Contains($"The notification address “{notify}” cannot be emailed as it is written", edit.Body!.TextContent);
+        Assert.Equal("ada@example.org", await portal.WithDbAsync(db => db.Mailboxes.AsNoTracking().Where(m => m.Id == mailbox).Select(m => m.NotifyEmail).SingleAsync()));
+        // A row saved before that check existed: Start refuses it too.
+        await portal.WithDbAsync(db => db.Mailboxes.Where(m => m.Id == mailbox).ExecuteUpdateAsync(u => u.SetProperty(m => m.NotifyEmail, notify)));
 
         var dashboard = await admin.ActAsync(project, "Start", [mailbox]);
 

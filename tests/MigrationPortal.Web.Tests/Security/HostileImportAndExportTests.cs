@@ -45,7 +45,7 @@ public sealed class HostileImportAndExportTests
             ("pw-rtl@example.org", payloads["right-to-left override"], payloads["right-to-left override"]),
             ("pw-nul@example.org", "", payloads["NUL"]),
             ("pw-crlf@example.org", "", payloads["line break"]),
-            ("=HYPERLINK('http://evil.example/')@example.org", "=HYPERLINK('http://evil.example/')", "=HYPERLINK(\"http://evil.example/\",\"x\")"),
+            ("=1+2@example.org", "=HYPERLINK('http://evil.example/')", "=HYPERLINK(\"http://evil.example/\",\"x\")"),
             ("+cmd@example.org", "+cmd", "+cmd|' /C calc'!A0"),
             ("-2+3@example.org", "-2+3", "-2+3"),
             ("formula@example.org", "@SUM(1)", "@SUM(1)"),
@@ -63,6 +63,9 @@ public sealed class HostileImportAndExportTests
             ("login-crlf@example.org", payloads["line break"], "Passw0rd", "The source login name contains control characters."),
             ("login-long@example.org", new string('x', 300), "Passw0rd", "The source login name is longer than 254 characters."),
             ("pw-long@example.org", "", new string('x', 2_000), "The source password is longer than 1,024 characters."),
+            // One @ and no space, so the portal's own check passes it; a mail program reads "=HYPERLINK@example.org" (the
+            // parentheses are a comment), so the credential email could never go to it as written.
+            ("=HYPERLINK('http://evil.example/')@example.org", "", "Passw0rd", "cannot be emailed as it is written"),
         };
         // A hostile column name too: the preview lists the columns it does not use.
         var csv = new StringBuilder(Header + "," + Quote(Markup) + "\r\n");
@@ -196,14 +199,13 @@ public sealed class HostileImportAndExportTests
         var admin = await SignedInAsync(portal);
         var project = await admin.CreateProjectAsync();
         // Addresses are the one text of a mailbox its admin types that starts a cell: each formula start an address can have.
-        var formulas = new[] { "=HYPERLINK('http://evil.example/')@example.org", "+cmd@example.org", "-2+3@example.org" };
+        var formulas = new[] { "=1+2@example.org", "+cmd@example.org", "-2+3@example.org" };
         var csv = new StringBuilder("Source Email,Destination Email\r\n");
         foreach (var address in formulas)
             csv.Append(Quote(address)).Append(',').Append(Quote(address)).Append("\r\n");
         var dashboard = await ConfirmAsync(admin, await UploadAsync(admin, project, Encoding.UTF8.GetBytes(csv.ToString()), unknown: true));
         var report = dashboard.QuerySelectorAll("#action-report a").First(a => a.TextContent.Trim() == "Download CSV").GetAttribute("href")!;
         // A mail server's answer reaches the dashboard's Reason column: one that breaks lines and then looks like a formula.
-        // (The "+cmd" one: the =HYPERLINK one is refused by Start, its address being one a mail program reads otherwise.)
         var failed = await portal.WithDbAsync(db => db.Mailboxes.Where(m => m.ProjectId == project && m.Source.Email == "+cmd@example.org").Select(m => m.Id).SingleAsync());
         await admin.AddLicensesAsync(1);
         await admin.ActAsync(project, "Start", [failed]);

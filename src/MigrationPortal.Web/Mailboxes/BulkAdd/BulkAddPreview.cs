@@ -1,3 +1,4 @@
+using MigrationPortal.Email;
 using MigrationPortal.Core;
 using MigrationPortal.Core.Mailboxes;
 using MigrationPortal.Web.Areas.Admin.Pages.Mailboxes;
@@ -48,6 +49,12 @@ public sealed record BulkAddPreview(
             var notify = row.NotifyEmail.Trim().Length > 0
                 ? CheckEmail("notify email", row.NotifyEmail, Mailbox.MaxNotifyLength, reasons)
                 : source?.Email;
+            // Checked now, not at Start: an address a mail program reads otherwise would only be refused there.
+            if (notify is not null && !CredentialRequestEmail.CanSendTo(notify))
+            {
+                reasons.Add(CredentialRequestEmail.CannotSendTo(notify));
+                notify = null;
+            }
             if (reasons.Count == 0 && source is { } s && destination is { } d && notify is not null)
             {
                 // Only rows that are otherwise fine claim their pair: a later row is not refused for an earlier bad one.

@@ -1,6 +1,7 @@
 using System.ComponentModel.DataAnnotations;
 using MigrationPortal.Core;
 using MigrationPortal.Core.Mailboxes;
+using MigrationPortal.Web.Forms;
 
 namespace MigrationPortal.Web.Areas.Admin.Pages.Mailboxes;
 
@@ -33,7 +34,7 @@ public sealed class MailboxInput
     [DataType(DataType.Password), StringLength(MaxPasswordLength), Display(Name = "Destination password")]
     public string? DestinationPassword { get; set; }
 
-    [Required, EmailAddress, StringLength(Mailbox.MaxNotifyLength), Display(Name = "Notify the mailbox user at")]
+    [Required, EmailAddress, SendableAddress, StringLength(Mailbox.MaxNotifyLength), Display(Name = "Notify the mailbox user at")]
     public string NotifyEmail { get; set; } = "";
 
     public static MailboxInput From(Mailbox mailbox) => new()
