@@ -1,7 +1,6 @@
 using System.Net;
 using System.Text;
 using AngleSharp.Html.Dom;
-using AngleSharp.Io.Dom;
 using CsvHelper;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
@@ -349,18 +348,4 @@ public sealed class HostileImportAndExportTests
     }
 
     private static Task<int> CountAsync(PortalFactory portal) => portal.WithDbAsync(db => db.Mailboxes.CountAsync());
-
-    /// <summary>A file chosen in the form's file input.</summary>
-    private sealed class UploadedFile(string name, byte[] bytes) : IFile
-    {
-        public string Name => name;
-        public DateTime LastModified => DateTime.UnixEpoch;
-        public int Length => bytes.Length;
-        public string Type => "text/csv";
-        public bool IsClosed => false;
-        public Stream Body => new MemoryStream(bytes, writable: false);
-        public AngleSharp.Io.Dom.IBlob Slice(int start = 0, int end = int.MaxValue, string? contentType = null) => throw new NotSupportedException();
-        public void Close() { }
-        public void Dispose() { }
-    }
 }
