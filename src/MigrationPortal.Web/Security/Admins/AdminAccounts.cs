@@ -87,9 +87,7 @@ public sealed class AdminAccounts(
     {
         var account = await OtherAdminAsync(id, actorId, "reset");
         if (account.PasswordHash is not null) Check(await users.RemovePasswordAsync(account));
-        await users.SetTwoFactorEnabledAsync(account, false);
-        await users.RemoveAuthenticationTokenAsync(account, ProtectedTokenUserStore.InternalLoginProvider, "AuthenticatorKey");
-        await users.RemoveAuthenticationTokenAsync(account, ProtectedTokenUserStore.InternalLoginProvider, "RecoveryCodes");
+        await ProtectedTokenUserStore.TurnOffAsync(users, account);
         await users.UpdateSecurityStampAsync(account);
         await audit.RecordAsync("Admin reset", account.Email, "password and two-factor sign-in removed, every session ended, a new link sent", ct);
         return await SendLinkAsync(account, actorEmail, reset: true, ct);

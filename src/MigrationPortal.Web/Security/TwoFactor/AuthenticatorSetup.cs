@@ -8,6 +8,12 @@ public static class AuthenticatorSetup
 {
     public const string Issuer = "MigrationPortal";
 
+    /// <summary>A typed code as the portal compares it: apps show "123 456", recovery codes are copied in either case.</summary>
+    public static string Normalise(string typed) => string.Concat(typed.Where(c => !char.IsWhiteSpace(c))).ToUpperInvariant();
+
+    /// <summary>Six digits: a code from the app; anything else is taken for a recovery code.</summary>
+    public static bool IsAppCode(string code) => code.Length == 6 && code.All(char.IsAsciiDigit);
+
     /// <summary>The key as apps show it when typed by hand: lower case, in groups of four.</summary>
     public static string Readable(string key)
     {

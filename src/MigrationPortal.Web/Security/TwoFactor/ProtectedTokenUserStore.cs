@@ -26,6 +26,14 @@ public sealed partial class ProtectedTokenUserStore(PortalDbContext db, IDataPro
 
     private readonly IDataProtector _protector = protection.CreateProtector(Purpose);
 
+    /// <summary>Two-factor off for <paramref name="user"/>, and the app's key and the recovery codes gone with it.</summary>
+    public static async Task TurnOffAsync(UserManager<IdentityUser> users, IdentityUser user)
+    {
+        await users.SetTwoFactorEnabledAsync(user, false);
+        await users.RemoveAuthenticationTokenAsync(user, InternalLoginProvider, "AuthenticatorKey");
+        await users.RemoveAuthenticationTokenAsync(user, InternalLoginProvider, "RecoveryCodes");
+    }
+
     public override Task SetTokenAsync(IdentityUser user, string loginProvider, string name, string? value, CancellationToken cancellationToken) =>
         base.SetTokenAsync(user, loginProvider, name, loginProvider == InternalLoginProvider && value is not null ? _protector.Protect(value) : value, cancellationToken);
 

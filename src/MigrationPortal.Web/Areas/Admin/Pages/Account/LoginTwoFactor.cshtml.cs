@@ -4,6 +4,7 @@ using Microsoft.AspNetCore.Mvc;
 using Microsoft.AspNetCore.Mvc.RazorPages;
 using Microsoft.Extensions.Options;
 using MigrationPortal.Web.Security;
+using MigrationPortal.Web.Security.TwoFactor;
 
 namespace MigrationPortal.Web.Areas.Admin.Pages.Account;
 
@@ -41,12 +42,11 @@ public sealed class LoginTwoFactorModel(SignInManager<IdentityUser> signIn, Sign
         if (await signIn.GetTwoFactorAuthenticationUserAsync() is not { } user) return RedirectToPage("/Account/Login");
         if (!ModelState.IsValid) return Page();
 
-        // Apps show "123 456"; recovery codes are shown as "XXXXX-XXXXX" and typed in either case.
-        var code = string.Concat(Input.Code.Where(c => !char.IsWhiteSpace(c)));
-        var isAppCode = code.Length == 6 && code.All(char.IsAsciiDigit);
+        var code = AuthenticatorSetup.Normalise(Input.Code);
+        var isAppCode = AuthenticatorSetup.IsAppCode(code);
         var result = isAppCode
             ? await signIn.TwoFactorAuthenticatorSignInAsync(code, isPersistent: false, rememberClient: false)
-            : await signIn.TwoFactorRecoveryCodeSignInAsync(code.ToUpperInvariant());
+            : await signIn.TwoFactorRecoveryCodeSignInAsync(code);
         if (result.Succeeded)
         {
             await audit.RecordAsync("Signed in", null, isAppCode ? "with an authenticator code" : "with a recovery code", actor: user.Email);

@@ -96,9 +96,7 @@ public sealed class TwoFactorModel(UserManager<IdentityUser> users, SignInManage
         if (!ModelState.IsValid || !await IsCurrentCodeAsync(user))
             return await RefuseAsync(user, "That code is not right: type the code your app shows now, or one of your recovery codes.");
 
-        await users.SetTwoFactorEnabledAsync(user, false);
-        await users.RemoveAuthenticationTokenAsync(user, ProtectedTokenUserStore.InternalLoginProvider, "AuthenticatorKey");
-        await users.RemoveAuthenticationTokenAsync(user, ProtectedTokenUserStore.InternalLoginProvider, "RecoveryCodes");
+        await ProtectedTokenUserStore.TurnOffAsync(users, user);
         await signIn.RefreshSignInAsync(user);
         await audit.RecordAsync("Two-factor sign-in turned off", null, "the app's key and the recovery codes were removed");
         StatusMessage = "Two-factor sign-in is off. Your password alone signs you in.";
@@ -107,8 +105,8 @@ public sealed class TwoFactorModel(UserManager<IdentityUser> users, SignInManage
 
     private async Task<bool> IsAppCodeAsync(IdentityUser user)
     {
-        var code = string.Concat(Input.Code.Where(c => !char.IsWhiteSpace(c)));
-        return code.Length == 6 && code.All(char.IsAsciiDigit)
+        var code = AuthenticatorSetup.Normalise(Input.Code);
+        return AuthenticatorSetup.IsAppCode(code)
             && await users.VerifyTwoFactorTokenAsync(user, users.Options.Tokens.AuthenticatorTokenProvider, code);
     }
 
@@ -116,7 +114,7 @@ public sealed class TwoFactorModel(UserManager<IdentityUser> users, SignInManage
     private async Task<bool> IsCurrentCodeAsync(IdentityUser user)
     {
         if (await IsAppCodeAsync(user)) return true;
-        var code = string.Concat(Input.Code.Where(c => !char.IsWhiteSpace(c))).ToUpperInvariant();
+        var code = AuthenticatorSetup.Normalise(Input.Code);
         return code.Length > 6 && (await users.RedeemTwoFactorRecoveryCodeAsync(user, code)).Succeeded;
     }
 
