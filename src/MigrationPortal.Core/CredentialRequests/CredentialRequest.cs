@@ -37,6 +37,7 @@ public sealed class CredentialRequest
         ExpiresAt = now + lifetime;
         NonceHash = SHA256.HashData(nonce);
         State = CredentialRequestState.Pending;
+        LastSentAt = now;
     }
 
     public Guid Id { get; private set; }
@@ -54,6 +55,31 @@ public sealed class CredentialRequest
 
     /// <summary>While Verifying: when the claim lapses if its process died mid-check.</summary>
     public DateTimeOffset? VerifyingUntil { get; private set; }
+
+    /// <summary>
+    /// The link's token, encrypted by the portal (never in clear): what lets a reminder, a Resend and the status emails
+    /// carry the very link the first email carried instead of minting another. Null for requests made before it was kept.
+    /// </summary>
+    public string? ProtectedToken { get; private set; }
+
+    /// <summary>When an email carrying the link was last queued: the request, a reminder or a Resend.</summary>
+    public DateTimeOffset LastSentAt { get; private set; }
+
+    public int RemindersSent { get; private set; }
+    public int Resends { get; private set; }
+
+    /// <summary>How often the link was opened (GET and HEAD, a mail scanner's too); opening never uses it up.</summary>
+    public int Opens { get; private set; }
+    public DateTimeOffset? FirstOpenedAt { get; private set; }
+
+    /// <summary>When both servers accepted the user's credentials through this link: from then on it shows the mailbox's status.</summary>
+    public DateTimeOffset? AcceptedAt { get; private set; }
+
+    /// <summary>When the user was emailed that a pass after their submission completed (once per submission).</summary>
+    public DateTimeOffset? CompletionNotifiedAt { get; private set; }
+
+    /// <summary>When the user was emailed that the migration failed after their submission (once per submission).</summary>
+    public DateTimeOffset? FailureNotifiedAt { get; private set; }
 
     /// <summary>Still open: pending or being verified, neither used nor revoked.</summary>
     public bool IsOutstanding => State is CredentialRequestState.Pending or CredentialRequestState.Verifying;
@@ -120,12 +146,40 @@ public sealed class CredentialRequest
         ClosedAt = now;
     }
 
-    internal void MarkUsed(DateTimeOffset now)
+    internal void MarkUsed(DateTimeOffset now, bool accepted)
     {
         if (!IsOutstanding)
             throw new InvalidOperationException("Only an outstanding credential request can be used.");
         State = CredentialRequestState.Used;
         VerifyingUntil = null;
         ClosedAt = now;
+        if (accepted) AcceptedAt = now;
     }
+
+    /// <summary>Keeps the link's token, encrypted by the caller, once, right after the request is issued.</summary>
+    public void KeepLink(string protectedToken)
+    {
+        if (ProtectedToken is not null) throw new InvalidOperationException("This request's link is already kept.");
+        ProtectedToken = protectedToken;
+    }
+
+    /// <summary>A reminder with the same link is queued now.</summary>
+    public void RecordReminder(DateTimeOffset now)
+    {
+        RemindersSent++;
+        LastSentAt = now;
+    }
+
+    /// <summary>When a Resend is next allowed, given the least time between two emails of one link.</summary>
+    public DateTimeOffset ResendAllowedFrom(TimeSpan interval) => LastSentAt + interval;
+
+    /// <summary>An admin's Resend with the same link is queued now.</summary>
+    public void RecordResend(DateTimeOffset now)
+    {
+        Resends++;
+        LastSentAt = now;
+    }
+
+    public void RecordCompletionNotified(DateTimeOffset now) => CompletionNotifiedAt ??= now;
+    public void RecordFailureNotified(DateTimeOffset now) => FailureNotifiedAt ??= now;
 }

@@ -226,6 +226,56 @@ public sealed class Mailbox
             throw new MailboxTransitionException(CredentialsNotKnownMessage);
     }
 
+    /// <summary>
+    /// Resend request: the open link is emailed again, the very link (the first email keeps working), not a new one.
+    /// At most one email per <paramref name="interval"/> for a mailbox, whoever asks, so the button cannot flood its user.
+    /// </summary>
+    /// <returns>The request whose link the caller emails.</returns>
+    public CredentialRequest ResendRequest(TimeSpan interval, string actor, DateTimeOffset now)
+    {
+        var request = RequestToSendAgain(now);
+        var allowed = request.ResendAllowedFrom(interval);
+        if (now < allowed)
+            throw new MailboxTransitionException(
+                $"Its link was emailed at {request.LastSentAt.UtcDateTime:yyyy-MM-dd HH:mm} UTC; it can be sent again from {allowed.UtcDateTime:yyyy-MM-dd HH:mm} UTC.");
+        request.RecordResend(now);
+        MoveTo(Status, actor, now, $"Credential request sent again to {NotifyEmail} (same link, valid until {request.ExpiresAt.UtcDateTime:yyyy-MM-dd HH:mm} UTC)");
+        return request;
+    }
+
+    /// <summary>
+    /// A reminder, when one is due: the user has not answered for <paramref name="after"/> since the link was last emailed,
+    /// and fewer than <paramref name="max"/> reminders went out. Null when none is due (the user answered, an admin
+    /// acted, the link expired): reminders stop the moment the item leaves Waiting for User.
+    /// </summary>
+    public CredentialRequest? RemindUser(TimeSpan after, int max, DateTimeOffset now)
+    {
+        if (!Allows(MailboxAction.RemindUser)) return null;
+        var request = _credentialRequests.SingleOrDefault(r => r.State == CredentialRequestState.Pending);
+        if (request is null || !request.IsUsable(now) || request.ProtectedToken is null
+            || request.RemindersSent >= max || now < request.LastSentAt + after)
+            return null;
+        request.RecordReminder(now);
+        MoveTo(Status, "reminders", now, $"Reminder {request.RemindersSent} of {max} sent to {NotifyEmail} (same link)");
+        return request;
+    }
+
+    private CredentialRequest RequestToSendAgain(DateTimeOffset now)
+    {
+        Require(MailboxAction.RemindUser);
+        var request = _credentialRequests.SingleOrDefault(r => r.IsOutstanding)
+            ?? throw new MailboxTransitionException("It has no open link: Stop it, then Start it to send a new one.");
+        if (request.State == CredentialRequestState.Verifying && !request.IsUsable(now))
+            throw new MailboxTransitionException("Its user is submitting credentials at this moment.");
+        if (!request.IsUsable(now))
+            throw new MailboxTransitionException(now >= request.ExpiresAt
+                ? $"Its link expired at {request.ExpiresAt.UtcDateTime:yyyy-MM-dd HH:mm} UTC: Stop it, then Start it to send a new one."
+                : "Its link has been tried too often: Stop it, then Start it to send a new one.");
+        if (request.ProtectedToken is null)
+            throw new MailboxTransitionException("Its link was made by an earlier version of the portal, which did not keep it: Stop it, then Start it to send a new one.");
+        return request;
+    }
+
     // ----------------------------------------------------------------- the user's link and the engine
 
     /// <summary>The user's credentials were accepted by both servers: they are kept (as ciphertext) and the item is submitted.</summary>
@@ -240,7 +290,7 @@ public sealed class Mailbox
             throw new ArgumentException(request.AsksDestination ? "The destination credentials were requested." : "The destination credentials were not requested.", nameof(destination));
         var sourceLogin = source is { } s ? Validation.RequiredLogin(s.Login) : null;
         var destinationLogin = destination is { } d ? Validation.RequiredLogin(d.Login) : null;
-        UseRequest(request, now);
+        UseRequest(request, now, accepted: true);
         if (sourceLogin is not null) Source.Set(sourceLogin, source!.Value.ProtectedPassword);
         if (destinationLogin is not null) Destination.Set(destinationLogin, destination!.Value.ProtectedPassword);
         MoveTo(MailboxStatus.Submitted, "mailbox user", now, "Credentials verified; submitted for migration");
@@ -251,7 +301,7 @@ public sealed class Mailbox
     {
         Require(MailboxAction.SubmitCredentials);
         var reason = FailureReason.WrongCredentials(sourceWrong, destinationWrong);
-        UseRequest(request, now);
+        UseRequest(request, now, accepted: false);
         Fail(reason, pool, "mailbox user", now);
     }
 
@@ -368,13 +418,13 @@ public sealed class Mailbox
         MoveTo(Status, "mailbox user", now, $"Credentials could not be checked: {reason.Text}");
     }
 
-    private void UseRequest(CredentialRequest request, DateTimeOffset now)
+    private void UseRequest(CredentialRequest request, DateTimeOffset now, bool accepted)
     {
         var valid = request.MailboxId == Id
             && (request.State == CredentialRequestState.Verifying || request.IsUsable(now));
         if (!valid)
             throw new MailboxTransitionException("This credential request is no longer valid.");
-        request.MarkUsed(now);
+        request.MarkUsed(now, accepted);
     }
 
     private void RevokeOutstandingRequests(DateTimeOffset now)

@@ -6,6 +6,9 @@ namespace MigrationPortal.Core.Mailboxes;
 public sealed record MailboxRules(LicensePolicy Licenses, TimeSpan CredentialLinkLifetime)
 {
     public static MailboxRules Default { get; } = new(LicensePolicy.Default, TimeSpan.FromDays(7));
+
+    /// <summary>The least time between two emails of one link that an admin's Resend may cause.</summary>
+    public TimeSpan ResendInterval { get; init; } = TimeSpan.FromMinutes(10);
 }
 
 /// <summary>A credential request just created by Start, with the nonce its link must carry.</summary>

@@ -14,6 +14,9 @@ public enum MailboxAction
     CompletePass,
     Fail,
     VerifyCredentials,
+
+    /// <summary>Resend request or a reminder: the same link emailed again to a user who has not answered.</summary>
+    RemindUser,
 }
 
 /// <summary>The lifecycle in one table: which action is allowed from which status, and what to tell an admin otherwise.</summary>
@@ -36,6 +39,7 @@ public static class MailboxTransitions
         [MailboxAction.CompletePass] = [MailboxStatus.Migrating],
         [MailboxAction.Fail] = [MailboxStatus.WaitingForUser, MailboxStatus.Submitted, MailboxStatus.Migrating, MailboxStatus.Stopping],
         [MailboxAction.VerifyCredentials] = [.. Inactive, MailboxStatus.Submitted],
+        [MailboxAction.RemindUser] = [MailboxStatus.WaitingForUser],
     };
 
     public static bool IsAllowed(MailboxStatus from, MailboxAction action) => AllowedFrom[action].Contains(from);
@@ -55,6 +59,7 @@ public static class MailboxTransitions
             MailboxAction.Delete or MailboxAction.ClearCredentials or MailboxAction.Edit =>
                 $"It is {status}: Stop it first.",
             MailboxAction.SubmitCredentials => $"It is {status}, so it is not waiting for credentials.",
+            MailboxAction.RemindUser => $"It is {status}: only a mailbox Waiting for User has a request to send again.",
             MailboxAction.VerifyCredentials => $"It is {status}; verify its credentials when it is not being migrated or waiting for its user.",
             _ => $"It is {status}; {action} is not possible now.",
         };

@@ -5,6 +5,10 @@ public sealed class MigrationProject
 {
     public const int MaxNameLength = 200;
     public const int MaxConcurrencyLimit = 500;
+    public const int DefaultReminderAfterDays = 2;
+    public const int DefaultMaxReminders = 2;
+    public const int MaxReminderAfterDays = 60;
+    public const int MaxRemindersLimit = 10;
 
     private MigrationProject() { Name = ""; Source = null!; Destination = null!; }
 
@@ -24,6 +28,12 @@ public sealed class MigrationProject
     public int MaxConcurrentMigrations { get; private set; }
     public DateTimeOffset CreatedAt { get; private set; }
 
+    /// <summary>A user who has not answered is reminded this many days after the link was last emailed.</summary>
+    public int ReminderAfterDays { get; private set; } = DefaultReminderAfterDays;
+
+    /// <summary>At most this many reminders per link; 0: none.</summary>
+    public int MaxReminders { get; private set; } = DefaultMaxReminders;
+
     /// <summary>
     /// Bumped by every <see cref="Update"/>: the concurrency token on SQLite. On PostgreSQL the row's xmin is the token
     /// instead (see <c>PortalDbContext</c>) and this is not stored.
@@ -39,6 +49,18 @@ public sealed class MigrationProject
         Source = source;
         Destination = destination;
         MaxConcurrentMigrations = maxConcurrentMigrations;
+        Version++;
+    }
+
+    /// <summary>When users who have not answered are reminded (the same link each time), and how often at most.</summary>
+    public void SetReminders(int afterDays, int max)
+    {
+        if (afterDays < 1 || afterDays > MaxReminderAfterDays)
+            throw new DomainValidationException($"Remind after must be between 1 and {MaxReminderAfterDays} days.");
+        if (max < 0 || max > MaxRemindersLimit)
+            throw new DomainValidationException($"The number of reminders must be between 0 (none) and {MaxRemindersLimit}.");
+        ReminderAfterDays = afterDays;
+        MaxReminders = max;
         Version++;
     }
 }

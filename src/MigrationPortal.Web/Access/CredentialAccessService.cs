@@ -59,10 +59,12 @@ public sealed partial class CredentialAccessService(
     /// <summary>Long enough for both IMAP checks; a claim left by a crashed process lapses after it.</summary>
     public static readonly TimeSpan VerificationLease = TimeSpan.FromMinutes(2);
 
-    public async Task<AccessForm?> OpenAsync(string? token, CancellationToken ct)
+    /// <param name="countOpening">A GET or HEAD of the link: counted for the admin (opened or not, how often), never using it up.</param>
+    public async Task<AccessForm?> OpenAsync(string? token, CancellationToken ct, bool countOpening = false)
     {
         var request = await FindUsableAsync(token, ct);
         if (request is null) return null;
+        if (countOpening) await CountOpeningAsync(request.Id, ct);
         var item = await db.Mailboxes.AsNoTracking()
             .Where(m => m.Id == request.MailboxId && m.Status == MailboxStatus.WaitingForUser)
             .Join(db.Projects, m => m.ProjectId, p => p.Id, (m, p) => new { Mailbox = m, ProjectName = p.Name })
@@ -159,11 +161,31 @@ public sealed partial class CredentialAccessService(
         return request is not null && request.Matches(nonce) && request.IsUsable(time.GetUtcNow()) ? request : null;
     }
 
+    /// <summary>One statement, so concurrent openings all count; a busy database costs the count, never the page.</summary>
+    private async Task CountOpeningAsync(Guid id, CancellationToken ct)
+    {
+        var now = time.GetUtcNow();
+        try
+        {
+            using (await gate.EnterAsync(ct))
+                await db.CredentialRequests.Where(r => r.Id == id).ExecuteUpdateAsync(s => s
+                    .SetProperty(r => r.Opens, r => r.Opens + 1)
+                    .SetProperty(r => r.FirstOpenedAt, r => r.FirstOpenedAt ?? now), ct);
+        }
+        catch (Exception e) when (DatabaseErrors.IsBusy(e))
+        {
+            LogOpeningNotCounted(logger, id);
+        }
+    }
+
     private async Task<bool> TryClaimAsync(Guid id, CancellationToken ct)
     {
         using (await gate.EnterAsync(ct))
             return await CredentialRequestClaims.TryClaimAsync(db, id, time.GetUtcNow(), VerificationLease, ct);
     }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Credential request {RequestId}: an opening was not counted (the database was busy)")]
+    private static partial void LogOpeningNotCounted(ILogger logger, Guid requestId);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Credentials submitted for mailbox {MailboxId}: {Outcome}")]
     private static partial void LogSubmitted(ILogger logger, int mailboxId, SubmissionOutcome outcome);

@@ -14,10 +14,33 @@ namespace MigrationPortal.Web.Access;
 public sealed class CredentialLinks(IDataProtectionProvider provider, IOptions<PortalOptions> options)
 {
     public const string Purpose = "MigrationPortal.CredentialLink.v1";
+
+    /// <summary>The purpose the token is encrypted under to be kept with its request (for reminders, Resend, the status emails).</summary>
+    public const string KeptPurpose = "MigrationPortal.CredentialLink.Kept.v1";
     public const string RoutePrefix = "/access/";
     private const int PayloadLength = 16 + CredentialRequest.NonceBytes;
 
     private readonly IDataProtector _protector = provider.CreateProtector(Purpose);
+    private readonly IDataProtector _kept = provider.CreateProtector(KeptPurpose);
+
+    /// <summary>The token encrypted to be stored with its request: the database never holds a working link in clear.</summary>
+    public string Keep(string token) => Convert.ToBase64String(_kept.Protect(System.Text.Encoding.UTF8.GetBytes(token)));
+
+    /// <summary>The link a request keeps, the same one its first email carried; false when there is none or it cannot be read (keys lost).</summary>
+    public bool TryReadKept(string? kept, [System.Diagnostics.CodeAnalysis.NotNullWhen(true)] out Uri? link)
+    {
+        link = null;
+        if (string.IsNullOrEmpty(kept)) return false;
+        try
+        {
+            link = CreateLink(System.Text.Encoding.UTF8.GetString(_kept.Unprotect(Convert.FromBase64String(kept))));
+            return true;
+        }
+        catch (Exception e) when (e is CryptographicException or FormatException)
+        {
+            return false;
+        }
+    }
 
     public string CreateToken(Guid requestId, byte[] nonce)
     {

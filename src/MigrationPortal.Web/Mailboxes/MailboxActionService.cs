@@ -26,7 +26,7 @@ public sealed partial class MailboxActionService(
     PortalDbContext db,
     MailboxUnitOfWork unitOfWork,
     MailboxRules rules,
-    CredentialLinks links,
+    UserEmails emails,
     OutboxQueue outbox,
     Worker.MigrationSignal migrations,
     Worker.PassStopSignal stops,
@@ -37,6 +37,7 @@ public sealed partial class MailboxActionService(
     public const string ClearCredentials = "Clear Credentials";
     public const string Delete = "Delete";
     public const string VerifyCredentials = "Verify Credentials";
+    public const string ResendRequest = "Resend Request";
 
     /// <summary>
     /// Start; an item that needs the user's credentials gets its email queued in the same transaction as its
@@ -64,7 +65,7 @@ public sealed partial class MailboxActionService(
                 var issued = work.Mailbox.Start(work.Licenses, rules, actor, work.Now, chosen, failed.GetValueOrDefault(id));
                 CancelUnsentLinks(work);
                 if (issued is not null)
-                    QueueCredentialEmail(work, issued, projectName);
+                    emails.QueueRequest(work.Db, work.Mailbox, issued, projectName, work.Now);
                 journal?.Applied(id, work.Now);
                 return Task.CompletedTask;
             }, async (batch, token) =>
@@ -84,6 +85,30 @@ public sealed partial class MailboxActionService(
         {
             outbox.Wake();
             migrations.Notify();
+        }
+    }
+
+    /// <summary>
+    /// Resend Request: the open link of each mailbox Waiting for User emailed again, unchanged (the first email keeps
+    /// working); refused for a mailbox whose link was emailed less than <see cref="MailboxRules.ResendInterval"/> ago.
+    /// </summary>
+    public async Task<BulkActionReport> ResendRequestAsync(int projectId, IReadOnlyCollection<int> ids, string actor, CancellationToken ct)
+    {
+        var projectName = await db.Projects.Where(p => p.Id == projectId).Select(p => p.Name).SingleOrDefaultAsync(ct) ?? "";
+        try
+        {
+            return await ForEachAsync(ResendRequest, MailboxAction.RemindUser, projectId, ids, ct, (work, token) =>
+            {
+                if (emails.CanSendAgain(work.Mailbox) == false)
+                    throw new MailboxTransitionException(UserEmails.LinkUnreadableText);
+                var request = work.Mailbox.ResendRequest(rules.ResendInterval, actor, work.Now);
+                emails.QueueAgain(work.Db, work.Mailbox, request, projectName, work.Now, reminder: false);
+                return Task.CompletedTask;
+            });
+        }
+        finally
+        {
+            outbox.Wake();
         }
     }
 
@@ -190,17 +215,6 @@ public sealed partial class MailboxActionService(
 
     /// <summary>The unsent emails of the batch being worked on (loaded with it).</summary>
     private ILookup<int, OutboxMessage> _unsent = Array.Empty<OutboxMessage>().ToLookup(m => m.MailboxId!.Value);
-
-    private void QueueCredentialEmail(MailboxWork work, IssuedCredentialRequest issued, string projectName)
-    {
-        var mailbox = work.Mailbox;
-        var request = issued.Request;
-        var link = links.CreateLink(links.CreateToken(request.Id, issued.Nonce));
-        var message = CredentialRequestEmail.Compose(new CredentialRequestEmailContent(
-            mailbox.NotifyEmail, projectName, mailbox.Source.Email, mailbox.Destination.Email,
-            request.AsksSource, request.AsksDestination, link, request.ExpiresAt));
-        outbox.Add(work.Db, mailbox.Id, message);
-    }
 
     /// <summary>
     /// Every toolbar action revokes the item's earlier link (Start replaces it), so an email still waiting to carry

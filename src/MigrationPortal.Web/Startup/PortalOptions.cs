@@ -15,6 +15,22 @@ public sealed class PortalOptions
     [Range(typeof(TimeSpan), "00:05:00", "90.00:00:00")]
     public TimeSpan CredentialLinkLifetime { get; set; } = TimeSpan.FromDays(7);
 
+    /// <summary>The least time between two emails of one link that an admin's Resend Request may cause.</summary>
+    [Range(typeof(TimeSpan), "00:00:00", "7.00:00:00")]
+    public TimeSpan ResendInterval { get; set; } = TimeSpan.FromMinutes(10);
+
+    /// <summary>How long after a migration ends its user's link still shows the mailbox's status.</summary>
+    [Range(typeof(TimeSpan), "00:00:00", "90.00:00:00")]
+    public TimeSpan StatusPageLifetime { get; set; } = TimeSpan.FromDays(7);
+
+    /// <summary>How often the user's status page reloads itself while their migration runs.</summary>
+    [Range(typeof(TimeSpan), "00:00:01", "01:00:00")]
+    public TimeSpan StatusPageRefresh { get; set; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>How often the reminders worker looks for users to remind (each project says after how long, and how often).</summary>
+    [Range(typeof(TimeSpan), "00:00:00.100", "1.00:00:00")]
+    public TimeSpan ReminderPoll { get; set; } = TimeSpan.FromMinutes(5);
+
     /// <summary>How often an open dashboard asks where running passes stand (one small query per open dashboard).</summary>
     [Range(typeof(TimeSpan), "00:00:00.200", "00:01:00")]
     public TimeSpan DashboardRefresh { get; set; } = TimeSpan.FromSeconds(2);

@@ -60,7 +60,7 @@ public static partial class PortalServices
             var licenses = sp.GetRequiredService<IOptions<LicenseOptions>>().Value;
             return new MailboxRules(
                 new LicensePolicy(licenses.MaxPassesPerLicense, licenses.MaxGigabytesPerLicense * 1024L * 1024 * 1024),
-                portal.CredentialLinkLifetime);
+                portal.CredentialLinkLifetime) { ResendInterval = portal.ResendInterval };
         });
 
         // These categories write request paths and route values, and a credential link's path is its token.
@@ -160,6 +160,10 @@ public static partial class PortalServices
         services.AddSingleton<SignInThrottle>();
         services.AddSingleton<OutboxSignal>();
         services.AddSingleton<OutboxQueue>();
+        services.AddSingleton<UserEmails>();
+        services.AddSingleton<ReminderSignal>();
+        services.AddHostedService<ReminderService>();
+        services.AddScoped<UserStatusService>();
         services.AddOutboxDelivery(configuration);
         return builder;
     }

@@ -11,6 +11,7 @@ using MigrationPortal.Data.Mailboxes;
 using MigrationPortal.Data.MigrationClaims;
 using MigrationPortal.Engine.Imap;
 using MigrationPortal.Engine.Passes;
+using MigrationPortal.Web.Outbox;
 
 namespace MigrationPortal.Web.Worker;
 
@@ -106,6 +107,7 @@ public sealed partial class MigrationWorker(
             .SingleAsync(p => p.MailboxId == mailbox.Id && p.Number == mailbox.PassCount, CancellationToken.None);
         var passOptions = new PassOptions { Kind = running.Kind, PreStageBefore = running.PreStageBefore, MaxMessageErrors = _options.MaxMessageErrors };
         var passwords = services.GetRequiredService<IPasswordProtector>();
+        var emails = services.GetRequiredService<UserEmails>();
 
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(shutdown);
         using var lost = new CancellationTokenSource();
@@ -164,13 +166,23 @@ public sealed partial class MigrationWorker(
         {
             if (result is not null && work.Mailbox.Allows(MailboxAction.RecordProgress))
                 await RecordTotalsAsync(work, result, took, token);
+            var pass = work.Mailbox.Passes.SingleOrDefault(p => p.Outcome == PassOutcome.Running);
             if (failure is { } reason)
+            {
                 work.Mailbox.Fail(reason, work.Licenses, Engine, work.Now);
+                await TellUserAsync(work, emails, project.Name, completed: false, pass, token);
+            }
             else if (result!.Stopped || work.Mailbox.Status == MailboxStatus.Stopping)
+            {
                 work.Mailbox.Stop(work.Licenses, Engine, work.Now);
+            }
             else
+            {
                 work.Mailbox.CompletePass(work.Licenses, work.Now);
+                await TellUserAsync(work, emails, project.Name, completed: true, pass, token);
+            }
         }, CancellationToken.None, claim);
+        if (settled.Applied) services.GetRequiredService<OutboxQueue>().Wake();
         LogPassEnded(logger, claim.MailboxId, settled.Kind, result?.MessagesCopied ?? 0, result?.MessagesSkipped ?? 0,
             failure is null ? "" : "; " + failure.Text);
     }
@@ -193,6 +205,19 @@ public sealed partial class MigrationWorker(
         var skipped = Math.Max(0, result.MessagesSkipped - copiedEarlier - (failed - result.FailedMessages.Count));
         mailbox.RecordPassTotals(skipped, failed, took,
             new PassNotes(result.FoldersUnchanged, result.FlagsUpdated, result.SizeMismatches, result.NotKept));
+    }
+
+    /// <summary>
+    /// A user who gave their credentials through the secure link hears how it ended: the email is saved with the pass's
+    /// outcome, once per submission for each kind. A mailbox whose credentials the admin typed has no such user.
+    /// </summary>
+    private static async Task TellUserAsync(MailboxWork work, UserEmails emails, string projectName, bool completed, MigrationPass? pass, CancellationToken ct)
+    {
+        var accepted = await work.Db.CredentialRequests
+            .Where(r => r.MailboxId == work.Mailbox.Id && r.AcceptedAt != null)
+            .OrderByDescending(r => r.AcceptedAt).FirstOrDefaultAsync(ct);
+        if (accepted is not null)
+            emails.QueueOutcome(work.Db, work.Mailbox, accepted, projectName, completed, pass, work.Now);
     }
 
     private static ImapLogin Login(MailboxCredentials side, IPasswordProtector passwords) =>

@@ -96,7 +96,7 @@ public sealed class CredentialLinkTests(MailServers servers) : IClassFixture<Mai
     }
 
     [Fact]
-    public async Task Link_ReplayedAfterSuccess_ShowsNeutralPageAndChangesNothing()
+    public async Task Link_ReplayedAfterSuccess_ShowsTheStatusNotTheFormAndChangesNothing()
     {
         await using var s = await AccessScenario.CreateAsync(servers);
         var link = await s.StartAndReadLinkAsync();
@@ -104,12 +104,19 @@ public sealed class CredentialLinkTests(MailServers servers) : IClassFixture<Mai
         var before = await s.MailboxAsync();
 
         var page = await s.OpenAsync(link);
+        var post = await s.User.Http.PostAsync(link.AbsolutePath, new FormUrlEncodedContent(new Dictionary<string, string>
+        {
+            ["Input.SourceLogin"] = s.SourceLogin, ["Input.SourcePassword"] = "another " + s.SourcePassword,
+        }));
 
-        Assert.Equal(HttpStatusCode.Gone, s.User.LastResponse!.StatusCode);
-        Assert.Contains(Neutral, page.Body!.TextContent);
+        Assert.Equal(HttpStatusCode.OK, s.User.LastResponse!.StatusCode);
+        Assert.Equal("Starting soon", page.QuerySelector("h1")!.TextContent);
+        Assert.Null(page.QuerySelector("main form"));
+        Assert.NotEqual(HttpStatusCode.OK, post.StatusCode);
         var after = await s.MailboxAsync();
         Assert.Equal(before.Status, after.Status);
         Assert.Equal(before.Version, after.Version);
+        Assert.Equal(before.Source.ProtectedPassword, after.Source.ProtectedPassword);
     }
 
     [Theory]

@@ -14,11 +14,12 @@ namespace MigrationPortal.Web.Pages.Access;
 [SecureAccessHeaders]
 [RequestSizeLimit(AccessRateLimits.MaxBodyBytes)]
 [RequestFormLimits(ValueCountLimit = 16)]
-public sealed class IndexModel(CredentialAccessService access) : PageModel
+public sealed class IndexModel(CredentialAccessService access, UserStatusService statuses,
+    Microsoft.Extensions.Options.IOptions<Startup.PortalOptions> options) : PageModel
 {
     public const int InvalidStatusCode = StatusCodes.Status410Gone;
 
-    public enum Screen { Form, Invalid, Accepted, Rejected }
+    public enum Screen { Form, Invalid, Accepted, Rejected, Status }
 
     [FromRoute]
     public string Token { get; set; } = "";
@@ -30,6 +31,12 @@ public sealed class IndexModel(CredentialAccessService access) : PageModel
     public AccessForm? Form { get; private set; }
     public string? Problem { get; private set; }
     public string RejectedText { get; private set; } = "";
+
+    /// <summary>After the user's credentials were accepted through this link: their mailbox's status.</summary>
+    public UserStatus? Status { get; private set; }
+
+    /// <summary>How often the status page reloads itself while the migration runs (a meta refresh: no script needed).</summary>
+    public int RefreshSeconds => (int)Math.Max(1, options.Value.StatusPageRefresh.TotalSeconds);
 
     public string AskedText => Form switch
     {
@@ -53,10 +60,17 @@ public sealed class IndexModel(CredentialAccessService access) : PageModel
         public string? DestinationPassword { get; set; }
     }
 
+    /// <summary>GET and HEAD (a mail scanner's too): the form, counted as an opening; once used, the mailbox's status.</summary>
     public async Task<IActionResult> OnGetAsync(CancellationToken ct)
     {
-        Form = await access.OpenAsync(Token, ct);
-        if (Form is null) return Invalid();
+        Form = await access.OpenAsync(Token, ct, countOpening: true);
+        if (Form is null)
+        {
+            Status = await statuses.FindAsync(Token, ct);
+            if (Status is null) return Invalid();
+            View = Screen.Status;
+            return Page();
+        }
         Input.SourceLogin = Form.SourceLogin;
         Input.DestinationLogin = Form.DestinationLogin;
         return Page();

@@ -19,6 +19,7 @@ public sealed class CreateModel(PortalDbContext db, TimeProvider time, Security.
         try
         {
             var project = new MigrationProject(Input.Name, Input.Source(), Input.Destination(), Input.MaxConcurrentMigrations, time.GetUtcNow());
+            project.SetReminders(Input.ReminderAfterDays, Input.MaxReminders);
             db.Projects.Add(project);
             await db.SaveChangesAsync(ct);
             await audit.RecordAsync("Project created", $"project {project.Id}: {project.Name}", $"source {project.Source}, destination {project.Destination}", ct);

@@ -57,7 +57,11 @@ public sealed class DashboardModel(
     /// <param name="Progress">While Migrating or Stopping: the running pass, copied of found.</param>
     /// <param name="Totals">What all its passes did together; null before the first.</param>
     public sealed record Row(int Id, string SourceEmail, string DestinationEmail, MailboxStatus Status, string? Reason, string License, string LastPass,
-        PassProgress? Progress, MailboxTotals? Totals);
+        PassProgress? Progress, MailboxTotals? Totals)
+    {
+        /// <summary>While Waiting for User: the request's story (sent, reminders, opened, expiry).</summary>
+        public string? Request { get; init; }
+    }
 
     [BindProperty(SupportsGet = true)]
     public int Id { get; set; }
@@ -186,6 +190,9 @@ public sealed class DashboardModel(
             throw new DomainValidationException("Give the Pre-Stage date as a date, for example 2024-01-31.");
         return PassRequest.Create(kind, new DateTimeOffset(day.ToDateTime(TimeOnly.MinValue), TimeSpan.Zero));
     }
+
+    public Task<IActionResult> OnPostResendRequestAsync(int[] selected, CancellationToken ct) =>
+        Act(selected, chosen => actions.ResendRequestAsync(Id, chosen, Actor, ct), ct);
 
     public Task<IActionResult> OnPostStopAsync(int[] selected, CancellationToken ct) =>
         Act(selected, chosen => actions.StopAsync(Id, chosen, Actor, ct), ct);
@@ -355,9 +362,15 @@ public sealed class DashboardModel(
         var lastPasses = await MailboxStatistics.LastPassesAsync(db, shown, ct);
         var progress = (await MailboxStatistics.ProgressAsync(db, Id, shown, ct)).ToDictionary(p => p.MailboxId);
         var totals = await MailboxStatistics.TotalsAsync(db, shown, ct);
+        var waiting = mailboxes.Where(m => m.Status == MailboxStatus.WaitingForUser).Select(m => m.Id).ToList();
+        var requests = waiting.Count == 0 ? new Dictionary<int, OpenRequest>() : await OpenRequest.ForAsync(db, waiting, ct);
+        var now = time.GetUtcNow();
         Rows = mailboxes.Select(m => new Row(m.Id, m.Source.Email, m.Destination.Email, m.Status, m.Failure?.Text ?? m.VerificationProblem,
             DescribeLicense(m), lastPasses.TryGetValue(m.Id, out var pass) ? DescribePass(pass) : "—",
-            progress.GetValueOrDefault(m.Id), totals.GetValueOrDefault(m.Id))).ToList();
+            progress.GetValueOrDefault(m.Id), totals.GetValueOrDefault(m.Id))
+        {
+            Request = requests.TryGetValue(m.Id, out var request) ? request.Describe(now) : null,
+        }).ToList();
         DefaultPassKind = await db.MigrationPasses.AnyAsync(p => p.Outcome == PassOutcome.Completed
             && db.Mailboxes.Any(m => m.Id == p.MailboxId && m.ProjectId == Id), ct) ? PassKind.Delta : PassKind.Full;
         return true;

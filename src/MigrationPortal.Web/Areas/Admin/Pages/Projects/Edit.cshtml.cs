@@ -47,6 +47,7 @@ public sealed class EditModel(PortalDbContext db, Security.AuditLog audit) : Pag
         try
         {
             project.Update(Input.Name, Input.Source(), Input.Destination(), Input.MaxConcurrentMigrations);
+            project.SetReminders(Input.ReminderAfterDays, Input.MaxReminders);
             await db.SaveChangesAsync(ct);
             await audit.RecordAsync("Project edited", $"project {project.Id}: {project.Name}", $"source {project.Source}, destination {project.Destination}", ct);
             return RedirectToPage("Dashboard", new { id = project.Id });

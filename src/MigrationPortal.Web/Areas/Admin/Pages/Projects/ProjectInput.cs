@@ -37,6 +37,12 @@ public sealed class ProjectInput
     [Range(1, MigrationProject.MaxConcurrencyLimit), Display(Name = "Maximum concurrent migrations")]
     public int MaxConcurrentMigrations { get; set; } = 10;
 
+    [Range(1, MigrationProject.MaxReminderAfterDays), Display(Name = "Remind users who have not answered after (days)")]
+    public int ReminderAfterDays { get; set; } = MigrationProject.DefaultReminderAfterDays;
+
+    [Range(0, MigrationProject.MaxRemindersLimit), Display(Name = "Reminders at most (0: none)")]
+    public int MaxReminders { get; set; } = MigrationProject.DefaultMaxReminders;
+
     // 32 bytes as "AB:CD:…" with a space after each colon, and then some.
     private const int MaxPinLength = 200;
 
@@ -55,5 +61,7 @@ public sealed class ProjectInput
         DestinationSecurity = project.Destination.Security,
         DestinationCertificateSha256 = project.Destination.CertificateSha256 is { } destinationPin ? ServerCertificates.Format(destinationPin) : null,
         MaxConcurrentMigrations = project.MaxConcurrentMigrations,
+        ReminderAfterDays = project.ReminderAfterDays,
+        MaxReminders = project.MaxReminders,
     };
 }
