@@ -21,6 +21,7 @@ public sealed class PortalDbContext(DbContextOptions<PortalDbContext> options)
 {
     public DbSet<MigrationProject> Projects => Set<MigrationProject>();
     public DbSet<Mailbox> Mailboxes => Set<Mailbox>();
+    public DbSet<EmailTemplate> EmailTemplates => Set<EmailTemplate>();
     public DbSet<MailboxEvent> MailboxEvents => Set<MailboxEvent>();
     public DbSet<MigrationPass> MigrationPasses => Set<MigrationPass>();
     public DbSet<CredentialRequest> CredentialRequests => Set<CredentialRequest>();

@@ -1,5 +1,6 @@
 using System.Globalization;
-using System.Net;
+using MigrationPortal.Core.Projects;
+using MigrationPortal.Email.Templates;
 using MimeKit;
 
 namespace MigrationPortal.Email;
@@ -20,9 +21,15 @@ public sealed record CredentialRequestEmailContent(
 
     /// <summary>When the email is composed; a reminder counts the time left from it.</summary>
     public DateTimeOffset SentAt { get; init; }
+
+    /// <summary>The project's own wording; null: the default of <see cref="Culture"/>.</summary>
+    public UserEmailTemplate? Template { get; init; }
+
+    /// <summary>The language of the project's users (English when null).</summary>
+    public CultureInfo? Culture { get; init; }
 }
 
-/// <summary>The one email an end user ever sees: which credentials are needed, the one-time link, and until when it works.</summary>
+/// <summary>The credential request (and its reminders): which credentials are needed, the link, and until when it works.</summary>
 public static class CredentialRequestEmail
 {
     public const string Subject = "ACTION REQUIRED: Information required for your migration";
@@ -41,61 +48,13 @@ public static class CredentialRequestEmail
     public static string CannotSendTo(string address) =>
         $"The notification address “{address}” cannot be emailed as it is written: a mail program reads it as another address, or as none.";
 
+    /// <summary>The project's wording (<see cref="CredentialRequestEmailContent.Template"/>) or the default of its language.</summary>
     public static MimeMessage Compose(CredentialRequestEmailContent content)
     {
-        var asked = (content.AsksSource, content.AsksDestination) switch
-        {
-            (true, true) => "source and destination",
-            (true, false) => "source",
-            _ => "destination",
-        };
-        var until = content.ValidUntil.UtcDateTime.ToString("dddd d MMMM yyyy, HH:mm 'UTC'", CultureInfo.InvariantCulture);
-        var mailbox = content.SourceEmail == content.DestinationEmail
-            ? content.SourceEmail
-            : $"{content.SourceEmail} (moving to {content.DestinationEmail})";
-
-        var left = content.IsReminder ? " (" + TimeLeft(content.ValidUntil - content.SentAt) + " from now)" : "";
-        var reminder = "This is a reminder: we have not received your credentials yet.";
-        var opening = content.IsReminder ? reminder + "\n" : "";
-        var text = $"""
-            Hello,
-
-            {opening}Your mailbox {mailbox} is being migrated as part of "{content.ProjectName}".
-            To continue, we need the {asked} credentials (login name and password) of your mailbox.
-
-            Enter them on this secure page:
-            {content.Link}
-
-            The link works until {until}{left}. Your administrator does not see what you type.
-            If you did not expect this email, ask your administrator before you use the link.
-            """;
-
-        string H(string value) => WebUtility.HtmlEncode(value);
-        var html = $"""
-            <!DOCTYPE html>
-            <html lang="en"><body style="font-family: system-ui, sans-serif; line-height: 1.5">
-            <p>Hello,</p>
-            {(content.IsReminder ? "<p>" + reminder + "</p>" : "")}
-            <p>Your mailbox <strong>{H(mailbox)}</strong> is being migrated as part of <strong>{H(content.ProjectName)}</strong>.
-            To continue, we need the <strong>{asked}</strong> credentials (login name and password) of your mailbox.</p>
-            <p><a href="{H(content.Link.AbsoluteUri)}">Enter your {asked} credentials</a></p>
-            <p>The link works until {H(until)}{H(left)}. Your administrator does not see what you type.
-            If you did not expect this email, ask your administrator before you use the link.</p>
-            </body></html>
-            """;
-
-        var message = new MimeMessage();
-        message.To.Add(MailboxAddress.Parse(content.To));
-        message.Subject = content.IsReminder ? ReminderSubject : Subject;
-        message.Body = new BodyBuilder { TextBody = text, HtmlBody = html }.ToMessageBody();
-        return message;
+        var culture = content.Culture ?? CultureInfo.GetCultureInfo("en");
+        var template = content.Template ?? UserEmailTemplate.Default(UserEmailKind.Request, culture);
+        var values = new UserEmailValues(content.To, content.ProjectName, content.SourceEmail, content.DestinationEmail, content.Link,
+            content.ValidUntil, content.AsksSource, content.AsksDestination);
+        return template.Compose(values, culture, content.IsReminder ? content.ValidUntil - content.SentAt : null);
     }
-
-    /// <summary>Whole days, or hours when less than a day is left: what a reader takes in at a glance.</summary>
-    public static string TimeLeft(TimeSpan left) => left switch
-    {
-        { TotalDays: >= 2 } => $"{(int)left.TotalDays} days",
-        { TotalHours: >= 2 } => $"{(int)left.TotalHours} hours",
-        _ => "less than 2 hours",
-    };
 }

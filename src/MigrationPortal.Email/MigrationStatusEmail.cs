@@ -1,5 +1,6 @@
 using System.Globalization;
-using System.Net;
+using MigrationPortal.Core.Projects;
+using MigrationPortal.Email.Templates;
 using MimeKit;
 
 namespace MigrationPortal.Email;
@@ -14,11 +15,18 @@ public sealed record MigrationStatusEmailContent(
     bool Completed,
     int MessagesCopied,
     long BytesCopied,
-    Uri? StatusLink);
+    Uri? StatusLink)
+{
+    /// <summary>The project's own wording; null: the default of <see cref="Culture"/>.</summary>
+    public UserEmailTemplate? Template { get; init; }
+
+    /// <summary>The language of the project's users (English when null).</summary>
+    public CultureInfo? Culture { get; init; }
+}
 
 /// <summary>
-/// The second email a user gets: "Your mailbox has been copied", or that it could not be, and what happens next. It
-/// names no folder, no subject and no reason from a server: the admin has those, the user needs only what to expect.
+/// The email after the user's answer: "Your mailbox has been copied", or that it could not be, and what happens next.
+/// The defaults name no folder, no subject and no server's reason: the admin has those, the user needs what to expect.
 /// </summary>
 public static class MigrationStatusEmail
 {
@@ -27,43 +35,10 @@ public static class MigrationStatusEmail
 
     public static MimeMessage Compose(MigrationStatusEmailContent content)
     {
-        var mailbox = content.SourceEmail == content.DestinationEmail
-            ? content.SourceEmail
-            : $"{content.SourceEmail} (to {content.DestinationEmail})";
-        var copied = string.Create(CultureInfo.InvariantCulture, $"{content.MessagesCopied:N0} messages ({Size(content.BytesCopied)})");
-        var body = content.Completed
-            ? $"Your mailbox {mailbox} has been copied as part of \"{content.ProjectName}\": {copied} in this pass. You do not need to do anything."
-            : $"The migration of your mailbox {mailbox} (\"{content.ProjectName}\") stopped before it was complete. Nothing was lost: "
-              + "your administrator has been told and will start it again. If your password is needed again, you will get a new email with a new link.";
-        var status = content.StatusLink is { } link ? $"You can follow your mailbox's status on this page for 7 days:\n{link}" : "";
-
-        string H(string value) => WebUtility.HtmlEncode(value);
-        var text = $"Hello,\n\n{body}\n\n{status}\n";
-        var statusHtml = content.StatusLink is { } l
-            ? $"""<p>You can follow your mailbox's status <a href="{H(l.AbsoluteUri)}">on this page</a> for 7 days.</p>"""
-            : "";
-        var html = $"""
-            <!DOCTYPE html>
-            <html lang="en"><body style="font-family: system-ui, sans-serif; line-height: 1.5">
-            <p>Hello,</p>
-            <p>{H(body)}</p>
-            {statusHtml}
-            </body></html>
-            """;
-
-        var message = new MimeMessage();
-        message.To.Add(MailboxAddress.Parse(content.To));
-        message.Subject = content.Completed ? CompletedSubject : FailedSubject;
-        message.Body = new BodyBuilder { TextBody = text, HtmlBody = html }.ToMessageBody();
-        return message;
+        var culture = content.Culture ?? CultureInfo.GetCultureInfo("en");
+        var kind = content.Completed ? UserEmailKind.Completed : UserEmailKind.Failed;
+        var template = content.Template ?? UserEmailTemplate.Default(kind, culture);
+        return template.Compose(new UserEmailValues(content.To, content.ProjectName, content.SourceEmail, content.DestinationEmail,
+            content.StatusLink, Messages: content.MessagesCopied, Bytes: content.BytesCopied), culture);
     }
-
-    /// <summary>Bytes as a reader says them (KB, MB, GB, 1000-based like mail clients show sizes).</summary>
-    public static string Size(long bytes) => bytes switch
-    {
-        >= 1_000_000_000 => string.Create(CultureInfo.InvariantCulture, $"{bytes / 1e9:0.#} GB"),
-        >= 1_000_000 => string.Create(CultureInfo.InvariantCulture, $"{bytes / 1e6:0.#} MB"),
-        >= 1_000 => string.Create(CultureInfo.InvariantCulture, $"{bytes / 1e3:0.#} KB"),
-        _ => string.Create(CultureInfo.InvariantCulture, $"{bytes} bytes"),
-    };
 }

@@ -10,6 +10,9 @@ public sealed class MigrationProject
     public const int MaxReminderAfterDays = 60;
     public const int MaxRemindersLimit = 10;
 
+    /// <summary>The languages the users' emails come in (their pages follow each user's browser); the first is the default.</summary>
+    public static readonly IReadOnlyList<string> UserLanguages = ["en", "de"];
+
     private MigrationProject() { Name = ""; Source = null!; Destination = null!; }
 
     public MigrationProject(string name, ImapEndpoint source, ImapEndpoint destination, int maxConcurrentMigrations, DateTimeOffset now)
@@ -33,6 +36,9 @@ public sealed class MigrationProject
 
     /// <summary>At most this many reminders per link; 0: none.</summary>
     public int MaxReminders { get; private set; } = DefaultMaxReminders;
+
+    /// <summary>The language of the emails its users get (an IETF tag of <see cref="UserLanguages"/>).</summary>
+    public string UserLanguage { get; private set; } = "en";
 
     /// <summary>
     /// Bumped by every <see cref="Update"/>: the concurrency token on SQLite. On PostgreSQL the row's xmin is the token
@@ -61,6 +67,14 @@ public sealed class MigrationProject
             throw new DomainValidationException($"The number of reminders must be between 0 (none) and {MaxRemindersLimit}.");
         ReminderAfterDays = afterDays;
         MaxReminders = max;
+        Version++;
+    }
+
+    public void SetUserLanguage(string language)
+    {
+        if (!UserLanguages.Contains(language))
+            throw new DomainValidationException($"The users' language must be one of: {string.Join(", ", UserLanguages)}.");
+        UserLanguage = language;
         Version++;
     }
 }

@@ -12,6 +12,7 @@ internal sealed class MigrationProjectConfiguration : IEntityTypeConfiguration<M
         builder.Property(p => p.Name).HasMaxLength(MigrationProject.MaxNameLength);
         builder.ComplexProperty(p => p.Source, Endpoint);
         builder.ComplexProperty(p => p.Destination, Endpoint);
+        builder.Property(p => p.UserLanguage).HasMaxLength(16);
     }
 
     private static void Endpoint(ComplexPropertyBuilder<ImapEndpoint> endpoint)

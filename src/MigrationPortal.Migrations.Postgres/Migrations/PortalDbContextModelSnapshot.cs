@@ -622,6 +622,48 @@ namespace MigrationPortal.Migrations.Postgres.Migrations
                     b.ToTable("MigrationPasses", (string)null);
                 });
 
+            modelBuilder.Entity("MigrationPortal.Core.Projects.EmailTemplate", b =>
+                {
+                    b.Property<int>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("integer");
+
+                    NpgsqlPropertyBuilderExtensions.UseIdentityByDefaultColumn(b.Property<int>("Id"));
+
+                    b.Property<string>("Body")
+                        .IsRequired()
+                        .HasMaxLength(10000)
+                        .HasColumnType("character varying(10000)");
+
+                    b.Property<string>("Kind")
+                        .IsRequired()
+                        .HasMaxLength(16)
+                        .HasColumnType("character varying(16)");
+
+                    b.Property<int>("ProjectId")
+                        .HasColumnType("integer");
+
+                    b.Property<string>("Subject")
+                        .IsRequired()
+                        .HasMaxLength(200)
+                        .HasColumnType("character varying(200)");
+
+                    b.Property<DateTimeOffset>("UpdatedAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<string>("UpdatedBy")
+                        .IsRequired()
+                        .HasMaxLength(256)
+                        .HasColumnType("character varying(256)");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("ProjectId", "Kind")
+                        .IsUnique();
+
+                    b.ToTable("EmailTemplates", (string)null);
+                });
+
             modelBuilder.Entity("MigrationPortal.Core.Projects.MigrationProject", b =>
                 {
                     b.Property<int>("Id")
@@ -646,6 +688,11 @@ namespace MigrationPortal.Migrations.Postgres.Migrations
 
                     b.Property<int>("ReminderAfterDays")
                         .HasColumnType("integer");
+
+                    b.Property<string>("UserLanguage")
+                        .IsRequired()
+                        .HasMaxLength(16)
+                        .HasColumnType("character varying(16)");
 
                     b.Property<uint>("xmin")
                         .IsConcurrencyToken()
@@ -1209,6 +1256,15 @@ namespace MigrationPortal.Migrations.Postgres.Migrations
                     b.HasOne("MigrationPortal.Core.Mailboxes.Mailbox", null)
                         .WithMany("Passes")
                         .HasForeignKey("MailboxId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+                });
+
+            modelBuilder.Entity("MigrationPortal.Core.Projects.EmailTemplate", b =>
+                {
+                    b.HasOne("MigrationPortal.Core.Projects.MigrationProject", null)
+                        .WithMany()
+                        .HasForeignKey("ProjectId")
                         .OnDelete(DeleteBehavior.Cascade)
                         .IsRequired();
                 });

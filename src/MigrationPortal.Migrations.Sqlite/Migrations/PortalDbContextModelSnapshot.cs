@@ -603,6 +603,46 @@ namespace MigrationPortal.Migrations.Sqlite.Migrations
                     b.ToTable("MigrationPasses", (string)null);
                 });
 
+            modelBuilder.Entity("MigrationPortal.Core.Projects.EmailTemplate", b =>
+                {
+                    b.Property<int>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("Body")
+                        .IsRequired()
+                        .HasMaxLength(10000)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("Kind")
+                        .IsRequired()
+                        .HasMaxLength(16)
+                        .HasColumnType("TEXT");
+
+                    b.Property<int>("ProjectId")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("Subject")
+                        .IsRequired()
+                        .HasMaxLength(200)
+                        .HasColumnType("TEXT");
+
+                    b.Property<long>("UpdatedAt")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("UpdatedBy")
+                        .IsRequired()
+                        .HasMaxLength(256)
+                        .HasColumnType("TEXT");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("ProjectId", "Kind")
+                        .IsUnique();
+
+                    b.ToTable("EmailTemplates", (string)null);
+                });
+
             modelBuilder.Entity("MigrationPortal.Core.Projects.MigrationProject", b =>
                 {
                     b.Property<int>("Id")
@@ -625,6 +665,11 @@ namespace MigrationPortal.Migrations.Sqlite.Migrations
 
                     b.Property<int>("ReminderAfterDays")
                         .HasColumnType("INTEGER");
+
+                    b.Property<string>("UserLanguage")
+                        .IsRequired()
+                        .HasMaxLength(16)
+                        .HasColumnType("TEXT");
 
                     b.Property<int>("Version")
                         .IsConcurrencyToken()
@@ -1174,6 +1219,15 @@ namespace MigrationPortal.Migrations.Sqlite.Migrations
                     b.HasOne("MigrationPortal.Core.Mailboxes.Mailbox", null)
                         .WithMany("Passes")
                         .HasForeignKey("MailboxId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+                });
+
+            modelBuilder.Entity("MigrationPortal.Core.Projects.EmailTemplate", b =>
+                {
+                    b.HasOne("MigrationPortal.Core.Projects.MigrationProject", null)
+                        .WithMany()
+                        .HasForeignKey("ProjectId")
                         .OnDelete(DeleteBehavior.Cascade)
                         .IsRequired();
                 });

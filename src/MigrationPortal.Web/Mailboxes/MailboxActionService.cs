@@ -48,7 +48,7 @@ public sealed partial class MailboxActionService(
     public async Task<BulkActionReport> StartAsync(int projectId, IReadOnlyCollection<int> ids, string actor, CancellationToken ct,
         PassRequest? pass = null, IActionJournal? journal = null)
     {
-        var projectName = await db.Projects.Where(p => p.Id == projectId).Select(p => p.Name).SingleOrDefaultAsync(ct) ?? "";
+        var project = await ProjectEmails.LoadAsync(db, projectId, ct);
         // Read per batch of mailboxes, not per mailbox: which have completed a pass, and for Retry Errors what each has to retry.
         HashSet<int> completed = [];
         Dictionary<int, int> failed = [];
@@ -65,7 +65,7 @@ public sealed partial class MailboxActionService(
                 var issued = work.Mailbox.Start(work.Licenses, rules, actor, work.Now, chosen, failed.GetValueOrDefault(id));
                 CancelUnsentLinks(work);
                 if (issued is not null)
-                    emails.QueueRequest(work.Db, work.Mailbox, issued, projectName, work.Now);
+                    emails.QueueRequest(work.Db, work.Mailbox, issued, project, work.Now);
                 journal?.Applied(id, work.Now);
                 return Task.CompletedTask;
             }, async (batch, token) =>
@@ -94,7 +94,7 @@ public sealed partial class MailboxActionService(
     /// </summary>
     public async Task<BulkActionReport> ResendRequestAsync(int projectId, IReadOnlyCollection<int> ids, string actor, CancellationToken ct)
     {
-        var projectName = await db.Projects.Where(p => p.Id == projectId).Select(p => p.Name).SingleOrDefaultAsync(ct) ?? "";
+        var project = await ProjectEmails.LoadAsync(db, projectId, ct);
         try
         {
             return await ForEachAsync(ResendRequest, MailboxAction.RemindUser, projectId, ids, ct, (work, token) =>
@@ -102,7 +102,7 @@ public sealed partial class MailboxActionService(
                 if (emails.CanSendAgain(work.Mailbox) == false)
                     throw new MailboxTransitionException(UserEmails.LinkUnreadableText);
                 var request = work.Mailbox.ResendRequest(rules.ResendInterval, actor, work.Now);
-                emails.QueueAgain(work.Db, work.Mailbox, request, projectName, work.Now, reminder: false);
+                emails.QueueAgain(work.Db, work.Mailbox, request, project, work.Now, reminder: false);
                 return Task.CompletedTask;
             });
         }

@@ -170,7 +170,7 @@ public sealed partial class MigrationWorker(
             if (failure is { } reason)
             {
                 work.Mailbox.Fail(reason, work.Licenses, Engine, work.Now);
-                await TellUserAsync(work, emails, project.Name, completed: false, pass, token);
+                await TellUserAsync(work, emails, completed: false, pass, token);
             }
             else if (result!.Stopped || work.Mailbox.Status == MailboxStatus.Stopping)
             {
@@ -179,7 +179,7 @@ public sealed partial class MigrationWorker(
             else
             {
                 work.Mailbox.CompletePass(work.Licenses, work.Now);
-                await TellUserAsync(work, emails, project.Name, completed: true, pass, token);
+                await TellUserAsync(work, emails, completed: true, pass, token);
             }
         }, CancellationToken.None, claim);
         if (settled.Applied) services.GetRequiredService<OutboxQueue>().Wake();
@@ -211,13 +211,13 @@ public sealed partial class MigrationWorker(
     /// A user who gave their credentials through the secure link hears how it ended: the email is saved with the pass's
     /// outcome, once per submission for each kind. A mailbox whose credentials the admin typed has no such user.
     /// </summary>
-    private static async Task TellUserAsync(MailboxWork work, UserEmails emails, string projectName, bool completed, MigrationPass? pass, CancellationToken ct)
+    private static async Task TellUserAsync(MailboxWork work, UserEmails emails, bool completed, MigrationPass? pass, CancellationToken ct)
     {
         var accepted = await work.Db.CredentialRequests
             .Where(r => r.MailboxId == work.Mailbox.Id && r.AcceptedAt != null)
             .OrderByDescending(r => r.AcceptedAt).FirstOrDefaultAsync(ct);
         if (accepted is not null)
-            emails.QueueOutcome(work.Db, work.Mailbox, accepted, projectName, completed, pass, work.Now);
+            emails.QueueOutcome(work.Db, work.Mailbox, accepted, await ProjectEmails.LoadAsync(work.Db, work.Mailbox.ProjectId, ct), completed, pass, work.Now);
     }
 
     private static ImapLogin Login(MailboxCredentials side, IPasswordProtector passwords) =>

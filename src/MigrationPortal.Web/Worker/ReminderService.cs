@@ -42,14 +42,17 @@ public sealed partial class ReminderService(
             .Join(db.Mailboxes.Where(m => m.Status == MailboxStatus.WaitingForUser), r => r.MailboxId, m => m.Id, (r, m) => new { Request = r, m.ProjectId })
             .Join(db.Projects, x => x.ProjectId, p => p.Id, (x, p) => new
             {
-                x.Request.MailboxId, x.Request.RemindersSent, x.Request.LastSentAt, ProjectId = p.Id, ProjectName = p.Name, p.ReminderAfterDays, p.MaxReminders,
+                x.Request.MailboxId, x.Request.RemindersSent, x.Request.LastSentAt, ProjectId = p.Id, p.ReminderAfterDays, p.MaxReminders,
             })
             .Where(x => x.RemindersSent < x.MaxReminders)
             .ToListAsync(ct);
 
         var sent = 0;
+        var projects = new Dictionary<int, ProjectEmails>();
         foreach (var item in due.Where(x => x.LastSentAt.AddDays(x.ReminderAfterDays) <= now).OrderBy(x => x.LastSentAt))
         {
+            if (!projects.TryGetValue(item.ProjectId, out var project))
+                projects[item.ProjectId] = project = await ProjectEmails.LoadAsync(db, item.ProjectId, ct);
             var reminded = false;
             var outcome = await unitOfWork.RunAsync(item.MailboxId, item.ProjectId, (work, _) =>
             {
@@ -57,7 +60,7 @@ public sealed partial class ReminderService(
                 // The project's settings as read above; a change to them meanwhile applies from the next round.
                 if (work.Mailbox.RemindUser(TimeSpan.FromDays(item.ReminderAfterDays), item.MaxReminders, work.Now) is { } request)
                 {
-                    emails.QueueAgain(work.Db, work.Mailbox, request, item.ProjectName, work.Now, reminder: true);
+                    emails.QueueAgain(work.Db, work.Mailbox, request, project, work.Now, reminder: true);
                     reminded = true;
                 }
                 return Task.CompletedTask;
