@@ -6,6 +6,7 @@ using MigrationPortal.Data;
 using MigrationPortal.Data.Concurrency;
 using MigrationPortal.Data.CredentialRequests;
 using MigrationPortal.Data.Mailboxes;
+using MigrationPortal.Data.Outbox;
 using MigrationPortal.Engine.Verification;
 
 namespace MigrationPortal.Web.Access;
@@ -102,7 +103,7 @@ public sealed partial class CredentialAccessService(
         var check = await verifier.CheckBothAsync(project.Source, source, project.Destination, destination, ct);
 
         SubmissionResult? result = null;
-        var outcome = await unitOfWork.RunAsync(mailbox.Id, null, (work, _) =>
+        var outcome = await unitOfWork.RunAsync(mailbox.Id, null, async (work, token) =>
         {
             var m = work.Mailbox;
             var request = m.CredentialRequests.SingleOrDefault(r => r.Id == found.Id)
@@ -128,7 +129,12 @@ public sealed partial class CredentialAccessService(
                     work.Now);
                 result = new SubmissionResult(SubmissionOutcome.Accepted);
             }
-            return Task.CompletedTask;
+            if (result!.Outcome != SubmissionOutcome.Unreachable)
+            {
+                // The link is used: a request, reminder or resend still waiting to go out would only ask again.
+                foreach (var unsent in await work.Db.OutboxMessages.Where(o => o.MailboxId == m.Id && o.State == OutboxState.Pending).ToListAsync(token))
+                    unsent.Cancel("Not sent: the user answered through the link before it went out.");
+            }
         }, ct);
 
         if (!outcome.Applied || result is null)

@@ -53,9 +53,9 @@ internal sealed partial class KeyRingCheck(
         var pending = await db.OutboxMessages.Where(m => m.State == OutboxState.Pending).ToListAsync(ct);
         var unreadableEmails = pending.Where(m => !CanRead(m)).ToList();
 
-        // A link's token is not stored (only a hash of its nonce), so it cannot be tried: when the keys are gone, every
-        // link still open was made with them. This check runs before this process protects anything, so no open link
-        // can have been made with a key created since.
+        // A link proves itself by a hash of its nonce; its token is kept only encrypted (for reminders), with the same
+        // keys. So when the keys are gone, every link still open was made with them. This check runs before this process
+        // protects anything, so no open link can have been made with a key created since.
         var openRequests = await db.CredentialRequests.AsNoTracking()
             .Where(r => r.State == CredentialRequestState.Pending || r.State == CredentialRequestState.Verifying)
             .Select(r => r.MailboxId)

@@ -150,6 +150,33 @@ public sealed class RemindersTests(MailServers servers) : IClassFixture<MailServ
     }
 
     [Fact]
+    public async Task ResendQueuedWhileTheMailServerIsDown_UserAnswersMeanwhile_ItIsNeverSent()
+    {
+        var clock = new FakeTimeProvider(DateTimeOffset.UtcNow);
+        await using var s = await AccessScenario.CreateAsync(servers, clock: clock);
+        var link = await s.StartAndReadLinkAsync();
+        await servers.Smtp.StopAsync();
+        try
+        {
+            clock.Advance(TimeSpan.FromMinutes(11));
+            Assert.Contains("applied to 1 mailbox", AdminPages.Report(await s.PressAsync("Resend Request")));
+            Assert.Contains("Thank you", (await s.SubmitAsync(link)).Body!.TextContent);
+        }
+        finally
+        {
+            await servers.Smtp.StartAsync();
+        }
+        clock.Advance(TimeSpan.FromHours(1)); // past any retry the outbox would have made
+
+        await Task.Delay(Quiet);
+
+        Assert.Equal(1, CountEmailsTo(s));
+        var resend = await s.Portal.WithDbAsync(db => db.OutboxMessages.AsNoTracking().Where(m => m.MailboxId == s.MailboxId).OrderBy(m => m.Id).ToListAsync());
+        Assert.Equal(2, resend.Count);
+        Assert.Equal("Not sent: the user answered through the link before it went out.", resend[1].LastError);
+    }
+
+    [Fact]
     public async Task ResendRequest_NotWaitingForUser_RefusedAndNoEmail()
     {
         await using var s = await AccessScenario.CreateAsync(servers);
