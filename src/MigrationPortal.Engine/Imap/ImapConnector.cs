@@ -86,9 +86,32 @@ public sealed class ImapConnector : IImapConnector
 
     public async Task<ImapSession> ConnectAsync(ImapEndpoint endpoint, ImapLogin login, CancellationToken ct)
     {
-        ArgumentNullException.ThrowIfNull(endpoint);
         ArgumentNullException.ThrowIfNull(login);
-        RefuseNul(login);
+        return new ImapSession(await OpenAsync(endpoint, login, ct), Timeout);
+    }
+
+    /// <summary>
+    /// Connects exactly as <see cref="ConnectAsync"/> does (the endpoint's TLS mode, its certificate rule, the same
+    /// wording of every failure) and logs out without logging in: whether an endpoint is there and speaks IMAP, for
+    /// an admin choosing server settings before any login is known.
+    /// </summary>
+    /// <returns>What the server offers once connected (after STARTTLS when the endpoint uses it).</returns>
+    /// <exception cref="ImapConnectException">Unreachable (never <see cref="ImapConnectFailure.Rejected"/>: nothing is sent to refuse).</exception>
+    public async Task<ImapCapabilities> ProbeAsync(ImapEndpoint endpoint, CancellationToken ct)
+    {
+        var client = await OpenAsync(endpoint, login: null, ct);
+        var capabilities = client.Capabilities;
+        await new ImapSession(client, Timeout).DisposeAsync();
+        return capabilities;
+    }
+
+    /// <param name="login">Null: connect only.</param>
+    private async Task<ImapClient> OpenAsync(ImapEndpoint endpoint, ImapLogin? login, CancellationToken ct)
+    {
+        ArgumentNullException.ThrowIfNull(endpoint);
+        if (login is not null)
+            RefuseNul(login);
+        var password = login?.Password ?? "";
 
         using var deadline = CancellationTokenSource.CreateLinkedTokenSource(ct);
         deadline.CancelAfter(Timeout);
@@ -98,8 +121,9 @@ public sealed class ImapConnector : IImapConnector
         try
         {
             await client.ConnectAsync(endpoint.Host, endpoint.Port, ToSocketOptions(endpoint.Security), deadline.Token);
-            await AuthenticateOnceAsync(client, new NetworkCredential(login.Login, login.Password), deadline.Token);
-            return new ImapSession(client, Timeout);
+            if (login is not null)
+                await AuthenticateOnceAsync(client, new NetworkCredential(login.Login, login.Password), deadline.Token);
+            return client;
         }
         catch (OperationCanceledException) when (ct.IsCancellationRequested)
         {
@@ -109,12 +133,12 @@ public sealed class ImapConnector : IImapConnector
         catch (AuthenticationException e)
         {
             client.Dispose();
-            throw new ImapConnectException(ImapConnectFailure.Rejected, Redact(e.Message, login.Password));
+            throw new ImapConnectException(ImapConnectFailure.Rejected, Redact(e.Message, password));
         }
         catch (Exception e) when (DescribeFailure(e, endpoint, certificates.Refusal) is { } reason)
         {
             client.Dispose();
-            throw new ImapConnectException(ImapConnectFailure.Unreachable, Redact(reason, login.Password));
+            throw new ImapConnectException(ImapConnectFailure.Unreachable, Redact(reason, password));
         }
         catch
         {

@@ -1,15 +1,15 @@
 using Microsoft.AspNetCore.Mvc;
-using Microsoft.AspNetCore.Mvc.RazorPages;
 using MigrationPortal.Core;
 using MigrationPortal.Core.Projects;
 using MigrationPortal.Data;
+using MigrationPortal.Web.Projects.Discovery;
 
 namespace MigrationPortal.Web.Areas.Admin.Pages.Projects;
 
-public sealed class CreateModel(PortalDbContext db, TimeProvider time, Security.AuditLog audit) : PageModel
+public sealed class CreateModel(PortalDbContext db, TimeProvider time, Security.AuditLog audit, ServerSettingsDiscovery discovery, EndpointChoices choices)
+    : ProjectFormPage(discovery, choices)
 {
-    [BindProperty]
-    public ProjectInput Input { get; set; } = new();
+    public override string SaveButton => "Create project";
 
     public void OnGet() { }
 

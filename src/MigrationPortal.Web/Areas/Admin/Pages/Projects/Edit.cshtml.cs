@@ -1,19 +1,19 @@
 using Microsoft.AspNetCore.Mvc;
-using Microsoft.AspNetCore.Mvc.RazorPages;
 using Microsoft.EntityFrameworkCore;
 using MigrationPortal.Core;
 using MigrationPortal.Data;
 using MigrationPortal.Data.Projects;
+using MigrationPortal.Web.Projects.Discovery;
 
 namespace MigrationPortal.Web.Areas.Admin.Pages.Projects;
 
-public sealed class EditModel(PortalDbContext db, Security.AuditLog audit) : PageModel
+public sealed class EditModel(PortalDbContext db, Security.AuditLog audit, ServerSettingsDiscovery discovery, EndpointChoices choices)
+    : ProjectFormPage(discovery, choices)
 {
+    public override string SaveButton => "Save";
+
     [BindProperty(SupportsGet = true)]
     public int Id { get; set; }
-
-    [BindProperty]
-    public ProjectInput Input { get; set; } = new();
 
     /// <summary>The project's version when the form was loaded: saving over a newer one would lose that change.</summary>
     [BindProperty]
