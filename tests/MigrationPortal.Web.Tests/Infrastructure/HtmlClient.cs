@@ -68,6 +68,12 @@ public sealed class HtmlClient(HttpClient http, bool ownsClient = true) : IDispo
 
         var button = form.Elements.OfType<IHtmlButtonElement>().FirstOrDefault(b => b.TextContent.Trim() == buttonText && b.Type == "submit")
             ?? throw new InvalidOperationException($"The form has no submit button '{buttonText}'.");
+        return await PressAsync(form, button);
+    }
+
+    /// <summary>Presses this button of the form as it is filled now: for a form with several buttons of the same text.</summary>
+    public async Task<IHtmlDocument> PressAsync(IHtmlFormElement form, IHtmlButtonElement button)
+    {
         var submission = form.GetSubmission(button) ?? throw new InvalidOperationException("The form cannot be submitted.");
 
         var request = new HttpRequestMessage(new HttpMethod(submission.Method.ToString().ToUpperInvariant()), submission.Target.Href);
