@@ -114,7 +114,7 @@ public sealed class UserStatusTests(MailServers servers) : IClassFixture<MailSer
     {
         await using var s = await AccessScenario.CreateAsync(servers, settings: Migrating);
         await servers.Source.AppendMessageAsync(s.Email, s.SourcePassword, "INBOX", Message(1));
-        await RenameProjectAsync(s, "<b>Acme</b> & \"Co\"");
+        await s.Admin.RenameProjectAsync(s.ProjectId, "<b>Acme</b> & \"Co\"");
         var link = await s.StartAndReadLinkAsync();
         await s.SubmitAsync(link);
 
@@ -193,12 +193,5 @@ public sealed class UserStatusTests(MailServers servers) : IClassFixture<MailSer
         message.Subject = i < 0 ? SecretSubject : $"Message {i}";
         message.Body = new TextPart("plain") { Text = $"Body of message {i}\r\n" + new string('x', 200) };
         return message;
-    }
-
-    private static async Task RenameProjectAsync(AccessScenario s, string name)
-    {
-        var edit = await s.Admin.Client.GetAsync($"/Admin/Projects/Edit/{s.ProjectId}");
-        await s.Admin.Client.SubmitAsync(AdminPages.Form(edit), "Save", new Dictionary<string, string> { ["Input.Name"] = name });
-        Assert.Equal(name, await s.Portal.WithDbAsync(db => db.Projects.Where(p => p.Id == s.ProjectId).Select(p => p.Name).SingleAsync()));
     }
 }

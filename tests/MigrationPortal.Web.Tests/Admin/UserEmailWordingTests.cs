@@ -16,7 +16,7 @@ public sealed class UserEmailWordingTests(MailServers servers) : IClassFixture<M
     public async Task SavedWording_StartSendsIt_ValuesEncodedInHtml_LinkWorks()
     {
         await using var s = await AccessScenario.CreateAsync(servers);
-        await RenameAsync(s, "<i>Acme</i> & Co");
+        await s.Admin.RenameProjectAsync(s.ProjectId, "<i>Acme</i> & Co");
 
         var saved = await SaveAsync(s, "Request", Subject, Body);
         Assert.Contains("Saved: emails from now on use this wording.", saved.QuerySelector("#Request")!.TextContent);
@@ -103,11 +103,5 @@ public sealed class UserEmailWordingTests(MailServers servers) : IClassFixture<M
         var page = await s.Admin.Client.GetAsync($"/Admin/Projects/Emails/{s.ProjectId}");
         var form = (IHtmlFormElement)page.QuerySelector($"#{kind} form")!;
         return await s.Admin.Client.SubmitAsync(form, button, new Dictionary<string, string> { ["subject"] = subject, ["body"] = body });
-    }
-
-    private static async Task RenameAsync(AccessScenario s, string name)
-    {
-        var edit = await s.Admin.Client.GetAsync($"/Admin/Projects/Edit/{s.ProjectId}");
-        await s.Admin.Client.SubmitAsync(AdminPages.Form(edit), "Save", new Dictionary<string, string> { ["Input.Name"] = name });
     }
 }

@@ -64,6 +64,15 @@ public sealed class AdminPages(HtmlClient client) : IDisposable
             "The project was not saved: " + Errors(saved));
     }
 
+    /// <summary>Renames a project on its Edit page, the rest as it was.</summary>
+    public async Task RenameProjectAsync(int projectId, string name)
+    {
+        var page = await client.GetAsync($"/Admin/Projects/Edit/{projectId}");
+        var saved = await client.SubmitAsync(Form(page), "Save", new Dictionary<string, string> { ["Input.Name"] = name });
+        Assert.True(client.LastResponse!.RequestMessage!.RequestUri!.AbsolutePath.StartsWith("/Admin/Projects/Dashboard/", StringComparison.Ordinal),
+            "The project was not saved: " + Errors(saved));
+    }
+
     /// <summary>Adds a mailbox; a null password means "I don't know the username or password" for that side.</summary>
     /// <param name="login">The login name for both sides, when the admin knows it (the email address otherwise).</param>
     public async Task<int> AddMailboxAsync(int projectId, string email, string? sourcePassword, string? destinationPassword, string? login = null)

@@ -148,14 +148,17 @@ public sealed partial class EmailsModel(PortalDbContext db, Security.AuditLog au
         return editor;
     }
 
-    /// <summary>The same rules saving applies, so a preview never shows what could not be saved.</summary>
-    private static bool Check(Editor editor)
+    /// <summary>The rules saving applies (the wording's own, then its placeholders), so a preview never shows what could not be saved.</summary>
+    private bool Check(Editor editor)
     {
-        if (string.IsNullOrWhiteSpace(editor.Subject)) editor.Problems.Add("Enter a subject.");
-        else if (editor.Subject.Length > EmailTemplate.MaxSubjectLength) editor.Problems.Add($"The subject must be at most {EmailTemplate.MaxSubjectLength} characters.");
-        else if (editor.Subject.Any(char.IsControl)) editor.Problems.Add("The subject must be one line, without control characters.");
-        if (string.IsNullOrWhiteSpace(editor.Body)) editor.Problems.Add("Enter the email's text.");
-        else if (editor.Body.Length > EmailTemplate.MaxBodyLength) editor.Problems.Add($"The email's text must be at most {EmailTemplate.MaxBodyLength:N0} characters.");
+        try
+        {
+            _ = new EmailTemplate(Id, editor.Kind, editor.Subject, editor.Body, "", time.GetUtcNow());
+        }
+        catch (DomainValidationException e)
+        {
+            editor.Problems.Add(e.Message);
+        }
         editor.Problems.AddRange(UserEmailTemplate.Problems(editor.Kind, editor.Subject, editor.Body));
         return editor.Problems.Count == 0;
     }
