@@ -84,8 +84,10 @@ public sealed class UserStatusTests(MailServers servers) : IClassFixture<MailSer
         Assert.Equal(before.Version, (await s.MailboxAsync()).Version);
     }
 
-    [Fact]
-    public async Task FailedAfterSubmission_FailureEmailSaysWhatHappensNext_AndTheStatusPageSaysNotFinished()
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task FailedAfterSubmission_FailureEmailSaysWhatHappensNext_AndTheStatusPageSaysNotFinished(bool projectsOwnWording)
     {
         // The source is reached through a proxy that breaks the pass's first message download; with no retries allowed
         // the pass fails (the credential check at submission only logs in, so it goes through).
@@ -94,14 +96,16 @@ public sealed class UserStatusTests(MailServers servers) : IClassFixture<MailSer
         await using var s = await AccessScenario.CreateAsync(servers, settings: new Dictionary<string, string?>(Migrating) { ["Migration:Retries"] = "0" },
             sourceEndpoint: (proxy.Host, proxy.Port));
         await servers.Source.AppendMessageAsync(s.Email, s.SourcePassword, "INBOX", Message(1));
+        if (projectsOwnWording)
+            await s.Admin.EmailWordingAsync(s.ProjectId, "Failed", "Save", "Not yet: {{source}}", "We will call you about {{project}}.\n\n{{link}}");
         var link = await s.StartAndReadLinkAsync();
         await s.SubmitAsync(link);
 
         var email = await s.NextEmailAsync();
 
         Assert.Equal(1, proxy.Cuts);
-        Assert.Equal(MigrationStatusEmail.FailedSubject, email.Subject);
-        Assert.Contains("your administrator has been told and will start it again", email.TextBody);
+        Assert.Equal(projectsOwnWording ? $"Not yet: {s.Email}" : MigrationStatusEmail.FailedSubject, email.Subject);
+        Assert.Contains(projectsOwnWording ? "We will call you about Acme move." : "your administrator has been told and will start it again", email.TextBody);
         Assert.Equal(link, AccessScenario.LinkIn(email));
         Assert.Equal(MailboxStatus.Failed, (await s.MailboxAsync()).Status);
         var page = await s.OpenAsync(link);
@@ -109,21 +113,26 @@ public sealed class UserStatusTests(MailServers servers) : IClassFixture<MailSer
         Assert.Contains("did not finish", page.QuerySelector("#last-pass")!.TextContent);
     }
 
-    [Fact]
-    public async Task CompletionEmail_ProjectNameWithMarkup_EncodedInTheHtmlPart()
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task CompletionEmail_ProjectNameWithMarkup_EncodedInTheHtmlPart(bool projectsOwnWording)
     {
         await using var s = await AccessScenario.CreateAsync(servers, settings: Migrating);
         await servers.Source.AppendMessageAsync(s.Email, s.SourcePassword, "INBOX", Message(1));
         await s.Admin.RenameProjectAsync(s.ProjectId, "<b>Acme</b> & \"Co\"");
+        if (projectsOwnWording)
+            await s.Admin.EmailWordingAsync(s.ProjectId, "Completed", "Save", "Done: {{project}}", "{{project}}: {{messages}} message, {{size}}.\n\n{{link}}");
         var link = await s.StartAndReadLinkAsync();
         await s.SubmitAsync(link);
 
         var email = await s.NextEmailAsync();
 
-        Assert.Equal(MigrationStatusEmail.CompletedSubject, email.Subject);
+        Assert.Equal(projectsOwnWording ? "Done: <b>Acme</b> & \"Co\"" : MigrationStatusEmail.CompletedSubject, email.Subject);
         Assert.Contains("&lt;b&gt;Acme&lt;/b&gt; &amp; &quot;Co&quot;", email.HtmlBody);
         Assert.DoesNotContain("<b>Acme</b>", email.HtmlBody);
         Assert.Contains("<b>Acme</b> & \"Co\"", email.TextBody);
+        if (projectsOwnWording) Assert.Contains("<b>Acme</b> & \"Co\": 1 message, ", email.TextBody);
     }
 
     [Fact]

@@ -18,7 +18,7 @@ public sealed class UserEmailWordingTests(MailServers servers) : IClassFixture<M
         await using var s = await AccessScenario.CreateAsync(servers);
         await s.Admin.RenameProjectAsync(s.ProjectId, "<i>Acme</i> & Co");
 
-        var saved = await SaveAsync(s, "Request", Subject, Body);
+        var saved = await s.Admin.EmailWordingAsync(s.ProjectId, "Request", "Save", Subject, Body);
         Assert.Contains("Saved: emails from now on use this wording.", saved.QuerySelector("#Request")!.TextContent);
         var link = await s.StartAndReadLinkAsync();
 
@@ -37,7 +37,7 @@ public sealed class UserEmailWordingTests(MailServers servers) : IClassFixture<M
     {
         await using var s = await AccessScenario.CreateAsync(servers);
 
-        var page = await PostAsync(s, "Request", "Preview", Subject, Body + "\n\n<b>not bold</b>");
+        var page = await s.Admin.EmailWordingAsync(s.ProjectId, "Request", "Preview", Subject, Body + "\n\n<b>not bold</b>");
 
         var preview = page.QuerySelector("#Request .email-preview")!;
         Assert.Equal("Your move to user@destination.example (Acme move)", preview.QuerySelector(".preview-subject")!.TextContent);
@@ -53,7 +53,7 @@ public sealed class UserEmailWordingTests(MailServers servers) : IClassFixture<M
     {
         await using var s = await AccessScenario.CreateAsync(servers);
 
-        var page = await PostAsync(s, "Request", "Save", "Hi {{firstname}}", "No link here.");
+        var page = await s.Admin.EmailWordingAsync(s.ProjectId, "Request", "Save", "Hi {{firstname}}", "No link here.");
 
         var errors = page.QuerySelector("#Request .errors")!.TextContent;
         Assert.Contains("{{firstname}} is not a placeholder of this email", errors);
@@ -68,9 +68,9 @@ public sealed class UserEmailWordingTests(MailServers servers) : IClassFixture<M
     public async Task UseTheDefault_AfterACustomWording_TheDefaultIsSentAgain()
     {
         await using var s = await AccessScenario.CreateAsync(servers);
-        await SaveAsync(s, "Request", Subject, Body);
+        await s.Admin.EmailWordingAsync(s.ProjectId, "Request", "Save", Subject, Body);
 
-        var page = await PostAsync(s, "Request", "Use the default", Subject, Body);
+        var page = await s.Admin.EmailWordingAsync(s.ProjectId, "Request", "Use the default", Subject, Body);
 
         Assert.Contains("The default wording is used from now on.", page.QuerySelector("#Request")!.TextContent);
         Assert.Equal(CredentialRequestEmail.Subject, ((IHtmlInputElement)page.QuerySelector("#Request-subject")!).Value);
@@ -93,15 +93,5 @@ public sealed class UserEmailWordingTests(MailServers servers) : IClassFixture<M
         Assert.Equal("AKTION ERFORDERLICH: Angaben für Ihre Migration benötigt", email.Subject);
         Assert.Contains("Geben Sie sie auf dieser sicheren Seite ein:", email.TextBody);
         Assert.Contains(link.AbsoluteUri, email.TextBody);
-    }
-
-    private static async Task<IHtmlDocument> SaveAsync(AccessScenario s, string kind, string subject, string body) =>
-        await PostAsync(s, kind, "Save", subject, body);
-
-    private static async Task<IHtmlDocument> PostAsync(AccessScenario s, string kind, string button, string subject, string body)
-    {
-        var page = await s.Admin.Client.GetAsync($"/Admin/Projects/Emails/{s.ProjectId}");
-        var form = (IHtmlFormElement)page.QuerySelector($"#{kind} form")!;
-        return await s.Admin.Client.SubmitAsync(form, button, new Dictionary<string, string> { ["subject"] = subject, ["body"] = body });
     }
 }

@@ -73,6 +73,15 @@ public sealed class AdminPages(HtmlClient client) : IDisposable
             "The project was not saved: " + Errors(saved));
     }
 
+    /// <summary>Presses a button (Preview, Save, Use the default) of one email's form on the project's Emails page.</summary>
+    /// <param name="kind">Request, Completed or Failed: the section the form is in.</param>
+    public async Task<IHtmlDocument> EmailWordingAsync(int projectId, string kind, string button, string subject, string body)
+    {
+        var page = await client.GetAsync($"/Admin/Projects/Emails/{projectId}");
+        var form = page.QuerySelector($"#{kind} form") as IHtmlFormElement ?? throw new InvalidOperationException($"No {kind} email on the Emails page.");
+        return await client.SubmitAsync(form, button, new Dictionary<string, string> { ["subject"] = subject, ["body"] = body });
+    }
+
     /// <summary>Adds a mailbox; a null password means "I don't know the username or password" for that side.</summary>
     /// <param name="login">The login name for both sides, when the admin knows it (the email address otherwise).</param>
     public async Task<int> AddMailboxAsync(int projectId, string email, string? sourcePassword, string? destinationPassword, string? login = null)
