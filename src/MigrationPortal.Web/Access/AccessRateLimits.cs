@@ -4,7 +4,9 @@ using System.Security.Cryptography;
 using System.Text;
 using System.Threading.RateLimiting;
 using Microsoft.AspNetCore.RateLimiting;
+using Microsoft.Extensions.Localization;
 using Microsoft.Extensions.Options;
+using MigrationPortal.Web.Resources;
 
 namespace MigrationPortal.Web.Access;
 
@@ -53,7 +55,8 @@ public static class AccessRateLimits
                 response.Headers.RetryAfter = Math.Max(1, (int)Math.Ceiling(retryAfter.TotalSeconds)).ToString(CultureInfo.InvariantCulture);
                 response.Headers.CacheControl = "no-store";
                 response.ContentType = "text/plain; charset=utf-8";
-                await response.WriteAsync("Too many attempts. Wait a few minutes, then try again with the same link.", ct);
+                var text = rejected.HttpContext.RequestServices.GetRequiredService<IStringLocalizer<PublicText>>();
+                await response.WriteAsync(text["Too many attempts. Wait a few minutes, then try again with the same link."], ct);
             };
         });
         return services;

@@ -15,6 +15,7 @@ using MigrationPortal.Engine.Imap;
 using MigrationPortal.Engine.Verification;
 using MigrationPortal.Web.Access;
 using MigrationPortal.Web.Forms;
+using MigrationPortal.Web.Localization;
 using MigrationPortal.Web.Mailboxes;
 using MigrationPortal.Web.Mailboxes.BulkAdd;
 using MigrationPortal.Web.Outbox;
@@ -131,6 +132,7 @@ public static partial class PortalServices
             options.ModelBinderProviders.Insert(0, new CheckboxBinderProvider());
         });
         services.AddAntiforgery();
+        services.AddPublicLocalization();
 
         services.AddStaticAssetCompression();
         services.AddPortalEmail(configuration, builder.Environment.ContentRootPath);
@@ -191,6 +193,7 @@ public static partial class PortalServices
         app.UseStatusCodePagesWithReExecute("/Error/{0}");
         app.UsePortalStaticFiles();
         app.UseAccessBodyLimit();
+        app.UsePublicLocalization();
         app.UseRouting();
         app.UseAuthentication();
         app.UseAuthorization();

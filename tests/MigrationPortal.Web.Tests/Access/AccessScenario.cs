@@ -102,7 +102,9 @@ public sealed partial class AccessScenario : IAsyncDisposable
     /// <summary>Opens the emailed link in the user's browser (the path only: the portal under test is not at the public address).</summary>
     public Task<IHtmlDocument> OpenAsync(Uri link) => User.GetAsync(link.PathAndQuery);
 
-    public async Task<IHtmlDocument> SubmitAsync(Uri link, string? sourcePassword = null, string? destinationPassword = null, string? sourceLogin = null, string? destinationLogin = null)
+    /// <param name="submitButton">The button's text in the language the user's browser asks for.</param>
+    public async Task<IHtmlDocument> SubmitAsync(Uri link, string? sourcePassword = null, string? destinationPassword = null, string? sourceLogin = null, string? destinationLogin = null,
+        string submitButton = "Submit")
     {
         var page = await OpenAsync(link);
         var form = page.QuerySelector("main form") as IHtmlFormElement
@@ -118,7 +120,7 @@ public sealed partial class AccessScenario : IAsyncDisposable
             fields["Input.DestinationLogin"] = destinationLogin ?? Email;
             fields["Input.DestinationPassword"] = destinationPassword ?? DestinationPassword;
         }
-        return await User.SubmitAsync(form, "Submit", fields);
+        return await User.SubmitAsync(form, submitButton, fields);
     }
 
     public Task<Mailbox> MailboxAsync() =>

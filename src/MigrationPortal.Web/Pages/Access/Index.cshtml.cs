@@ -1,8 +1,9 @@
-using System.ComponentModel.DataAnnotations;
 using Microsoft.AspNetCore.Authorization;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.AspNetCore.Mvc.RazorPages;
+using Microsoft.Extensions.Localization;
 using MigrationPortal.Web.Access;
+using MigrationPortal.Web.Resources;
 
 namespace MigrationPortal.Web.Pages.Access;
 
@@ -14,9 +15,12 @@ namespace MigrationPortal.Web.Pages.Access;
 [SecureAccessHeaders]
 [RequestSizeLimit(AccessRateLimits.MaxBodyBytes)]
 [RequestFormLimits(ValueCountLimit = 16)]
-public sealed class IndexModel(CredentialAccessService access, UserStatusService statuses,
+public sealed class IndexModel(CredentialAccessService access, UserStatusService statuses, IStringLocalizer<PublicText> text,
     Microsoft.Extensions.Options.IOptions<Startup.PortalOptions> options) : PageModel
 {
+    public const int MaxLoginLength = 254;
+    public const int MaxPasswordLength = 1024;
+
     public const int InvalidStatusCode = StatusCodes.Status410Gone;
 
     public enum Screen { Form, Invalid, Accepted, Rejected, Status }
@@ -29,7 +33,8 @@ public sealed class IndexModel(CredentialAccessService access, UserStatusService
 
     public Screen View { get; private set; }
     public AccessForm? Form { get; private set; }
-    public string? Problem { get; private set; }
+    /// <summary>Whether a server did not answer; the page then says so (<see cref="CredentialAccessService.UnreachableText"/>).</summary>
+    public bool Unreachable { get; private set; }
     public string RejectedText { get; private set; } = "";
 
     /// <summary>After the user's credentials were accepted through this link: their mailbox's status.</summary>
@@ -38,25 +43,25 @@ public sealed class IndexModel(CredentialAccessService access, UserStatusService
     /// <summary>How often the status page reloads itself while the migration runs (a meta refresh: no script needed).</summary>
     public int RefreshSeconds => (int)Math.Max(1, options.Value.StatusPageRefresh.TotalSeconds);
 
+
+    /// <summary>Whole sentences, not a word put into one, so each language can build its own.</summary>
     public string AskedText => Form switch
     {
-        { AsksSource: true, AsksDestination: true } => "source and destination",
-        { AsksSource: true } => "source",
-        _ => "destination",
+        { AsksSource: true, AsksDestination: true } => text["Enter the source and destination credentials of your mailbox."],
+        { AsksSource: true } => text["Enter the source credentials of your mailbox."],
+        _ => text["Enter the destination credentials of your mailbox."],
     };
 
+    /// <summary>"true" for a field with an error (the input's aria-invalid), else null so the attribute is left out.</summary>
+    public string? Invalid(string field) => ModelState[field]?.Errors.Count > 0 ? "true" : null;
+
+    // The lengths are checked in CheckLengths rather than by [StringLength], so their messages come from the same
+    // localizer as the others (data annotations localization would reach the admin area's models too).
     public sealed class InputModel
     {
-        [StringLength(254, ErrorMessage = "The login name is too long.")]
         public string? SourceLogin { get; set; }
-
-        [StringLength(1024, ErrorMessage = "The password is too long.")]
         public string? SourcePassword { get; set; }
-
-        [StringLength(254, ErrorMessage = "The login name is too long.")]
         public string? DestinationLogin { get; set; }
-
-        [StringLength(1024, ErrorMessage = "The password is too long.")]
         public string? DestinationPassword { get; set; }
     }
 
@@ -80,6 +85,7 @@ public sealed class IndexModel(CredentialAccessService access, UserStatusService
     {
         Form = await access.OpenAsync(Token, ct);
         if (Form is null) return Invalid();
+        CheckLengths();
         if (Form.AsksSource) CheckSide("Source", nameof(InputModel.SourceLogin), Input.SourceLogin, nameof(InputModel.SourcePassword), Input.SourcePassword);
         if (Form.AsksDestination) CheckSide("Destination", nameof(InputModel.DestinationLogin), Input.DestinationLogin, nameof(InputModel.DestinationPassword), Input.DestinationPassword);
         if (!ModelState.IsValid) return Page();
@@ -95,13 +101,13 @@ public sealed class IndexModel(CredentialAccessService access, UserStatusService
                 View = Screen.Rejected;
                 RejectedText = (result.SourceRejected, result.DestinationRejected) switch
                 {
-                    (true, true) => "Neither your source nor your destination credentials were accepted by the mail servers.",
-                    (true, false) => "Your source credentials were not accepted by the source mail server.",
-                    _ => "Your destination credentials were not accepted by the destination mail server.",
+                    (true, true) => text["Neither your source nor your destination credentials were accepted by the mail servers."],
+                    (true, false) => text["Your source credentials were not accepted by the source mail server."],
+                    _ => text["Your destination credentials were not accepted by the destination mail server."],
                 };
                 return Page();
             case SubmissionOutcome.Unreachable:
-                Problem = result.Problem;
+                Unreachable = true;
                 Input.SourcePassword = Input.DestinationPassword = null;
                 return Page();
             default:
@@ -109,14 +115,31 @@ public sealed class IndexModel(CredentialAccessService access, UserStatusService
         }
     }
 
+    /// <summary>On both sides, asked for or not: a post carrying more than the form allows is refused whole.</summary>
+    private void CheckLengths()
+    {
+        string login = text["The login name is too long."], password = text["The password is too long."];
+        foreach (var (field, value, max, message) in new[]
+        {
+            (nameof(InputModel.SourceLogin), Input.SourceLogin, MaxLoginLength, login),
+            (nameof(InputModel.SourcePassword), Input.SourcePassword, MaxPasswordLength, password),
+            (nameof(InputModel.DestinationLogin), Input.DestinationLogin, MaxLoginLength, login),
+            (nameof(InputModel.DestinationPassword), Input.DestinationPassword, MaxPasswordLength, password),
+        })
+        {
+            if (value?.Length > max) ModelState.AddModelError($"Input.{field}", message);
+        }
+    }
+
     private void CheckSide(string side, string loginField, string? login, string passwordField, string? password)
     {
+        var source = side == "Source";
         if (string.IsNullOrWhiteSpace(login))
-            ModelState.AddModelError($"Input.{loginField}", $"Enter your {side.ToLowerInvariant()} login name.");
+            ModelState.AddModelError($"Input.{loginField}", source ? text["Enter your source login name."] : text["Enter your destination login name."]);
         else if (login.Any(char.IsControl))
-            ModelState.AddModelError($"Input.{loginField}", "The login name contains characters that are not allowed.");
+            ModelState.AddModelError($"Input.{loginField}", text["The login name contains characters that are not allowed."]);
         if (string.IsNullOrEmpty(password))
-            ModelState.AddModelError($"Input.{passwordField}", $"Enter your {side.ToLowerInvariant()} password.");
+            ModelState.AddModelError($"Input.{passwordField}", source ? text["Enter your source password."] : text["Enter your destination password."]);
     }
 
     private IActionResult Invalid()
