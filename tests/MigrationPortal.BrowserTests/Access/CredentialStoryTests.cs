@@ -1,4 +1,3 @@
-using System.Text.RegularExpressions;
 using Microsoft.Playwright;
 using MigrationPortal.BrowserTests.Admin;
 using MigrationPortal.BrowserTests.Infrastructure;
@@ -11,7 +10,7 @@ using static Microsoft.Playwright.Assertions;
 namespace MigrationPortal.BrowserTests.Access;
 
 /// <summary>The seed's whole story in a real browser, with real Dovecot servers and a real SMTP server.</summary>
-public sealed partial class CredentialStoryTests(BrowserFixture browser, MailServers servers)
+public sealed class CredentialStoryTests(BrowserFixture browser, MailServers servers)
     : IClassFixture<BrowserFixture>, IClassFixture<MailServers>
 {
     [Fact]
@@ -185,14 +184,5 @@ public sealed partial class CredentialStoryTests(BrowserFixture browser, MailSer
         return message;
     }
 
-    /// <summary>The path of the link in the n-th email to this address (the portal under test is not at its public address).</summary>
-    private async Task<string> NextLinkAsync(string email, int index)
-    {
-        await servers.Smtp.WaitForMessageAsync(m => servers.Smtp.Messages.Count(x => x.EnvelopeRecipients.Contains(email)) > index, TimeSpan.FromSeconds(20));
-        var message = servers.Smtp.Messages.Where(x => x.EnvelopeRecipients.Contains(email)).ElementAt(index).Message;
-        return new Uri(LinkPattern().Match(message.TextBody ?? "").Value).PathAndQuery;
-    }
-
-    [GeneratedRegex(@"https?://\S+/access/[A-Za-z0-9_-]+")]
-    private static partial Regex LinkPattern();
+    private Task<string> NextLinkAsync(string email, int index) => EmailedLinks.NthAsync(servers.Smtp, email, index);
 }

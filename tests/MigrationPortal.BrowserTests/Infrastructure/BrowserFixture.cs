@@ -34,9 +34,12 @@ public sealed class BrowserFixture : IAsyncLifetime
     }
 
     /// <summary>Runs a journey in a new context; on failure keeps a trace and a screenshot in <see cref="ArtifactsDirectory"/>.</summary>
-    public async Task RunAsync(string name, string baseUrl, Func<IPage, Task> journey)
+    public Task RunAsync(string name, string baseUrl, Func<IPage, Task> journey) => RunAsync(name, new BrowserNewContextOptions { BaseURL = baseUrl }, journey);
+
+    /// <summary>The same in a context of the given kind (a phone's viewport, a locale).</summary>
+    public async Task RunAsync(string name, BrowserNewContextOptions options, Func<IPage, Task> journey)
     {
-        await using var context = await Browser.NewContextAsync(new BrowserNewContextOptions { BaseURL = baseUrl });
+        await using var context = await Browser.NewContextAsync(options);
         context.SetDefaultTimeout(15_000);
         await context.Tracing.StartAsync(new TracingStartOptions { Screenshots = true, Snapshots = true });
         var page = await context.NewPageAsync();
