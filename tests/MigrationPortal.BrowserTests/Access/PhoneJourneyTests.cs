@@ -54,16 +54,10 @@ public sealed partial class PhoneJourneyTests(BrowserFixture browser, MailServer
                 var link = await LinkOfEmailAsync(email, 0);
 
                 // The user's phone: a browser of its own, 375 px wide, touch.
-                await using var phone = await page.Context.Browser!.NewContextAsync(new BrowserNewContextOptions
-                {
-                    BaseURL = portal.BaseUrl,
-                    ViewportSize = new ViewportSize { Width = 375, Height = 667 },
-                    IsMobile = true,
-                    HasTouch = true,
-                });
+                await using var phone = await page.Context.Browser!.NewContextAsync(PhoneScreen.Options(portal.BaseUrl));
                 var user = await phone.NewPageAsync();
                 await user.GotoAsync(link.PathAndQuery);
-                await AssertFitsAsync(user);
+                await PhoneScreen.AssertFitsAsync(user, "form");
                 await user.GetByLabel("Source login name").FillAsync(email);
                 await user.GetByLabel("Source password").FillAsync(sourcePassword);
                 await user.GetByRole(AriaRole.Button, new() { Name = "Submit" }).TapAsync();
@@ -75,7 +69,7 @@ public sealed partial class PhoneJourneyTests(BrowserFixture browser, MailServer
                 await Expect(user.GetByRole(AriaRole.Heading, new() { Name = "Copied" })).ToBeVisibleAsync(new() { Timeout = 60_000 });
                 await Expect(user.Locator("#status")).ToContainTextAsync("Your mailbox has been copied");
                 await Expect(user.Locator("#last-pass")).ToContainTextAsync("40 messages copied");
-                await AssertFitsAsync(user);
+                await PhoneScreen.AssertFitsAsync(user, "status page, completed");
 
                 var completion = await EmailAsync(email, 1);
                 Assert.Equal(MigrationStatusEmail.CompletedSubject, completion.Subject);
@@ -87,17 +81,6 @@ public sealed partial class PhoneJourneyTests(BrowserFixture browser, MailServer
         {
             await portal.DisposeAsync();
         }
-    }
-
-    /// <summary>Nothing wider than the screen, and no text input small enough for a phone to zoom into it.</summary>
-    private static async Task AssertFitsAsync(IPage page)
-    {
-        var widths = await page.EvaluateAsync<int[]>("() => [document.documentElement.scrollWidth, document.documentElement.clientWidth]");
-        var (scroll, client) = (widths[0], widths[1]);
-        Assert.True(scroll <= client, $"The page scrolls sideways on a phone: {scroll} px wide in {client} px.");
-        var small = await page.EvaluateAsync<string[]>(
-            "() => [...document.querySelectorAll('input, select, textarea')].filter(e => e.type !== 'hidden' && parseFloat(getComputedStyle(e).fontSize) < 16).map(e => e.name)");
-        Assert.Empty(small);
     }
 
     private async Task<MimeMessage> EmailAsync(string email, int index)

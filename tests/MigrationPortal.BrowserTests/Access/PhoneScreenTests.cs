@@ -20,8 +20,6 @@ namespace MigrationPortal.BrowserTests.Access;
 public sealed class PhoneScreenTests(BrowserFixture browser, MailServers servers)
     : IClassFixture<BrowserFixture>, IClassFixture<MailServers>
 {
-    private static readonly string[] WcagTags = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"];
-
     [Fact]
     public async Task UserScreens_OnAPhone_FitTheScreenTakeNoZoomAndPassAxe()
     {
@@ -61,12 +59,12 @@ public sealed class PhoneScreenTests(BrowserFixture browser, MailServers servers
                     links[email] = await EmailedLinks.NthAsync(servers.Smtp, email, 0);
             });
 
-            await browser.RunAsync(nameof(UserScreens_OnAPhone_FitTheScreenTakeNoZoomAndPassAxe), Phone(portal.BaseUrl), async user =>
+            await browser.RunAsync(nameof(UserScreens_OnAPhone_FitTheScreenTakeNoZoomAndPassAxe), PhoneScreen.Options(portal.BaseUrl), async user =>
             {
                 await user.GotoAsync(links[longEmail]);
                 await Expect(user.GetByRole(AriaRole.Heading, new() { Name = "Your mailbox migration" })).ToBeVisibleAsync();
                 await Expect(user.Locator("main")).ToContainTextAsync(longEmail);
-                await AssertFitsAPhoneAsync(user, "form");
+                await PhoneScreen.AssertFitsAsync(user, "form");
 
                 // Nothing typed: each message is announced with its field.
                 await user.GetByLabel("Source login name").FillAsync("");
@@ -74,7 +72,7 @@ public sealed class PhoneScreenTests(BrowserFixture browser, MailServers servers
                 await Expect(user.GetByLabel("Source login name")).ToHaveAccessibleDescriptionAsync("Enter your source login name.");
                 await Expect(user.GetByLabel("Source password")).ToHaveAccessibleDescriptionAsync("Enter your source password.");
                 await Expect(user.GetByLabel("Source password")).ToHaveAttributeAsync("aria-invalid", "true");
-                await AssertFitsAPhoneAsync(user, "validation messages");
+                await PhoneScreen.AssertFitsAsync(user, "validation messages");
 
                 // The source server is down: the notice, and the link still works.
                 await servers.Source.StopAsync();
@@ -84,7 +82,7 @@ public sealed class PhoneScreenTests(BrowserFixture browser, MailServers servers
                     await user.GetByLabel("Source password").FillAsync(password);
                     await Submit(user).ClickAsync();
                     await Expect(user.GetByRole(AriaRole.Alert)).ToContainTextAsync("a mail server did not answer");
-                    await AssertFitsAPhoneAsync(user, "server did not answer");
+                    await PhoneScreen.AssertFitsAsync(user, "server did not answer");
                 }
                 finally
                 {
@@ -94,22 +92,22 @@ public sealed class PhoneScreenTests(BrowserFixture browser, MailServers servers
                 await user.GetByLabel("Source password").FillAsync("wrong " + password);
                 await Submit(user).ClickAsync();
                 await Expect(user.GetByRole(AriaRole.Heading, new() { Name = "Credentials not accepted" })).ToBeVisibleAsync();
-                await AssertFitsAPhoneAsync(user, "rejected");
+                await PhoneScreen.AssertFitsAsync(user, "rejected");
 
                 await user.GotoAsync(links[longEmail]);
                 await Expect(user.GetByRole(AriaRole.Heading, new() { Name = "Link not valid" })).ToBeVisibleAsync();
-                await AssertFitsAPhoneAsync(user, "neutral page");
+                await PhoneScreen.AssertFitsAsync(user, "neutral page");
 
                 await user.GotoAsync(links[thankedEmail]);
                 await user.GetByLabel("Source login name").FillAsync(thankedEmail);
                 await user.GetByLabel("Source password").FillAsync(password);
                 await Submit(user).ClickAsync();
                 await Expect(user.GetByRole(AriaRole.Status)).ToHaveTextAsync("Thank you — your migration has started.");
-                await AssertFitsAPhoneAsync(user, "thank you");
+                await PhoneScreen.AssertFitsAsync(user, "thank you");
 
                 await user.GotoAsync("/no/such/page");
                 await Expect(user.GetByRole(AriaRole.Heading, new() { Name = "Page not found" })).ToBeVisibleAsync();
-                await AssertFitsAPhoneAsync(user, "public error page");
+                await PhoneScreen.AssertFitsAsync(user, "public error page");
 
                 // The switch: German on the same link, which stays usable; then English again.
                 await user.GotoAsync(links[germanEmail]);
@@ -119,7 +117,7 @@ public sealed class PhoneScreenTests(BrowserFixture browser, MailServers servers
                 Assert.Equal(links[germanEmail], new Uri(user.Url).PathAndQuery);
                 await Submit(user, "Absenden").ClickAsync();
                 await Expect(user.GetByLabel("Passwort des Quellpostfachs")).ToHaveAccessibleDescriptionAsync("Geben Sie das Passwort Ihres Quellpostfachs ein.");
-                await AssertFitsAPhoneAsync(user, "German validation messages");
+                await PhoneScreen.AssertFitsAsync(user, "German validation messages");
                 await user.GetByRole(AriaRole.Link, new() { Name = "English" }).ClickAsync();
                 await Expect(user.GetByRole(AriaRole.Heading, new() { Name = "Your mailbox migration" })).ToBeVisibleAsync();
                 await Expect(user.Locator("html")).ToHaveAttributeAsync("lang", "en");
@@ -139,11 +137,11 @@ public sealed class PhoneScreenTests(BrowserFixture browser, MailServers servers
         await portal.InitializeAsync();
         try
         {
-            await browser.RunAsync(nameof(AdminSignIn_OnAPhone_PassesAxe), Phone(portal.BaseUrl), async page =>
+            await browser.RunAsync(nameof(AdminSignIn_OnAPhone_PassesAxe), PhoneScreen.Options(portal.BaseUrl), async page =>
             {
                 await page.GotoAsync("/Admin");
                 await Expect(page.GetByRole(AriaRole.Button, new() { Name = "Log in" })).ToBeVisibleAsync();
-                await AssertNoAxeViolationsAsync(page, "admin sign-in");
+                await PhoneScreen.AssertAccessibleAsync(page, "admin sign-in");
             });
         }
         finally
@@ -152,90 +150,5 @@ public sealed class PhoneScreenTests(BrowserFixture browser, MailServers servers
         }
     }
 
-    private static BrowserNewContextOptions Phone(string baseUrl) => new()
-    {
-        BaseURL = baseUrl,
-        ViewportSize = new ViewportSize { Width = 375, Height = 667 },
-        DeviceScaleFactor = 2,
-        IsMobile = true,
-        HasTouch = true,
-    };
-
     private static ILocator Submit(IPage page, string name = "Submit") => page.GetByRole(AriaRole.Button, new() { Name = name });
-
-    /// <summary>The screen's layout on the phone, then axe-core over the whole page.</summary>
-    private static async Task AssertFitsAPhoneAsync(IPage page, string screen)
-    {
-        // As JSON: Playwright's own conversion takes an empty array of objects for one of strings.
-        var json = await page.EvaluateAsync<string>("""
-            () => {
-              const root = document.documentElement;
-              const wide = [...document.querySelectorAll('body *')]
-                .filter(e => e.getBoundingClientRect().right > root.clientWidth + 0.5)
-                .map(e => e.tagName.toLowerCase() + (e.id ? '#' + e.id : '') + (e.className ? '.' + e.className : ''));
-              const smallInputs = [...document.querySelectorAll('input:not([type=hidden]), select, textarea')]
-                .filter(e => parseFloat(getComputedStyle(e).fontSize) < 16)
-                .map(e => (e.name || e.id) + ' ' + getComputedStyle(e).fontSize);
-              const buttons = [...document.querySelectorAll('main button')].map(b => {
-                const r = b.getBoundingClientRect();
-                const shown = [...(b.form?.elements ?? [])].filter(e => e.type !== 'hidden');
-                return { text: b.textContent.trim(), left: r.left, right: r.right, height: r.height, last: b === shown[shown.length - 1] };
-              });
-              return JSON.stringify({ scrollWidth: root.scrollWidth, clientWidth: root.clientWidth, wide, smallInputs, buttons });
-            }
-            """);
-        var layout = JsonSerializer.Deserialize<PhoneLayout>(json, new JsonSerializerOptions(JsonSerializerDefaults.Web))!;
-        Assert.True(layout.ScrollWidth <= layout.ClientWidth,
-            $"{screen}: the page scrolls sideways ({layout.ScrollWidth} px wide on a {layout.ClientWidth} px screen); too wide: {string.Join(", ", layout.Wide)}");
-        Assert.True(layout.Wide.Length == 0, $"{screen}: wider than the screen: {string.Join(", ", layout.Wide)}");
-        Assert.True(layout.SmallInputs.Length == 0, $"{screen}: inputs under 16 px make iOS zoom in: {string.Join(", ", layout.SmallInputs)}");
-        foreach (var button in layout.Buttons)
-        {
-            Assert.True(button.Height >= 44 || button.Right - button.Left >= layout.ClientWidth * 0.8,
-                $"{screen}: the button '{button.Text}' is {button.Right - button.Left:0} × {button.Height:0} px: neither full-width nor 44 px high");
-            Assert.True(button.Left >= 0 && button.Right <= layout.ClientWidth, $"{screen}: the button '{button.Text}' is partly off the screen");
-            Assert.True(button.Last, $"{screen}: the button '{button.Text}' is not at the bottom of its form");
-        }
-
-        await AssertNoAxeViolationsAsync(page, screen);
-    }
-
-    private static async Task AssertNoAxeViolationsAsync(IPage page, string screen)
-    {
-        var axe = await page.RunAxe(new AxeRunOptions { RunOnly = new RunOnlyOptions { Type = "tag", Values = [.. WcagTags] } });
-        Assert.True(axe.Violations.Length == 0, $"{screen}: axe-core found WCAG 2.1 AA violations:\n{Describe(axe.Violations)}");
-    }
-
-    private static string Describe(IEnumerable<AxeResultItem> violations)
-    {
-        var text = new StringBuilder();
-        foreach (var violation in violations)
-        {
-            text.AppendLine($"- {violation.Id} ({violation.Impact}): {violation.Help} {violation.HelpUrl}");
-            foreach (var node in violation.Nodes)
-            {
-                var why = (node.Any ?? []).Concat(node.All ?? []).Concat(node.None ?? []).Select(c => c.Message);
-                text.AppendLine($"    {string.Join(" ", node.Target?.ToString())} {Regex.Replace(node.Html ?? "", @"\s+", " ")}: {string.Join("; ", why)}");
-            }
-        }
-        return text.ToString();
-    }
-
-    private sealed class PhoneButton
-    {
-        public string Text { get; set; } = "";
-        public double Left { get; set; }
-        public double Right { get; set; }
-        public double Height { get; set; }
-        public bool Last { get; set; }
-    }
-
-    private sealed class PhoneLayout
-    {
-        public double ScrollWidth { get; set; }
-        public double ClientWidth { get; set; }
-        public string[] Wide { get; set; } = [];
-        public string[] SmallInputs { get; set; } = [];
-        public PhoneButton[] Buttons { get; set; } = [];
-    }
 }

@@ -56,6 +56,23 @@ public sealed class LanguageTests(MailServers servers) : IClassFixture<MailServe
     }
 
     [Fact]
+    public async Task StatusPage_BrowserAsksForGerman_ThankYouAndStatusInGerman()
+    {
+        await using var s = await AccessScenario.CreateAsync(servers);
+        s.User.Http.DefaultRequestHeaders.AcceptLanguage.ParseAdd("de");
+        var link = await s.StartAndReadLinkAsync();
+
+        var thanks = await s.SubmitAsync(link, submitButton: "Absenden");
+        var status = await s.OpenAsync(link);
+
+        Assert.Equal("Den Fortschritt Ihres Umzugs verfolgen", thanks.QuerySelector("#status-link")!.TextContent);
+        Assert.Equal("de", status.DocumentElement.GetAttribute("lang"));
+        Assert.Equal("Beginnt in Kürze", status.QuerySelector("main h1")!.TextContent);
+        Assert.Equal("Ihre Zugangsdaten wurden akzeptiert. Das Kopieren Ihrer E-Mails beginnt in Kürze.", status.QuerySelector("#status")!.TextContent);
+        Assert.Contains("Diese Seite aktualisiert sich alle 30 Sekunden.", status.Body!.TextContent);
+    }
+
+    [Fact]
     public async Task Switch_EnglishChosenOverGermanBrowser_SetsTheCookieAndReturnsToTheSameLinkUnused()
     {
         await using var s = await AccessScenario.CreateAsync(servers);
