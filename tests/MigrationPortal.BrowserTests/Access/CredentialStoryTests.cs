@@ -20,13 +20,7 @@ public sealed class CredentialStoryTests(BrowserFixture browser, MailServers ser
         const string sourcePassword = "Söurce pass 42";
         await servers.Source.AddUserAsync(email, sourcePassword);
         await servers.Destination.AddUserAsync(email, "Dest-Passw0rd");
-        var portal = new PortalServer(new Dictionary<string, string?>
-        {
-            ["Smtp:Host"] = servers.Smtp.Host,
-            ["Smtp:Port"] = servers.Smtp.Port.ToString(),
-            ["Portal:PublicBaseUrl"] = "https://migrate.example.test",
-            ["Outbox:PollInterval"] = "00:00:00.500",
-        });
+        var portal = PortalServer.Emailing(servers);
         await portal.InitializeAsync();
         try
         {
@@ -113,17 +107,8 @@ public sealed class CredentialStoryTests(BrowserFixture browser, MailServers ser
             await servers.Source.AppendMessageAsync(email, sourcePassword, folder, message);
         var source = await MailboxContent.ReadAsync(servers.Source, email, sourcePassword);
 
-        var portal = new PortalServer(new Dictionary<string, string?>
-        {
-            ["Smtp:Host"] = servers.Smtp.Host,
-            ["Smtp:Port"] = servers.Smtp.Port.ToString(),
-            ["Portal:PublicBaseUrl"] = "https://migrate.example.test",
-            ["Outbox:PollInterval"] = "00:00:00.500",
-            // The test portal keeps the migration worker off unless asked; this journey is about what it does.
-            ["Migration:Enabled"] = "true",
-            ["Migration:Heartbeat"] = "00:00:00.200",
-            ["Migration:PollInterval"] = "00:00:00.500",
-        });
+        // This journey is about what the migration worker does.
+        var portal = PortalServer.Emailing(servers, migrating: true);
         await portal.InitializeAsync();
         try
         {

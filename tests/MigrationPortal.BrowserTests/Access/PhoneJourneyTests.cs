@@ -28,17 +28,7 @@ public sealed partial class PhoneJourneyTests(BrowserFixture browser, MailServer
         for (var i = 0; i < 40; i++)
             await servers.Source.AppendMessageAsync(email, sourcePassword, i % 2 == 0 ? "INBOX" : "Archive", Message(i));
 
-        var portal = new PortalServer(new Dictionary<string, string?>
-        {
-            ["Smtp:Host"] = servers.Smtp.Host,
-            ["Smtp:Port"] = servers.Smtp.Port.ToString(),
-            ["Portal:PublicBaseUrl"] = "https://migrate.example.test",
-            ["Portal:StatusPageRefresh"] = "00:00:01",
-            ["Outbox:PollInterval"] = "00:00:00.500",
-            ["Migration:Enabled"] = "true",
-            ["Migration:Heartbeat"] = "00:00:00.200",
-            ["Migration:PollInterval"] = "00:00:00.500",
-        });
+        var portal = PortalServer.Emailing(servers, migrating: true, new Dictionary<string, string?> { ["Portal:StatusPageRefresh"] = "00:00:01" });
         await portal.InitializeAsync();
         try
         {

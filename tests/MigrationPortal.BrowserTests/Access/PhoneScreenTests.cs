@@ -33,13 +33,7 @@ public sealed class PhoneScreenTests(BrowserFixture browser, MailServers servers
             await servers.Source.AddUserAsync(email, password);
             await servers.Destination.AddUserAsync(email, "Dest-Passw0rd");
         }
-        var portal = new PortalServer(new Dictionary<string, string?>
-        {
-            ["Smtp:Host"] = servers.Smtp.Host,
-            ["Smtp:Port"] = servers.Smtp.Port.ToString(),
-            ["Portal:PublicBaseUrl"] = "https://migrate.example.test",
-            ["Outbox:PollInterval"] = "00:00:00.500",
-        });
+        var portal = PortalServer.Emailing(servers);
         await portal.InitializeAsync();
         try
         {

@@ -15,6 +15,30 @@ public sealed class PortalServer : IAsyncLifetime
 
     public PortalFactory Factory { get; }
 
+    /// <summary>
+    /// A portal that emails through the fixture's real SMTP server with links to a public address (a test opens their
+    /// paths on <see cref="BaseUrl"/>), and, when <paramref name="migrating"/>, runs the migration worker (the test portal
+    /// keeps it off unless asked).
+    /// </summary>
+    internal static PortalServer Emailing(Web.Tests.Access.MailServers servers, bool migrating = false, IReadOnlyDictionary<string, string?>? more = null)
+    {
+        var settings = new Dictionary<string, string?>
+        {
+            ["Smtp:Host"] = servers.Smtp.Host,
+            ["Smtp:Port"] = servers.Smtp.Port.ToString(),
+            ["Portal:PublicBaseUrl"] = "https://migrate.example.test",
+            ["Outbox:PollInterval"] = "00:00:00.500",
+        };
+        if (migrating)
+        {
+            settings["Migration:Enabled"] = "true";
+            settings["Migration:Heartbeat"] = "00:00:00.200";
+            settings["Migration:PollInterval"] = "00:00:00.500";
+        }
+        foreach (var (key, value) in more ?? new Dictionary<string, string?>()) settings[key] = value;
+        return new PortalServer(settings);
+    }
+
     public string BaseUrl { get; private set; } = "";
 
     public Task InitializeAsync()
