@@ -11,6 +11,10 @@ public enum FailureKind
 
     /// <summary>What it needed was encrypted with keys the portal lost: its stored passwords, or its emailed link.</summary>
     EncryptionKeysLost = 7,
+
+    /// <summary>A side that logs in with tokens: the provider gave no token, or the server refused it (the detail says which, in their words).</summary>
+    SourceSignIn = 8,
+    DestinationSignIn = 9,
 }
 
 /// <summary>Why an item is Failed, in words an admin can act on.</summary>
@@ -40,6 +44,10 @@ public sealed record FailureReason
     public static FailureReason SourceUnreachable(string serverAnswer) => new(FailureKind.SourceUnreachable, serverAnswer);
     public static FailureReason DestinationUnreachable(string serverAnswer) => new(FailureKind.DestinationUnreachable, serverAnswer);
     public static FailureReason MigrationError(string message) => new(FailureKind.MigrationError, message);
+    /// <param name="providerAnswer">The token endpoint's or the IMAP server's words.</param>
+    public static FailureReason SignInRefused(bool source, string providerAnswer) =>
+        new(source ? FailureKind.SourceSignIn : FailureKind.DestinationSignIn, providerAnswer);
+
     public static FailureReason EncryptionKeysLost() => new(FailureKind.EncryptionKeysLost, null);
 
     /// <summary>Rebuilds a stored reason; the database keeps kind and detail apart.</summary>
@@ -53,6 +61,8 @@ public sealed record FailureReason
         FailureKind.SourceUnreachable => $"Source server unreachable: {Detail}",
         FailureKind.DestinationUnreachable => $"Destination server unreachable: {Detail}",
         FailureKind.MigrationError => $"Migration error: {Detail}",
+        FailureKind.SourceSignIn => $"Source sign-in refused: {Detail}",
+        FailureKind.DestinationSignIn => $"Destination sign-in refused: {Detail}",
         FailureKind.EncryptionKeysLost =>
             "The portal's encryption keys were lost, so its stored credentials or its emailed link can no longer be read: Start it again to ask for them",
         _ => Detail ?? Kind.ToString(),

@@ -87,7 +87,12 @@ public sealed class Mailbox
     public static string LabelFor(string sourceEmail, string destinationEmail) =>
         sourceEmail == destinationEmail ? sourceEmail : $"{sourceEmail} → {destinationEmail}";
 
-    public bool NeedsCredentialsFromUser => !Source.IsKnown || !Destination.IsKnown;
+    /// <summary>Whether a password is missing on a side that needs one (sides that log in with tokens need none).</summary>
+    public bool NeedsCredentialsFromUser(Projects.TokenSides tokens = default) =>
+        AsksSource(tokens) || AsksDestination(tokens);
+
+    private bool AsksSource(Projects.TokenSides tokens) => !Source.IsKnown && !tokens.Source;
+    private bool AsksDestination(Projects.TokenSides tokens) => !Destination.IsKnown && !tokens.Destination;
 
     private MigrationPass? RunningPass => _passes.FirstOrDefault(p => p.Outcome == PassOutcome.Running);
 
@@ -122,11 +127,11 @@ public sealed class Mailbox
         Failure = null;
         var what = pass.PreStageBefore is { } before ? $"{pass.Kind.ToDisplay()} before {before:yyyy-MM-dd}" : pass.Kind.ToDisplay();
 
-        if (NeedsCredentialsFromUser)
+        if (NeedsCredentialsFromUser(rules.Tokens))
         {
-            var (request, nonce) = CredentialRequest.Issue(Id, !Source.IsKnown, !Destination.IsKnown, now, rules.CredentialLinkLifetime);
+            var (request, nonce) = CredentialRequest.Issue(Id, AsksSource(rules.Tokens), AsksDestination(rules.Tokens), now, rules.CredentialLinkLifetime);
             _credentialRequests.Add(request);
-            MoveTo(MailboxStatus.WaitingForUser, actor, now, $"Started ({what}); {DescribeMissing()} credentials requested from {NotifyEmail}");
+            MoveTo(MailboxStatus.WaitingForUser, actor, now, $"Started ({what}); {DescribeMissing(request)} credentials requested from {NotifyEmail}");
             return new IssuedCredentialRequest(request, nonce);
         }
 
@@ -210,19 +215,19 @@ public sealed class Mailbox
     /// Verify Credentials: the stored credentials are checked against both servers by the caller; the item only
     /// records what was found. No data moves, no license is used, and the status stays as it is.
     /// </summary>
-    public void RecordCredentialCheck(string outcome, string actor, DateTimeOffset now)
+    public void RecordCredentialCheck(string outcome, string actor, DateTimeOffset now, Projects.TokenSides tokens = default)
     {
-        EnsureCredentialsCanBeVerified();
+        EnsureCredentialsCanBeVerified(tokens);
         MoveTo(Status, actor, now, $"Verify Credentials: {outcome}");
     }
 
     public const string CredentialsNotKnownMessage = "Its credentials are not all known: Start it to ask the user for them.";
 
     /// <summary>Whether Verify Credentials can run now (the same rule <see cref="RecordCredentialCheck"/> enforces).</summary>
-    public void EnsureCredentialsCanBeVerified()
+    public void EnsureCredentialsCanBeVerified(Projects.TokenSides tokens = default)
     {
         Require(MailboxAction.VerifyCredentials);
-        if (NeedsCredentialsFromUser)
+        if (NeedsCredentialsFromUser(tokens))
             throw new MailboxTransitionException(CredentialsNotKnownMessage);
     }
 
@@ -433,10 +438,10 @@ public sealed class Mailbox
             request.Revoke(now);
     }
 
-    private string DescribeMissing() => (Source.IsKnown, Destination.IsKnown) switch
+    private static string DescribeMissing(CredentialRequest request) => (request.AsksSource, request.AsksDestination) switch
     {
-        (false, false) => "source and destination",
-        (false, true) => "source",
+        (true, true) => "source and destination",
+        (true, false) => "source",
         _ => "destination",
     };
 

@@ -9,6 +9,9 @@ public sealed record MailboxRules(LicensePolicy Licenses, TimeSpan CredentialLin
 
     /// <summary>The least time between two emails of one link that an admin's Resend may cause.</summary>
     public TimeSpan ResendInterval { get; init; } = TimeSpan.FromMinutes(10);
+
+    /// <summary>The project's sides that log in with tokens: no password is asked of the user, or needed, for them.</summary>
+    public Projects.TokenSides Tokens { get; init; }
 }
 
 /// <summary>A credential request just created by Start, with the nonce its link must carry.</summary>

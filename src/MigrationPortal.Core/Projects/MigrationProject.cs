@@ -28,6 +28,11 @@ public sealed class MigrationProject
     public string Name { get; private set; }
     public ImapEndpoint Source { get; private set; }
     public ImapEndpoint Destination { get; private set; }
+
+    /// <summary>How the portal logs in to the source's mailboxes: passwords, or tokens of an admin-authorised app.</summary>
+    public SideSignIn SourceSignIn { get; private set; } = SideSignIn.Password;
+
+    public SideSignIn DestinationSignIn { get; private set; } = SideSignIn.Password;
     public int MaxConcurrentMigrations { get; private set; }
     public DateTimeOffset CreatedAt { get; private set; }
 
@@ -69,6 +74,17 @@ public sealed class MigrationProject
         MaxReminders = max;
         Version++;
     }
+
+    /// <summary>How one side's mailboxes are logged in to; mailboxes already started keep going with the new way at their next connection.</summary>
+    public void SetSignIn(Mailboxes.MailboxSide side, SideSignIn signIn)
+    {
+        ArgumentNullException.ThrowIfNull(signIn);
+        if (side == Mailboxes.MailboxSide.Source) SourceSignIn = signIn;
+        else DestinationSignIn = signIn;
+        Version++;
+    }
+
+    public SideSignIn SignIn(Mailboxes.MailboxSide side) => side == Mailboxes.MailboxSide.Source ? SourceSignIn : DestinationSignIn;
 
     public void SetUserLanguage(string language)
     {

@@ -31,7 +31,6 @@ internal sealed class MailboxConfiguration : IEntityTypeConfiguration<Mailbox>
         builder.HasMany(m => m.CredentialRequests).WithOne().HasForeignKey(r => r.MailboxId).OnDelete(DeleteBehavior.Cascade);
 
         builder.Ignore(m => m.Label);
-        builder.Ignore(m => m.NeedsCredentialsFromUser);
     }
 
     private static void Credentials(ComplexPropertyBuilder<MailboxCredentials> side)

@@ -13,6 +13,20 @@ internal sealed class MigrationProjectConfiguration : IEntityTypeConfiguration<M
         builder.ComplexProperty(p => p.Source, Endpoint);
         builder.ComplexProperty(p => p.Destination, Endpoint);
         builder.Property(p => p.UserLanguage).HasMaxLength(16);
+        builder.ComplexProperty(p => p.SourceSignIn, SignIn);
+        builder.ComplexProperty(p => p.DestinationSignIn, SignIn);
+    }
+
+    // Rows from before sign-in methods existed read as Password (the column's default in the migration).
+    private static void SignIn(ComplexPropertyBuilder<SideSignIn> signIn)
+    {
+        signIn.Property(s => s.Method).HasConversion<string>().HasMaxLength(32);
+        signIn.Property(s => s.TenantId).HasMaxLength(SideSignIn.MaxIdLength);
+        signIn.Property(s => s.ClientId).HasMaxLength(SideSignIn.MaxIdLength);
+        signIn.Property(s => s.TokenEndpoint).HasMaxLength(SideSignIn.MaxUrlLength);
+        // The ciphertext of a service account's JSON key (a few KB) or a client secret: unbounded.
+        signIn.Property(s => s.ProtectedSecret);
+        signIn.Ignore(s => s.UsesTokens);
     }
 
     private static void Endpoint(ComplexPropertyBuilder<ImapEndpoint> endpoint)

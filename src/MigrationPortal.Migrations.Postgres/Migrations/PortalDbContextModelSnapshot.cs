@@ -722,6 +722,31 @@ namespace MigrationPortal.Migrations.Postgres.Migrations
                                 .HasColumnType("character varying(16)");
                         });
 
+                    b.ComplexProperty(typeof(Dictionary<string, object>), "DestinationSignIn", "MigrationPortal.Core.Projects.MigrationProject.DestinationSignIn#SideSignIn", b1 =>
+                        {
+                            b1.IsRequired();
+
+                            b1.Property<string>("ClientId")
+                                .HasMaxLength(254)
+                                .HasColumnType("character varying(254)");
+
+                            b1.Property<string>("Method")
+                                .IsRequired()
+                                .HasMaxLength(32)
+                                .HasColumnType("character varying(32)");
+
+                            b1.Property<string>("ProtectedSecret")
+                                .HasColumnType("text");
+
+                            b1.Property<string>("TenantId")
+                                .HasMaxLength(254)
+                                .HasColumnType("character varying(254)");
+
+                            b1.Property<string>("TokenEndpoint")
+                                .HasMaxLength(500)
+                                .HasColumnType("character varying(500)");
+                        });
+
                     b.ComplexProperty(typeof(Dictionary<string, object>), "Source", "MigrationPortal.Core.Projects.MigrationProject.Source#ImapEndpoint", b1 =>
                         {
                             b1.IsRequired();
@@ -742,6 +767,31 @@ namespace MigrationPortal.Migrations.Postgres.Migrations
                                 .IsRequired()
                                 .HasMaxLength(16)
                                 .HasColumnType("character varying(16)");
+                        });
+
+                    b.ComplexProperty(typeof(Dictionary<string, object>), "SourceSignIn", "MigrationPortal.Core.Projects.MigrationProject.SourceSignIn#SideSignIn", b1 =>
+                        {
+                            b1.IsRequired();
+
+                            b1.Property<string>("ClientId")
+                                .HasMaxLength(254)
+                                .HasColumnType("character varying(254)");
+
+                            b1.Property<string>("Method")
+                                .IsRequired()
+                                .HasMaxLength(32)
+                                .HasColumnType("character varying(32)");
+
+                            b1.Property<string>("ProtectedSecret")
+                                .HasColumnType("text");
+
+                            b1.Property<string>("TenantId")
+                                .HasMaxLength(254)
+                                .HasColumnType("character varying(254)");
+
+                            b1.Property<string>("TokenEndpoint")
+                                .HasMaxLength(500)
+                                .HasColumnType("character varying(500)");
                         });
 
                     b.HasKey("Id");

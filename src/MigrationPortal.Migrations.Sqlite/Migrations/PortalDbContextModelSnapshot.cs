@@ -697,6 +697,31 @@ namespace MigrationPortal.Migrations.Sqlite.Migrations
                                 .HasColumnType("TEXT");
                         });
 
+                    b.ComplexProperty(typeof(Dictionary<string, object>), "DestinationSignIn", "MigrationPortal.Core.Projects.MigrationProject.DestinationSignIn#SideSignIn", b1 =>
+                        {
+                            b1.IsRequired();
+
+                            b1.Property<string>("ClientId")
+                                .HasMaxLength(254)
+                                .HasColumnType("TEXT");
+
+                            b1.Property<string>("Method")
+                                .IsRequired()
+                                .HasMaxLength(32)
+                                .HasColumnType("TEXT");
+
+                            b1.Property<string>("ProtectedSecret")
+                                .HasColumnType("TEXT");
+
+                            b1.Property<string>("TenantId")
+                                .HasMaxLength(254)
+                                .HasColumnType("TEXT");
+
+                            b1.Property<string>("TokenEndpoint")
+                                .HasMaxLength(500)
+                                .HasColumnType("TEXT");
+                        });
+
                     b.ComplexProperty(typeof(Dictionary<string, object>), "Source", "MigrationPortal.Core.Projects.MigrationProject.Source#ImapEndpoint", b1 =>
                         {
                             b1.IsRequired();
@@ -716,6 +741,31 @@ namespace MigrationPortal.Migrations.Sqlite.Migrations
                             b1.Property<string>("Security")
                                 .IsRequired()
                                 .HasMaxLength(16)
+                                .HasColumnType("TEXT");
+                        });
+
+                    b.ComplexProperty(typeof(Dictionary<string, object>), "SourceSignIn", "MigrationPortal.Core.Projects.MigrationProject.SourceSignIn#SideSignIn", b1 =>
+                        {
+                            b1.IsRequired();
+
+                            b1.Property<string>("ClientId")
+                                .HasMaxLength(254)
+                                .HasColumnType("TEXT");
+
+                            b1.Property<string>("Method")
+                                .IsRequired()
+                                .HasMaxLength(32)
+                                .HasColumnType("TEXT");
+
+                            b1.Property<string>("ProtectedSecret")
+                                .HasColumnType("TEXT");
+
+                            b1.Property<string>("TenantId")
+                                .HasMaxLength(254)
+                                .HasColumnType("TEXT");
+
+                            b1.Property<string>("TokenEndpoint")
+                                .HasMaxLength(500)
                                 .HasColumnType("TEXT");
                         });
 

@@ -8,6 +8,7 @@ using MigrationPortal.Data.Outbox;
 using MigrationPortal.Email;
 using MigrationPortal.Web.Access;
 using MigrationPortal.Web.Outbox;
+using MigrationPortal.Web.Projects.SignIn;
 
 namespace MigrationPortal.Web.Mailboxes;
 
@@ -49,6 +50,7 @@ public sealed partial class MailboxActionService(
         PassRequest? pass = null, IActionJournal? journal = null)
     {
         var project = await ProjectEmails.LoadAsync(db, projectId, ct);
+        var startRules = rules with { Tokens = await ProjectSignIns.TokenSidesAsync(db, projectId, ct) };
         // Read per batch of mailboxes, not per mailbox: which have completed a pass, and for Retry Errors what each has to retry.
         HashSet<int> completed = [];
         Dictionary<int, int> failed = [];
@@ -60,9 +62,9 @@ public sealed partial class MailboxActionService(
                 var chosen = pass ?? (completed.Contains(id) ? PassRequest.Create(PassKind.Delta) : PassRequest.Full);
                 // Checked before Start changes anything, so this mailbox alone is refused, saying why, and the rest go on
                 // (an address the email cannot go to exactly threw while composing: an error page, nothing started).
-                if (work.Mailbox.NeedsCredentialsFromUser && !CredentialRequestEmail.CanSendTo(work.Mailbox.NotifyEmail))
+                if (work.Mailbox.NeedsCredentialsFromUser(startRules.Tokens) && !CredentialRequestEmail.CanSendTo(work.Mailbox.NotifyEmail))
                     throw new DomainValidationException(CredentialRequestEmail.CannotSendTo(work.Mailbox.NotifyEmail) + " Edit the mailbox to correct it.");
-                var issued = work.Mailbox.Start(work.Licenses, rules, actor, work.Now, chosen, failed.GetValueOrDefault(id));
+                var issued = work.Mailbox.Start(work.Licenses, startRules, actor, work.Now, chosen, failed.GetValueOrDefault(id));
                 CancelUnsentLinks(work);
                 if (issued is not null)
                     emails.QueueRequest(work.Db, work.Mailbox, issued, project, work.Now);

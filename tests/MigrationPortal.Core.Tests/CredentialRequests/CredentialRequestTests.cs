@@ -310,7 +310,7 @@ public sealed class CredentialRequestTests
 
         Assert.Equal(("alice-src", "cipher:s"), (mailbox.Source.LoginName, mailbox.Source.ProtectedPassword));
         Assert.Equal(("alice-dst", "cipher:d"), (mailbox.Destination.LoginName, mailbox.Destination.ProtectedPassword));
-        Assert.False(mailbox.NeedsCredentialsFromUser);
+        Assert.False(mailbox.NeedsCredentialsFromUser());
     }
 
     [Fact]

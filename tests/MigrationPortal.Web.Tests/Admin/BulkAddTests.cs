@@ -217,7 +217,7 @@ public sealed class BulkAddTests
             Assert.False(m.Source.IsKnown);
             Assert.Equal("", m.Source.LoginName);
             Assert.True(m.Destination.IsKnown);
-            Assert.True(m.NeedsCredentialsFromUser);
+            Assert.True(m.NeedsCredentialsFromUser());
         });
         Assert.Equal("Dst-Kept-1", protector.Unprotect(mailboxes[0].Destination.ProtectedPassword!));
         Assert.Equal("bob.new", mailboxes[1].Destination.LoginName);

@@ -1,0 +1,128 @@
+﻿using Microsoft.EntityFrameworkCore.Migrations;
+
+#nullable disable
+
+namespace MigrationPortal.Migrations.Postgres.Migrations
+{
+    /// <inheritdoc />
+    public partial class SideSignIn : Migration
+    {
+        /// <inheritdoc />
+        protected override void Up(MigrationBuilder migrationBuilder)
+        {
+            migrationBuilder.AddColumn<string>(
+                name: "DestinationSignIn_ClientId",
+                table: "Projects",
+                type: "character varying(254)",
+                maxLength: 254,
+                nullable: true);
+
+            migrationBuilder.AddColumn<string>(
+                name: "DestinationSignIn_Method",
+                table: "Projects",
+                type: "character varying(32)",
+                maxLength: 32,
+                nullable: false,
+                defaultValue: "Password");
+
+            migrationBuilder.AddColumn<string>(
+                name: "DestinationSignIn_ProtectedSecret",
+                table: "Projects",
+                type: "text",
+                nullable: true);
+
+            migrationBuilder.AddColumn<string>(
+                name: "DestinationSignIn_TenantId",
+                table: "Projects",
+                type: "character varying(254)",
+                maxLength: 254,
+                nullable: true);
+
+            migrationBuilder.AddColumn<string>(
+                name: "DestinationSignIn_TokenEndpoint",
+                table: "Projects",
+                type: "character varying(500)",
+                maxLength: 500,
+                nullable: true);
+
+            migrationBuilder.AddColumn<string>(
+                name: "SourceSignIn_ClientId",
+                table: "Projects",
+                type: "character varying(254)",
+                maxLength: 254,
+                nullable: true);
+
+            migrationBuilder.AddColumn<string>(
+                name: "SourceSignIn_Method",
+                table: "Projects",
+                type: "character varying(32)",
+                maxLength: 32,
+                nullable: false,
+                defaultValue: "Password");
+
+            migrationBuilder.AddColumn<string>(
+                name: "SourceSignIn_ProtectedSecret",
+                table: "Projects",
+                type: "text",
+                nullable: true);
+
+            migrationBuilder.AddColumn<string>(
+                name: "SourceSignIn_TenantId",
+                table: "Projects",
+                type: "character varying(254)",
+                maxLength: 254,
+                nullable: true);
+
+            migrationBuilder.AddColumn<string>(
+                name: "SourceSignIn_TokenEndpoint",
+                table: "Projects",
+                type: "character varying(500)",
+                maxLength: 500,
+                nullable: true);
+        }
+
+        /// <inheritdoc />
+        protected override void Down(MigrationBuilder migrationBuilder)
+        {
+            migrationBuilder.DropColumn(
+                name: "DestinationSignIn_ClientId",
+                table: "Projects");
+
+            migrationBuilder.DropColumn(
+                name: "DestinationSignIn_Method",
+                table: "Projects");
+
+            migrationBuilder.DropColumn(
+                name: "DestinationSignIn_ProtectedSecret",
+                table: "Projects");
+
+            migrationBuilder.DropColumn(
+                name: "DestinationSignIn_TenantId",
+                table: "Projects");
+
+            migrationBuilder.DropColumn(
+                name: "DestinationSignIn_TokenEndpoint",
+                table: "Projects");
+
+            migrationBuilder.DropColumn(
+                name: "SourceSignIn_ClientId",
+                table: "Projects");
+
+            migrationBuilder.DropColumn(
+                name: "SourceSignIn_Method",
+                table: "Projects");
+
+            migrationBuilder.DropColumn(
+                name: "SourceSignIn_ProtectedSecret",
+                table: "Projects");
+
+            migrationBuilder.DropColumn(
+                name: "SourceSignIn_TenantId",
+                table: "Projects");
+
+            migrationBuilder.DropColumn(
+                name: "SourceSignIn_TokenEndpoint",
+                table: "Projects");
+        }
+    }
+}
