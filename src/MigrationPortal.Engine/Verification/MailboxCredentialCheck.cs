@@ -18,12 +18,15 @@ public sealed record MailboxCredentialCheck(CredentialCheckResult Source, Creden
 public static class MailboxCredentialChecks
 {
     /// <summary>Logs in to the source and the destination at the same time.</summary>
+    /// <param name="source">Null: the side is not checked here (it signs in with tokens, which are the admin's to verify) and counts as accepted.</param>
     public static async Task<MailboxCredentialCheck> CheckBothAsync(this IImapCredentialVerifier verifier,
-        ImapEndpoint sourceEndpoint, SideCredentials source, ImapEndpoint destinationEndpoint, SideCredentials destination, CancellationToken ct)
+        ImapEndpoint sourceEndpoint, SideCredentials? source, ImapEndpoint destinationEndpoint, SideCredentials? destination, CancellationToken ct)
     {
-        var checks = await Task.WhenAll(
-            verifier.VerifyAsync(sourceEndpoint, source.Login, source.Password, ct),
-            verifier.VerifyAsync(destinationEndpoint, destination.Login, destination.Password, ct));
+        var checks = await Task.WhenAll(Check(sourceEndpoint, source), Check(destinationEndpoint, destination));
         return new MailboxCredentialCheck(checks[0], checks[1]);
+
+        Task<CredentialCheckResult> Check(ImapEndpoint endpoint, SideCredentials? side) => side is null
+            ? Task.FromResult(new CredentialCheckResult(CredentialCheckOutcome.Accepted, null))
+            : verifier.VerifyAsync(endpoint, side.Login, side.Password, ct);
     }
 }

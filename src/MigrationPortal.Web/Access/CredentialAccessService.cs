@@ -93,11 +93,16 @@ public sealed partial class CredentialAccessService(
             return SubmissionResult.Invalid;
         var project = await db.Projects.AsNoTracking().SingleAsync(p => p.Id == mailbox.ProjectId, ct);
 
+        // A side that signs in with tokens is not the user's to answer for: it is left to the pass (and the admin's Verify
+        // Credentials), so a provider's hiccup never uses up the user's link. (Nor is a side whose password the admin
+        // cleared, or whose sign-in was changed, while the link was out: the pass then fails saying it.)
         var source = found.AsksSource
             ? new SideCredentials(submitted.SourceLogin!, submitted.SourcePassword!)
+            : project.SourceSignIn.UsesTokens || !mailbox.Source.IsKnown ? null
             : new SideCredentials(mailbox.Source.LoginName, passwords.Unprotect(mailbox.Source.ProtectedPassword!));
         var destination = found.AsksDestination
             ? new SideCredentials(submitted.DestinationLogin!, submitted.DestinationPassword!)
+            : project.DestinationSignIn.UsesTokens || !mailbox.Destination.IsKnown ? null
             : new SideCredentials(mailbox.Destination.LoginName, passwords.Unprotect(mailbox.Destination.ProtectedPassword!));
         // The servers are asked outside any transaction; the answer is then applied to the mailbox as it is by then.
         var check = await verifier.CheckBothAsync(project.Source, source, project.Destination, destination, ct);
@@ -124,8 +129,8 @@ public sealed partial class CredentialAccessService(
             else
             {
                 m.AcceptCredentials(request,
-                    found.AsksSource ? (source.Login, passwords.Protect(source.Password)) : null,
-                    found.AsksDestination ? (destination.Login, passwords.Protect(destination.Password)) : null,
+                    found.AsksSource ? (source!.Login, passwords.Protect(source.Password)) : null,
+                    found.AsksDestination ? (destination!.Login, passwords.Protect(destination.Password)) : null,
                     work.Now);
                 result = new SubmissionResult(SubmissionOutcome.Accepted);
             }
