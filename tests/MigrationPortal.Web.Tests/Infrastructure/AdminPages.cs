@@ -82,6 +82,23 @@ public sealed class AdminPages(HtmlClient client) : IDisposable
         return await client.SubmitAsync(form, button, new Dictionary<string, string> { ["subject"] = subject, ["body"] = body });
     }
 
+    /// <summary>Saves how one side of a project signs in (the Sign-in page's form for that side).</summary>
+    /// <param name="side">"source" or "destination".</param>
+    /// <param name="method">Password, Microsoft365App or GoogleServiceAccount.</param>
+    /// <param name="keyFile">The service account key to upload, if any.</param>
+    public async Task<IHtmlDocument> SignInAsync(int projectId, string side, string method, IReadOnlyDictionary<string, string>? fields = null, byte[]? keyFile = null)
+    {
+        var page = await client.GetAsync($"/Admin/Projects/SignIn/{projectId}");
+        var form = page.QuerySelector($"#{side} form") as IHtmlFormElement ?? throw new InvalidOperationException($"No {side} form on the Sign-in page.");
+        var radio = form.QuerySelectorAll<IHtmlInputElement>("input[type='radio'][name='Input.Method']").SingleOrDefault(r => r.Value == method)
+            ?? throw new InvalidOperationException($"No sign-in method {method}.");
+        radio.IsChecked = true;
+        if (keyFile is not null)
+            ((IHtmlInputElement)form.QuerySelector("input[type='file']")!).Files!.Add(new UploadedFile("service-account.json", keyFile));
+        var button = form.Elements.OfType<IHtmlButtonElement>().Single(b => b.Type == "submit");
+        return await client.SubmitAsync(form, button.TextContent.Trim(), fields);
+    }
+
     /// <summary>Adds a mailbox; a null password means "I don't know the username or password" for that side.</summary>
     /// <param name="login">The login name for both sides, when the admin knows it (the email address otherwise).</param>
     public async Task<int> AddMailboxAsync(int projectId, string email, string? sourcePassword, string? destinationPassword, string? login = null)

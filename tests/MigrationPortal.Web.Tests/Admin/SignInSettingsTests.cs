@@ -1,0 +1,182 @@
+using System.Security.Cryptography;
+using System.Text;
+using System.Text.Json;
+using AngleSharp.Html.Dom;
+using Microsoft.EntityFrameworkCore;
+using MigrationPortal.Core.Projects;
+using MigrationPortal.Web.Tests.Infrastructure;
+
+namespace MigrationPortal.Web.Tests.Admin;
+
+/// <summary>
+/// The project's Sign-in page: how each side's mailboxes are logged in to. Secrets are write-only (never shown again,
+/// never stored or logged in clear), a wrong value is refused saying what and changes nothing, and Microsoft 365 gets
+/// the Exchange PowerShell lines for the project's mailboxes.
+/// </summary>
+public sealed class SignInSettingsTests
+{
+    private const string Tenant = "0b7a5c3e-2f6d-4f0e-9a55-6d1c2b3a4e5f";
+    private const string Client = "5c0e7d1a-8b2f-4c3d-9e4f-a1b2c3d4e5f6";
+    private const string Secret = "Qx8~secret-value-NEVER-shown.1";
+
+    private static Dictionary<string, string> Microsoft365(string tenant = Tenant, string client = Client, string secret = Secret) => new()
+    {
+        ["Input.TenantId"] = tenant,
+        ["Input.ClientId"] = client,
+        ["Input.ClientSecret"] = secret,
+    };
+
+    [Fact]
+    public async Task Microsoft365App_Saved_SecretEncryptedNeverShown_BlankKeepsIt()
+    {
+        await using var portal = new PortalFactory();
+        var admin = AdminPages.Open(portal);
+        await admin.LoginAsync();
+        var project = await admin.CreateProjectAsync();
+
+        var page = await admin.SignInAsync(project, "destination", "Microsoft365App", Microsoft365());
+
+        var section = page.QuerySelector("#destination")!.TextContent;
+        Assert.Contains("Saved: destination mailboxes sign in as Microsoft 365 app", section);
+        Assert.Contains("Destination: Microsoft 365 app (client credentials)", section);
+        Assert.Contains("Source: Passwords", page.QuerySelector("#source")!.TextContent);
+        Assert.DoesNotContain(Secret, page.DocumentElement.OuterHtml);
+        Assert.Equal("", ((IHtmlInputElement)page.QuerySelector("#destination-secret")!).Value);
+        var stored = await portal.WithDbAsync(db => db.Projects.AsNoTracking().SingleAsync(p => p.Id == project));
+        Assert.Equal(SignInMethod.Microsoft365App, stored.DestinationSignIn.Method);
+        Assert.Equal(Client, stored.DestinationSignIn.ClientId);
+        Assert.DoesNotContain(Secret, stored.DestinationSignIn.ProtectedSecret);
+
+        // Saved again with the secret left blank: the stored one stays.
+        var cipher = stored.DestinationSignIn.ProtectedSecret;
+        await admin.SignInAsync(project, "destination", "Microsoft365App", Microsoft365(secret: ""));
+        Assert.Equal(cipher, await portal.WithDbAsync(db => db.Projects.Where(p => p.Id == project).Select(p => p.DestinationSignIn.ProtectedSecret).SingleAsync()));
+
+        foreach (var (name, bytes) in await portal.DatabaseContentsAsync())
+            Assert.False(Encoding.UTF8.GetString(bytes).Contains(Secret, StringComparison.Ordinal), $"The secret is in {name} in clear.");
+        Assert.DoesNotContain(portal.LogLines, l => l.Contains(Secret, StringComparison.Ordinal));
+        var audit = (await admin.Client.GetAsync("/Admin/Audit")).Body!.TextContent;
+        Assert.Contains("Sign-in set", audit);
+        Assert.DoesNotContain(Secret, audit);
+    }
+
+    [Theory]
+    [InlineData("common", Client, Secret, "not a directory (tenant) id")]
+    [InlineData(Tenant, "my-app", Secret, "not an application (client) id")]
+    [InlineData(Tenant, Client, "", "The client secret is required")]
+    public async Task Microsoft365App_Invalid_RefusedSayingWhat_NothingChanged(string tenant, string client, string secret, string expected)
+    {
+        await using var portal = new PortalFactory();
+        var admin = AdminPages.Open(portal);
+        await admin.LoginAsync();
+        var project = await admin.CreateProjectAsync();
+
+        var page = await admin.SignInAsync(project, "source", "Microsoft365App", Microsoft365(tenant, client, secret));
+
+        Assert.Contains(expected, page.QuerySelector("#source .errors")!.TextContent);
+        Assert.Equal(tenant, ((IHtmlInputElement)page.QuerySelector("#source-tenant")!).Value); // what was typed stays, but no secret
+        Assert.Equal("", ((IHtmlInputElement)page.QuerySelector("#source-secret")!).Value);
+        Assert.Equal(SignInMethod.Password, await portal.WithDbAsync(db => db.Projects.Where(p => p.Id == project).Select(p => p.SourceSignIn.Method).SingleAsync()));
+    }
+
+    [Fact]
+    public async Task Microsoft365App_PowerShellLines_NameEveryMailbox_QuotedSafely()
+    {
+        await using var portal = new PortalFactory();
+        var admin = AdminPages.Open(portal);
+        await admin.LoginAsync();
+        var project = await admin.CreateProjectAsync();
+        await admin.AddMailboxAsync(project, "alice@contoso.test", "pw", null);
+        await admin.AddMailboxAsync(project, "o'brien$HOME@contoso.test", "pw", null);
+
+        var page = await admin.SignInAsync(project, "destination", "Microsoft365App", Microsoft365());
+
+        var lines = page.QuerySelector("#destination pre.powershell")!.TextContent;
+        Assert.Contains($"New-ServicePrincipal -AppId '{Client}' -ObjectId $objectId", lines);
+        Assert.Contains($"Connect-ExchangeOnline -Organization '{Tenant}'", lines);
+        Assert.Contains("Add-MailboxPermission -Identity 'alice@contoso.test' -User $objectId -AccessRights FullAccess", lines);
+        // Single quotes: nothing inside is expanded, and a quote in the address is doubled.
+        Assert.Contains("Add-MailboxPermission -Identity 'o''brien$HOME@contoso.test' -User $objectId", lines);
+
+        var download = page.QuerySelector("#destination a[href*='handler=PowerShell']")!;
+        var script = await admin.Client.Http.GetStringAsync(download.GetAttribute("href"));
+        Assert.Equal(2, script.Split('\n').Count(l => l.StartsWith("Add-MailboxPermission", StringComparison.Ordinal)));
+    }
+
+    [Fact]
+    public async Task GoogleServiceAccount_KeyUploaded_ShowsWhatTheWorkspaceAdminNeeds_KeyEncrypted()
+    {
+        await using var portal = new PortalFactory();
+        var admin = AdminPages.Open(portal);
+        await admin.LoginAsync();
+        var project = await admin.CreateProjectAsync();
+        var (key, privateKeyPem) = ServiceAccountKey("migrator@acme-move.iam.gserviceaccount.com", "104857600000000000001");
+
+        var page = await admin.SignInAsync(project, "source", "GoogleServiceAccount", keyFile: key);
+
+        var section = page.QuerySelector("#source")!.TextContent;
+        Assert.Contains("Google Workspace service account migrator@acme-move.iam.gserviceaccount.com", section);
+        Assert.Contains("104857600000000000001", section);
+        Assert.Contains("https://mail.google.com/", section);
+        Assert.Contains("Gmail's IMAP server is imap.gmail.com", section); // the project's source is another host
+        var pemBody = privateKeyPem.Split('\n')[2];
+        Assert.DoesNotContain(pemBody, page.DocumentElement.OuterHtml);
+        foreach (var (name, bytes) in await portal.DatabaseContentsAsync())
+            Assert.False(Encoding.UTF8.GetString(bytes).Contains(pemBody, StringComparison.Ordinal), $"The private key is in {name} in clear.");
+    }
+
+    [Theory]
+    [InlineData("not json at all", "not JSON")]
+    [InlineData("{\"type\":\"authorized_user\",\"client_id\":\"x\"}", "not a service account key")]
+    [InlineData("{\"type\":\"service_account\",\"client_email\":\"a@b.test\",\"private_key\":\"-----BEGIN PRIVATE KEY-----\\nAAAA\\n-----END PRIVATE KEY-----\\n\"}", "not an RSA private key")]
+    public async Task GoogleServiceAccount_NotAKey_RefusedSayingWhat(string file, string expected)
+    {
+        await using var portal = new PortalFactory();
+        var admin = AdminPages.Open(portal);
+        await admin.LoginAsync();
+        var project = await admin.CreateProjectAsync();
+
+        var page = await admin.SignInAsync(project, "source", "GoogleServiceAccount", keyFile: Encoding.UTF8.GetBytes(file));
+
+        Assert.Contains(expected, page.QuerySelector("#source .errors")!.TextContent);
+        Assert.Equal(SignInMethod.Password, await portal.WithDbAsync(db => db.Projects.Where(p => p.Id == project).Select(p => p.SourceSignIn.Method).SingleAsync()));
+    }
+
+    [Fact]
+    public async Task Start_DestinationSignsInWithTokens_AsksTheUserOnlyForTheSource()
+    {
+        await using var portal = new PortalFactory();
+        var admin = AdminPages.Open(portal);
+        await admin.LoginAsync();
+        await admin.AddLicensesAsync(5);
+        var project = await admin.CreateProjectAsync();
+        await admin.SignInAsync(project, "destination", "Microsoft365App", Microsoft365());
+        var mailbox = await admin.AddMailboxAsync(project, "alice@contoso.test", null, null);
+
+        var dashboard = await admin.ActAsync(project, "Start", [mailbox]);
+
+        Assert.Equal("Waiting for User", AdminPages.StatusOf(dashboard, mailbox));
+        var request = await portal.WithDbAsync(db => db.CredentialRequests.SingleAsync(r => r.MailboxId == mailbox));
+        Assert.True(request.AsksSource);
+        Assert.False(request.AsksDestination);
+    }
+
+    /// <summary>A key shaped as Google's console downloads it, with a new RSA key.</summary>
+    public static (byte[] Json, string PrivateKeyPem) ServiceAccountKey(string email, string clientId)
+    {
+        using var rsa = RSA.Create(2048);
+        var pem = rsa.ExportPkcs8PrivateKeyPem().ReplaceLineEndings("\n") + "\n";
+        var json = JsonSerializer.SerializeToUtf8Bytes(new Dictionary<string, string>
+        {
+            ["type"] = "service_account",
+            ["project_id"] = "acme-move",
+            ["private_key_id"] = "0123456789abcdef",
+            ["private_key"] = pem,
+            ["client_email"] = email,
+            ["client_id"] = clientId,
+            ["auth_uri"] = "https://accounts.google.com/o/oauth2/auth",
+            ["token_uri"] = "https://oauth2.googleapis.com/token",
+        });
+        return (json, pem);
+    }
+}
