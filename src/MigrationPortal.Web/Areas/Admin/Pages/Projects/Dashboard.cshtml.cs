@@ -346,8 +346,8 @@ public sealed class DashboardModel(
         var project = await db.Projects.AsNoTracking().SingleOrDefaultAsync(p => p.Id == Id, ct);
         if (project is null) return false;
         ProjectName = project.Name;
-        Source = project.Source.ToString();
-        Destination = project.Destination.ToString();
+        Source = project.Source + (project.SourceSignIn.UsesTokens ? $", signing in as {project.SourceSignIn.Describe()}" : "");
+        Destination = project.Destination + (project.DestinationSignIn.UsesTokens ? $", signing in as {project.DestinationSignIn.Describe()}" : "");
         LicensesAvailable = await LicensePoolStore.AvailableAsync(db, ct);
 
         ReadFilter();
