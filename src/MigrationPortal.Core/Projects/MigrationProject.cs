@@ -9,6 +9,8 @@ public sealed class MigrationProject
     public const int DefaultMaxReminders = 2;
     public const int MaxReminderAfterDays = 60;
     public const int MaxRemindersLimit = 10;
+    public const int MaxMessagesPerSecondLimit = 100_000;
+    public const int MaxKilobytesPerSecondLimit = 10_000_000;
 
     /// <summary>The languages the users' emails come in (their pages follow each user's browser); the first is the default.</summary>
     public static readonly IReadOnlyList<string> UserLanguages = ["en", "de"];
@@ -41,6 +43,15 @@ public sealed class MigrationProject
 
     /// <summary>At most this many reminders per link; 0: none.</summary>
     public int MaxReminders { get; private set; } = DefaultMaxReminders;
+
+    /// <summary>
+    /// At most this many messages copied per second by each of the project's passes (a provider's or the admin's limit
+    /// on how hard a server is pushed); null: as fast as the servers go.
+    /// </summary>
+    public int? MaxMessagesPerSecond { get; private set; }
+
+    /// <summary>At most this many kilobytes (1,024 bytes) copied per second by each pass; null: no limit.</summary>
+    public int? MaxKilobytesPerSecond { get; private set; }
 
     /// <summary>The language of the emails its users get (an IETF tag of <see cref="UserLanguages"/>).</summary>
     public string UserLanguage { get; private set; } = "en";
@@ -85,6 +96,18 @@ public sealed class MigrationProject
     }
 
     public SideSignIn SignIn(Mailboxes.MailboxSide side) => side == Mailboxes.MailboxSide.Source ? SourceSignIn : DestinationSignIn;
+
+    /// <summary>The project's speed limits per pass; null or blank: none.</summary>
+    public void SetSpeedLimits(int? messagesPerSecond, int? kilobytesPerSecond)
+    {
+        if (messagesPerSecond is < 1 or > MaxMessagesPerSecondLimit)
+            throw new DomainValidationException($"Messages per second must be between 1 and {MaxMessagesPerSecondLimit:N0}, or blank for no limit.");
+        if (kilobytesPerSecond is < 1 or > MaxKilobytesPerSecondLimit)
+            throw new DomainValidationException($"Kilobytes per second must be between 1 and {MaxKilobytesPerSecondLimit:N0}, or blank for no limit.");
+        MaxMessagesPerSecond = messagesPerSecond;
+        MaxKilobytesPerSecond = kilobytesPerSecond;
+        Version++;
+    }
 
     public void SetUserLanguage(string language)
     {

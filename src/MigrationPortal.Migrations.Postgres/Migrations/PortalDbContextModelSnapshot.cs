@@ -678,6 +678,12 @@ namespace MigrationPortal.Migrations.Postgres.Migrations
                     b.Property<int>("MaxConcurrentMigrations")
                         .HasColumnType("integer");
 
+                    b.Property<int?>("MaxKilobytesPerSecond")
+                        .HasColumnType("integer");
+
+                    b.Property<int?>("MaxMessagesPerSecond")
+                        .HasColumnType("integer");
+
                     b.Property<int>("MaxReminders")
                         .HasColumnType("integer");
 

@@ -655,6 +655,12 @@ namespace MigrationPortal.Migrations.Sqlite.Migrations
                     b.Property<int>("MaxConcurrentMigrations")
                         .HasColumnType("INTEGER");
 
+                    b.Property<int?>("MaxKilobytesPerSecond")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<int?>("MaxMessagesPerSecond")
+                        .HasColumnType("INTEGER");
+
                     b.Property<int>("MaxReminders")
                         .HasColumnType("INTEGER");
 

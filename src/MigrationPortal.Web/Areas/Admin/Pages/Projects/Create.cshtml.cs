@@ -20,6 +20,7 @@ public sealed class CreateModel(PortalDbContext db, TimeProvider time, Security.
         {
             var project = new MigrationProject(Input.Name, Input.Source(), Input.Destination(), Input.MaxConcurrentMigrations, time.GetUtcNow());
             project.SetReminders(Input.ReminderAfterDays, Input.MaxReminders);
+            project.SetSpeedLimits(Input.MaxMessagesPerSecond, Input.MaxKilobytesPerSecond);
             db.Projects.Add(project);
             await db.SaveChangesAsync(ct);
             await audit.RecordAsync("Project created", $"project {project.Id}: {project.Name}", $"source {project.Source}, destination {project.Destination}", ct);

@@ -48,6 +48,7 @@ public sealed class EditModel(PortalDbContext db, Security.AuditLog audit, Serve
         {
             project.Update(Input.Name, Input.Source(), Input.Destination(), Input.MaxConcurrentMigrations);
             project.SetReminders(Input.ReminderAfterDays, Input.MaxReminders);
+            project.SetSpeedLimits(Input.MaxMessagesPerSecond, Input.MaxKilobytesPerSecond);
             await db.SaveChangesAsync(ct);
             await audit.RecordAsync("Project edited", $"project {project.Id}: {project.Name}", $"source {project.Source}, destination {project.Destination}", ct);
             return RedirectToPage("Dashboard", new { id = project.Id });

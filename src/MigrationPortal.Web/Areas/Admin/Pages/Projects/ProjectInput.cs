@@ -43,6 +43,12 @@ public sealed class ProjectInput
     [Range(0, MigrationProject.MaxRemindersLimit), Display(Name = "Reminders at most (0: none)")]
     public int MaxReminders { get; set; } = MigrationProject.DefaultMaxReminders;
 
+    [Range(1, MigrationProject.MaxMessagesPerSecondLimit), Display(Name = "Messages per second per mailbox (blank: no limit)")]
+    public int? MaxMessagesPerSecond { get; set; }
+
+    [Range(1, MigrationProject.MaxKilobytesPerSecondLimit), Display(Name = "Kilobytes per second per mailbox (blank: no limit)")]
+    public int? MaxKilobytesPerSecond { get; set; }
+
     // 32 bytes as "AB:CD:…" with a space after each colon, and then some.
     private const int MaxPinLength = 200;
 
@@ -63,5 +69,7 @@ public sealed class ProjectInput
         MaxConcurrentMigrations = project.MaxConcurrentMigrations,
         ReminderAfterDays = project.ReminderAfterDays,
         MaxReminders = project.MaxReminders,
+        MaxMessagesPerSecond = project.MaxMessagesPerSecond,
+        MaxKilobytesPerSecond = project.MaxKilobytesPerSecond,
     };
 }

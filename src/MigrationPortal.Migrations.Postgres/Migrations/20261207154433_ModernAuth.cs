@@ -2,10 +2,10 @@
 
 #nullable disable
 
-namespace MigrationPortal.Migrations.Sqlite.Migrations
+namespace MigrationPortal.Migrations.Postgres.Migrations
 {
     /// <inheritdoc />
-    public partial class SideSignIn : Migration
+    public partial class ModernAuth : Migration
     {
         /// <inheritdoc />
         protected override void Up(MigrationBuilder migrationBuilder)
@@ -13,14 +13,14 @@ namespace MigrationPortal.Migrations.Sqlite.Migrations
             migrationBuilder.AddColumn<string>(
                 name: "DestinationSignIn_ClientId",
                 table: "Projects",
-                type: "TEXT",
+                type: "character varying(254)",
                 maxLength: 254,
                 nullable: true);
 
             migrationBuilder.AddColumn<string>(
                 name: "DestinationSignIn_Method",
                 table: "Projects",
-                type: "TEXT",
+                type: "character varying(32)",
                 maxLength: 32,
                 nullable: false,
                 defaultValue: "Password");
@@ -28,34 +28,46 @@ namespace MigrationPortal.Migrations.Sqlite.Migrations
             migrationBuilder.AddColumn<string>(
                 name: "DestinationSignIn_ProtectedSecret",
                 table: "Projects",
-                type: "TEXT",
+                type: "text",
                 nullable: true);
 
             migrationBuilder.AddColumn<string>(
                 name: "DestinationSignIn_TenantId",
                 table: "Projects",
-                type: "TEXT",
+                type: "character varying(254)",
                 maxLength: 254,
                 nullable: true);
 
             migrationBuilder.AddColumn<string>(
                 name: "DestinationSignIn_TokenEndpoint",
                 table: "Projects",
-                type: "TEXT",
+                type: "character varying(500)",
                 maxLength: 500,
+                nullable: true);
+
+            migrationBuilder.AddColumn<int>(
+                name: "MaxKilobytesPerSecond",
+                table: "Projects",
+                type: "integer",
+                nullable: true);
+
+            migrationBuilder.AddColumn<int>(
+                name: "MaxMessagesPerSecond",
+                table: "Projects",
+                type: "integer",
                 nullable: true);
 
             migrationBuilder.AddColumn<string>(
                 name: "SourceSignIn_ClientId",
                 table: "Projects",
-                type: "TEXT",
+                type: "character varying(254)",
                 maxLength: 254,
                 nullable: true);
 
             migrationBuilder.AddColumn<string>(
                 name: "SourceSignIn_Method",
                 table: "Projects",
-                type: "TEXT",
+                type: "character varying(32)",
                 maxLength: 32,
                 nullable: false,
                 defaultValue: "Password");
@@ -63,20 +75,20 @@ namespace MigrationPortal.Migrations.Sqlite.Migrations
             migrationBuilder.AddColumn<string>(
                 name: "SourceSignIn_ProtectedSecret",
                 table: "Projects",
-                type: "TEXT",
+                type: "text",
                 nullable: true);
 
             migrationBuilder.AddColumn<string>(
                 name: "SourceSignIn_TenantId",
                 table: "Projects",
-                type: "TEXT",
+                type: "character varying(254)",
                 maxLength: 254,
                 nullable: true);
 
             migrationBuilder.AddColumn<string>(
                 name: "SourceSignIn_TokenEndpoint",
                 table: "Projects",
-                type: "TEXT",
+                type: "character varying(500)",
                 maxLength: 500,
                 nullable: true);
         }
@@ -102,6 +114,14 @@ namespace MigrationPortal.Migrations.Sqlite.Migrations
 
             migrationBuilder.DropColumn(
                 name: "DestinationSignIn_TokenEndpoint",
+                table: "Projects");
+
+            migrationBuilder.DropColumn(
+                name: "MaxKilobytesPerSecond",
+                table: "Projects");
+
+            migrationBuilder.DropColumn(
+                name: "MaxMessagesPerSecond",
                 table: "Projects");
 
             migrationBuilder.DropColumn(

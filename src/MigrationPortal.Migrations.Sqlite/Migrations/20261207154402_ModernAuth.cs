@@ -2,10 +2,10 @@
 
 #nullable disable
 
-namespace MigrationPortal.Migrations.Postgres.Migrations
+namespace MigrationPortal.Migrations.Sqlite.Migrations
 {
     /// <inheritdoc />
-    public partial class SideSignIn : Migration
+    public partial class ModernAuth : Migration
     {
         /// <inheritdoc />
         protected override void Up(MigrationBuilder migrationBuilder)
@@ -13,14 +13,14 @@ namespace MigrationPortal.Migrations.Postgres.Migrations
             migrationBuilder.AddColumn<string>(
                 name: "DestinationSignIn_ClientId",
                 table: "Projects",
-                type: "character varying(254)",
+                type: "TEXT",
                 maxLength: 254,
                 nullable: true);
 
             migrationBuilder.AddColumn<string>(
                 name: "DestinationSignIn_Method",
                 table: "Projects",
-                type: "character varying(32)",
+                type: "TEXT",
                 maxLength: 32,
                 nullable: false,
                 defaultValue: "Password");
@@ -28,34 +28,46 @@ namespace MigrationPortal.Migrations.Postgres.Migrations
             migrationBuilder.AddColumn<string>(
                 name: "DestinationSignIn_ProtectedSecret",
                 table: "Projects",
-                type: "text",
+                type: "TEXT",
                 nullable: true);
 
             migrationBuilder.AddColumn<string>(
                 name: "DestinationSignIn_TenantId",
                 table: "Projects",
-                type: "character varying(254)",
+                type: "TEXT",
                 maxLength: 254,
                 nullable: true);
 
             migrationBuilder.AddColumn<string>(
                 name: "DestinationSignIn_TokenEndpoint",
                 table: "Projects",
-                type: "character varying(500)",
+                type: "TEXT",
                 maxLength: 500,
+                nullable: true);
+
+            migrationBuilder.AddColumn<int>(
+                name: "MaxKilobytesPerSecond",
+                table: "Projects",
+                type: "INTEGER",
+                nullable: true);
+
+            migrationBuilder.AddColumn<int>(
+                name: "MaxMessagesPerSecond",
+                table: "Projects",
+                type: "INTEGER",
                 nullable: true);
 
             migrationBuilder.AddColumn<string>(
                 name: "SourceSignIn_ClientId",
                 table: "Projects",
-                type: "character varying(254)",
+                type: "TEXT",
                 maxLength: 254,
                 nullable: true);
 
             migrationBuilder.AddColumn<string>(
                 name: "SourceSignIn_Method",
                 table: "Projects",
-                type: "character varying(32)",
+                type: "TEXT",
                 maxLength: 32,
                 nullable: false,
                 defaultValue: "Password");
@@ -63,20 +75,20 @@ namespace MigrationPortal.Migrations.Postgres.Migrations
             migrationBuilder.AddColumn<string>(
                 name: "SourceSignIn_ProtectedSecret",
                 table: "Projects",
-                type: "text",
+                type: "TEXT",
                 nullable: true);
 
             migrationBuilder.AddColumn<string>(
                 name: "SourceSignIn_TenantId",
                 table: "Projects",
-                type: "character varying(254)",
+                type: "TEXT",
                 maxLength: 254,
                 nullable: true);
 
             migrationBuilder.AddColumn<string>(
                 name: "SourceSignIn_TokenEndpoint",
                 table: "Projects",
-                type: "character varying(500)",
+                type: "TEXT",
                 maxLength: 500,
                 nullable: true);
         }
@@ -102,6 +114,14 @@ namespace MigrationPortal.Migrations.Postgres.Migrations
 
             migrationBuilder.DropColumn(
                 name: "DestinationSignIn_TokenEndpoint",
+                table: "Projects");
+
+            migrationBuilder.DropColumn(
+                name: "MaxKilobytesPerSecond",
+                table: "Projects");
+
+            migrationBuilder.DropColumn(
+                name: "MaxMessagesPerSecond",
                 table: "Projects");
 
             migrationBuilder.DropColumn(
