@@ -28,8 +28,15 @@ public sealed record DestinationFolder(string Name, uint UidValidity, uint UidNe
     public bool Keeps(string keyword) => AnyKeyword || Keywords.Contains(keyword);
 }
 
-/// <summary>The connection broke, timed out, or the server answered something that is not IMAP.</summary>
-public sealed class AppendWriterException(string message, Exception? inner = null) : IOException(message, inner);
+/// <summary>
+/// The connection broke, timed out, or the server answered something that is not IMAP, or refused a command in a way
+/// that is no message's fault (a provider's throttling): the pass retries or ends, it does not list messages as refused.
+/// </summary>
+/// <param name="serverText">The server's own words, when it said any (what a provider's throttling is recognised by).</param>
+public sealed class AppendWriterException(string message, Exception? inner = null, string? serverText = null) : IOException(message, inner)
+{
+    public string? ServerText { get; } = serverText;
+}
 
 /// <summary>
 /// The destination side's data path: APPEND of the source's exact bytes. MailKit's AppendAsync only takes a parsed
@@ -253,7 +260,7 @@ public sealed partial class AppendWriter : IAsyncDisposable
             else if (PermanentFlagsCode().Match(line) is { Success: true } p) permanent = p.Groups[1].Value;
             else if (line.StartsWith("* FLAGS (", StringComparison.OrdinalIgnoreCase)) flags = line["* FLAGS (".Length..].TrimEnd(')');
         }, deadline.Token);
-        if (!answer.Ok) throw new AppendWriterException($"{_where} could not open {folderName}: {answer.Text}");
+        if (!answer.Ok) throw new AppendWriterException($"{_where} could not open {folderName}: {answer.Text}", serverText: answer.Text);
         // Without PERMANENTFLAGS every flag in FLAGS is permanent (RFC 3501 7.1); a read-only EXAMINE may also list none.
         var kept = (permanent is { Length: > 0 } ? permanent : flags ?? "").Split(' ', StringSplitOptions.RemoveEmptyEntries);
         var system = MessageFlags.None;
@@ -289,8 +296,21 @@ public sealed partial class AppendWriter : IAsyncDisposable
                 var uids = AppendUids(answer.Line, items.Count);
                 return [.. Enumerable.Range(0, items.Count).Select(i => new AppendOutcome(uids?[i], null))];
             }
+            // Nothing of the batch was stored (MULTIAPPEND is atomic); one by one would only be throttled again.
+            ThrowIfProviderLimit(answer);
         }
         return await AppendEachAsync(folder, items, ct);
+    }
+
+    /// <summary>
+    /// A provider's throttling or daily cap refuses the command, not the message: reported as refused, every message of
+    /// the batch would be listed as the destination's refusal and never copied by the next pass. Thrown instead, so the
+    /// pass waits and retries, or ends with the cap; what a pipelined batch stored before is adopted from its journal.
+    /// </summary>
+    private void ThrowIfProviderLimit(Tagged answer)
+    {
+        if (!answer.Ok && Passes.ProviderLimits.Recognise(answer.Text) is not null)
+            throw new AppendWriterException($"{_where} refused APPEND: {answer.Text}", serverText: answer.Text);
     }
 
     private async Task<IReadOnlyList<AppendOutcome>> AppendEachAsync(DestinationFolder folder, IReadOnlyList<AppendItem> items, CancellationToken ct)
@@ -304,13 +324,22 @@ public sealed partial class AppendWriter : IAsyncDisposable
             for (var i = 0; i < items.Count; i++)
                 tags[i] = await WriteAppendAsync(folder, [items[i]], deadline.Token);
             await _out.FlushAsync(deadline.Token);
+            // Every answer is read before a throttled one is thrown, so the connection is left in step.
+            var answers = new Tagged[items.Count];
             for (var i = 0; i < items.Count; i++)
-                outcomes[i] = Outcome(await ReadTaggedAsync(tags[i], null, deadline.Token));
+                answers[i] = await ReadTaggedAsync(tags[i], null, deadline.Token);
+            foreach (var answer in answers) ThrowIfProviderLimit(answer);
+            for (var i = 0; i < items.Count; i++)
+                outcomes[i] = Outcome(answers[i]);
         }
         else
         {
             for (var i = 0; i < items.Count; i++)
-                outcomes[i] = Outcome(await AppendCommandAsync(folder, [items[i]], ct));
+            {
+                var answer = await AppendCommandAsync(folder, [items[i]], ct);
+                ThrowIfProviderLimit(answer);
+                outcomes[i] = Outcome(answer);
+            }
         }
 
         // A server may refuse a message for one of its keywords, which it announced it would keep (Dovecot's
@@ -321,6 +350,7 @@ public sealed partial class AppendWriter : IAsyncDisposable
         {
             if (outcomes[i].Appended || Sent(items[i], folder) is not { Count: > 0 } keywords) continue;
             var bare = await AppendCommandAsync(folder, [items[i] with { Keywords = [] }], ct);
+            ThrowIfProviderLimit(bare);
             if (bare.Ok) outcomes[i] = new AppendOutcome(AppendUids(bare.Line, 1)?[0], null, keywords);
         }
         return outcomes;
@@ -399,7 +429,7 @@ public sealed partial class AppendWriter : IAsyncDisposable
             if (FetchUid().Match(line) is { Success: true } uid && FetchSize().Match(line) is { Success: true } size)
                 sizes[uint.Parse(uid.Groups[1].Value, CultureInfo.InvariantCulture)] = long.Parse(size.Groups[1].Value, CultureInfo.InvariantCulture);
         }, deadline.Token);
-        if (!answer.Ok) throw new AppendWriterException($"{_where} refused UID FETCH: {answer.Text}");
+        if (!answer.Ok) throw new AppendWriterException($"{_where} refused UID FETCH: {answer.Text}", serverText: answer.Text);
         return sizes;
     }
 
@@ -471,12 +501,24 @@ public sealed partial class AppendWriter : IAsyncDisposable
             _pendingTagged = null;
             return ToTagged(pending.Line, tag);
         }
+        string? warning = null;
         while (true)
         {
-            var line = await _in.ReadAsync(ct);
+            string line;
+            try
+            {
+                line = await _in.ReadAsync(ct);
+            }
+            catch (AppendWriterException e) when (warning is not null)
+            {
+                // A server that says why before it hangs up (Exchange's "* NO Request is throttled ...") is reported in its words.
+                throw new AppendWriterException($"{e.Message} It said: {warning}", e, warning);
+            }
             if (line.StartsWith(tag + " ", StringComparison.Ordinal)) return ToTagged(line, tag);
             if (line.StartsWith("* BYE", StringComparison.OrdinalIgnoreCase))
-                throw new AppendWriterException($"{_where} closed the connection: {line[5..].Trim()}");
+                throw new AppendWriterException($"{_where} closed the connection: {line[5..].Trim()}", serverText: line[5..].Trim());
+            if (line.StartsWith("* NO ", StringComparison.OrdinalIgnoreCase) || line.StartsWith("* BAD ", StringComparison.OrdinalIgnoreCase))
+                warning = line[(line.IndexOf(' ', 2) + 1)..].Trim();
             if (line.StartsWith('*')) untagged?.Invoke(line);
         }
     }
