@@ -38,6 +38,35 @@ public sealed class MailboxMigration(IImapConnector connector, RetryPolicy? retr
 
     public const int DefaultFoldersAtOnce = 2;
 
+    /// <summary>
+    /// Told of each throttling answer the pass waits after (Microsoft's "Request is throttled"): how long it waits, as
+    /// the server suggested (see <see cref="ProviderLimits"/>), and the server's words. The pass then resumes from its
+    /// checkpoints. Not told to <see cref="OnRetry"/>: throttling is the provider's limit, not a fault.
+    /// </summary>
+    public Action<TimeSpan, string>? OnThrottled { get; init; }
+
+    /// <summary>
+    /// The most connections the pass may hold open at once, both sides together (a provider's cap per mailbox, such as
+    /// <see cref="ProviderLimits.Microsoft365MaxConnections"/>, less what the user's own mail clients keep open): the
+    /// lanes are lowered to fit, three connections each. At least <see cref="ConnectionsPerLane"/>, one lane. Null: no
+    /// cap but <see cref="FoldersAtOnce"/>.
+    /// </summary>
+    public int? MaxConnections
+    {
+        get;
+        init
+        {
+            if (value is { } max) ArgumentOutOfRangeException.ThrowIfLessThan(max, ConnectionsPerLane, nameof(MaxConnections));
+            field = value;
+        }
+    }
+
+    /// <summary>What one lane holds open: the source, the destination, and the destination's APPEND writer.</summary>
+    public const int ConnectionsPerLane = 3;
+
+    /// <summary>The lanes a pass runs: <see cref="FoldersAtOnce"/>, lowered to fit <see cref="MaxConnections"/>.</summary>
+    public int Lanes => MaxConnections is { } max ? Math.Clamp(max / ConnectionsPerLane, 1, Math.Max(1, FoldersAtOnce)) : FoldersAtOnce;
+
     /// <param name="stop">Ends the pass at the next message boundary, with its progress saved (an admin's Stop, Ctrl+C).</param>
     /// <param name="abort">Ends it at once, saving nothing more (the claim was lost).</param>
     /// <exception cref="MigrationSideException">A side's login was refused or its server unreachable (after the retries).</exception>
@@ -47,7 +76,16 @@ public sealed class MailboxMigration(IImapConnector connector, RetryPolicy? retr
         // A transient fault (a dropped connection, a server restarting) retries the pass with new connections; it
         // resumes from its checkpoints, so what the first attempt copied is neither lost nor copied again.
         var totals = new MailboxPass.PassTotals();
-        var pipeline = TransientFaults.Pipeline(retry ?? RetryPolicy.Default, time ?? TimeProvider.System, OnRetry);
+        var pipeline = TransientFaults.Pipeline(retry ?? RetryPolicy.Default, time ?? TimeProvider.System, OnRetry, (wait, words) =>
+        {
+            lock (totals)
+            {
+                totals.ThrottledWaits++;
+                totals.ThrottledFor += wait;
+                totals.LastThrottling = words;
+            }
+            OnThrottled?.Invoke(wait, words);
+        });
         // The waits between attempts end on a Stop too: the pass then ends Stopped with what it had copied.
         using var stopOrAbort = CancellationTokenSource.CreateLinkedTokenSource(stop, abort);
         try
@@ -57,6 +95,12 @@ public sealed class MailboxMigration(IImapConnector connector, RetryPolicy? retr
         catch (OperationCanceledException) when (stop.IsCancellationRequested && !abort.IsCancellationRequested)
         {
             return MailboxPass.Result(totals, stopped: true);
+        }
+        catch (Exception e) when (ProviderLimits.Recognise(e) is { Kind: ProviderLimitKind.DailyTransferCap } cap && !abort.IsCancellationRequested)
+        {
+            // Gmail's daily cap: retrying would only keep the account locked longer. Every batch appended before it is
+            // checkpointed (a lane's fault waits for its save), and one cut short is adopted from its journal next time.
+            return MailboxPass.Result(totals, stopped: false) with { TransferCapReached = cap.ServerWords };
         }
     }
 
@@ -69,7 +113,8 @@ public sealed class MailboxMigration(IImapConnector connector, RetryPolicy? retr
             Options = options,
             Totals = totals,
             Budget = Budget,
-            Lanes = FoldersAtOnce,
+            Lanes = Lanes,
+            Time = time ?? TimeProvider.System,
             OpenLane = ct => OpenLaneAsync(source, destination, ct),
         }.RunAsync(stop, abort);
     }

@@ -54,6 +54,11 @@ public sealed class MailboxPass
 
     public PassOptions Options { get; init; } = PassOptions.Full;
 
+    // Under a rate limit a batch is at most one second's worth, so the server sees a steady pace rather than a
+    // MULTIAPPEND of 50 every 12 seconds; a single larger message still makes a batch of its own.
+    private int PacedBatchSize => Options.MaxMessagesPerSecond is { } perSecond ? (int)Math.Clamp(Math.Ceiling(perSecond), 1, BatchSize) : BatchSize;
+    private long PacedBatchBytes => Options.MaxBytesPerSecond is { } perSecond ? Math.Clamp(perSecond, 1, BatchBytes) : BatchBytes;
+
     /// <summary>Message summaries fetched at once while planning a folder: what MailKit holds of it at any moment.</summary>
     public int PlanChunk { get; init; } = 2000;
 
@@ -75,6 +80,9 @@ public sealed class MailboxPass
     /// </summary>
     internal PassTotals Totals { get; init; } = new();
 
+    /// <summary>The clock <see cref="PassOptions.MaxMessagesPerSecond"/> and <see cref="PassOptions.MaxBytesPerSecond"/> wait on.</summary>
+    public TimeProvider Time { get; init; } = TimeProvider.System;
+
     /// <summary>Cancelled by a Stop, or by more refused messages than <see cref="PassOptions.MaxMessageErrors"/>.</summary>
     private CancellationTokenSource? _ending;
 
@@ -82,6 +90,12 @@ public sealed class MailboxPass
     {
         using var ending = CancellationTokenSource.CreateLinkedTokenSource(stop);
         _ending = ending;
+        // Once per pass, not per attempt: a retried pass goes on at the rate it had, with no fresh burst.
+        lock (Totals)
+        {
+            if (Options.MaxMessagesPerSecond is { } messages) Totals.MessageRate ??= new TransferRate(messages, Time);
+            if (Options.MaxBytesPerSecond is { } bytes) Totals.ByteRate ??= new TransferRate(bytes, Time);
+        }
         var result = await RunAsync(Totals, ending.Token, abort);
         return result with { Stopped = stop.IsCancellationRequested, TooManyRefused = TooManyRefused(Totals) };
     }
@@ -242,6 +256,10 @@ public sealed class MailboxPass
             NotKept = totals.NotKept,
             FoldersUnchanged = totals.FoldersUnchanged,
             FlagsUpdated = totals.FlagsUpdated,
+            ThrottledWaits = totals.ThrottledWaits,
+            ThrottledFor = totals.ThrottledFor,
+            LastThrottling = totals.LastThrottling,
+            RateLimitedFor = (totals.MessageRate?.Waited ?? TimeSpan.Zero) + (totals.ByteRate?.Waited ?? TimeSpan.Zero),
         };
 
     internal sealed class PassTotals
@@ -253,6 +271,13 @@ public sealed class MailboxPass
         public readonly List<FolderStatistics> Statistics = [];
         public readonly SortedSet<string> NotKept = new(StringComparer.Ordinal);
         public readonly HashSet<string> CompletedFolders = new(StringComparer.Ordinal);
+
+        public int ThrottledWaits;
+        public TimeSpan ThrottledFor;
+        public string? LastThrottling;
+
+        /// <summary>The pass's rate limits, shared by its lanes and its attempts; null: none.</summary>
+        public TransferRate? MessageRate, ByteRate;
 
         /// <summary>A folder a fault interrupted: what was copied and refused in it before, carried into the retry.</summary>
         public readonly Dictionary<string, (int Copied, long Bytes, int Failed)> Interrupted = new(StringComparer.Ordinal);
@@ -334,7 +359,7 @@ public sealed class MailboxPass
 
             using var pipeline = CancellationTokenSource.CreateLinkedTokenSource(abort);
             var channel = Channel.CreateBounded<FetchedBatch>(new BoundedChannelOptions(1) { SingleReader = true, SingleWriter = true });
-            var fetching = FetchAsync(folder, plan, channel.Writer, Budget, stop, pipeline.Token);
+            var fetching = FetchAsync(folder, plan, channel.Writer, Budget, totals.MessageRate, totals.ByteRate, stop, pipeline.Token);
             var uidNext = destinationFolder.UidNext;
             var completed = 0;
             // A batch's checkpoint is written while the next batch goes out (write-behind), not between the two: the
@@ -613,7 +638,7 @@ public sealed class MailboxPass
             }
             else
             {
-                if (batch.Count > 0 && (batch.Count >= BatchSize || batchBytes + (summary.Size ?? 0) > BatchBytes))
+                if (batch.Count > 0 && (batch.Count >= PacedBatchSize || batchBytes + (summary.Size ?? 0) > PacedBatchBytes))
                 {
                     plan.Add(new PlannedBatch(batch, adopted, adoptedBytes, highest, adoptedCopies));
                     (batch, adopted, adoptedBytes, batchBytes, adoptedCopies) = ([], 0, 0, 0, []);
@@ -649,7 +674,7 @@ public sealed class MailboxPass
     {
         var uids = failed.Select(f => new UniqueId(folder.UidValidity, f.Uid)).Distinct().ToList();
         var summaries = await SummariesAsync(folder, uids, ct);
-        return [.. summaries.OrderBy(s => s.UniqueId.Id).Select(PlannedMessage.From).Chunk(BatchSize).Select(c => new PlannedBatch(c, 0, 0, c[^1].Uid))];
+        return [.. summaries.OrderBy(s => s.UniqueId.Id).Select(PlannedMessage.From).Chunk(PacedBatchSize).Select(c => new PlannedBatch(c, 0, 0, c[^1].Uid))];
     }
 
     /// <param name="withIdentity">Also the Message-ID header, which matching copies already in the destination needs.</param>
@@ -666,14 +691,18 @@ public sealed class MailboxPass
     private static FetchRequest IdentityRequest => new(SummaryItems, [HeaderId.MessageId]);
 
     /// <summary>The pipeline's source side: fetches each planned batch's bodies while the previous batch is appended.</summary>
+    /// <param name="messageRate">Paces the bodies fetched, all lanes together (null: no limit); bytes by the sizes the plan knows.</param>
     private static async Task FetchAsync(IMailFolder folder, IReadOnlyList<PlannedBatch> plan, ChannelWriter<FetchedBatch> output,
-        BufferBudget? budget, CancellationToken stop, CancellationToken ct)
+        BufferBudget? budget, TransferRate? messageRate, TransferRate? byteRate, CancellationToken stop, CancellationToken ct)
     {
         try
         {
             foreach (var batch in plan)
             {
                 if (stop.IsCancellationRequested) break;
+                // Paced before the FETCH is sent, and before the budget is taken: a pass waiting on its rate holds no memory.
+                if (messageRate is not null) await messageRate.TakeAsync(batch.ToAppend.Count, ct);
+                if (byteRate is not null) await byteRate.TakeAsync(batch.ToAppend.Sum(m => m.Size), ct);
                 var lease = budget is null || batch.ToAppend.Count == 0
                     ? null
                     : await budget.AcquireAsync(batch.ToAppend.Sum(m => MessageBuffer.Footprint(m.Size)), ct);

@@ -19,5 +19,15 @@ public sealed record PassOptions
     /// </summary>
     public int? MaxMessageErrors { get; init; }
 
+    /// <summary>
+    /// Messages a second the pass may fetch, all its folders together (a project's setting, applied to each of its
+    /// mailboxes' passes on its own): for a provider that throttles what it sees as too busy a client (imapsync paces
+    /// Office 365 at 4 a second with --office2). Up to one second's worth goes at once. Null: no limit.
+    /// </summary>
+    public double? MaxMessagesPerSecond { get; init; }
+
+    /// <summary>Bytes a second the pass may fetch, as <see cref="MaxMessagesPerSecond"/>; a message larger than one second's worth still goes, after its share of waiting. Null: no limit.</summary>
+    public long? MaxBytesPerSecond { get; init; }
+
     public static PassOptions PreStage(DateTimeOffset before) => new() { Kind = PassKind.PreStage, PreStageBefore = before };
 }

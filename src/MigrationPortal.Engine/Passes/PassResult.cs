@@ -31,4 +31,23 @@ public sealed record PassResult(
 
     /// <summary>Flags and keywords the destination's folders could not keep (not in their PERMANENTFLAGS).</summary>
     public IReadOnlyCollection<string> NotKept { get; init; } = [];
+
+    /// <summary>Times a provider said it was throttling the pass (Microsoft's "Request is throttled") and the pass waited as told.</summary>
+    public int ThrottledWaits { get; init; }
+
+    /// <summary>How long those waits took in all.</summary>
+    public TimeSpan ThrottledFor { get; init; }
+
+    /// <summary>The server's words of the last throttling answer, for the dashboard; null when there was none.</summary>
+    public string? LastThrottling { get; init; }
+
+    /// <summary>How long the pass waited to stay within the project's <see cref="PassOptions.MaxMessagesPerSecond"/> and <see cref="PassOptions.MaxBytesPerSecond"/>.</summary>
+    public TimeSpan RateLimitedFor { get; init; }
+
+    /// <summary>
+    /// The pass ended early because the provider's daily transfer cap was reached (Gmail's bandwidth limits): the
+    /// server's words. What was copied is kept and checkpointed; the next pass, a day later, resumes. Null: not reached.
+    /// <see cref="ProviderLimits.DescribeCap"/> words it for the admin.
+    /// </summary>
+    public string? TransferCapReached { get; init; }
 }
