@@ -61,6 +61,20 @@ public sealed class MigrationPass
 
     public const int MaxNotKeptLength = 1000;
 
+    /// <summary>
+    /// How often a provider throttled the pass ("Request is throttled. Suggested Backoff Time: …") and the pass waited as
+    /// told; written by the worker as each wait begins, so the dashboard can say so while it lasts.
+    /// </summary>
+    public int ThrottledWaits { get; private set; }
+
+    /// <summary>Until when the pass waits after the latest throttling answer.</summary>
+    public DateTimeOffset? ThrottledUntil { get; private set; }
+
+    /// <summary>The provider's words in the latest throttling answer.</summary>
+    public string? Throttling { get; private set; }
+
+    public const int MaxThrottlingLength = 500;
+
     /// <summary>How long the engine worked on the pass (not the time spent waiting for a worker); recorded when it ends.</summary>
     public TimeSpan? Duration { get; private set; }
 

@@ -44,6 +44,16 @@ public sealed class PassProgressWriter(PortalDbContext db, DatabaseWriteGate gat
         }
     }
 
+    /// <summary>A provider throttled the running pass: it waits until <paramref name="until"/>, as the provider asked.</summary>
+    public static Task RecordThrottlingAsync(PassProgressWork work, DateTimeOffset until, string serverWords, CancellationToken ct)
+    {
+        var words = serverWords.Length > MigrationPass.MaxThrottlingLength ? serverWords[..MigrationPass.MaxThrottlingLength] : serverWords;
+        return work.Db.MigrationPasses.Where(p => p.MailboxId == work.MailboxId && p.Number == work.PassNumber)
+            .ExecuteUpdateAsync(s => s.SetProperty(p => p.ThrottledWaits, p => p.ThrottledWaits + 1)
+                .SetProperty(p => p.ThrottledUntil, until)
+                .SetProperty(p => p.Throttling, words), ct);
+    }
+
     /// <summary>Adds a batch's copies to the running pass's counts, in the database (no load, no lost update).</summary>
     public static Task AddToPassAsync(PassProgressWork work, int messages, long bytes, CancellationToken ct) =>
         messages == 0 && bytes == 0

@@ -614,6 +614,16 @@ namespace MigrationPortal.Migrations.Postgres.Migrations
                     b.Property<DateTimeOffset>("StartedAt")
                         .HasColumnType("timestamp with time zone");
 
+                    b.Property<DateTimeOffset?>("ThrottledUntil")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<int>("ThrottledWaits")
+                        .HasColumnType("integer");
+
+                    b.Property<string>("Throttling")
+                        .HasMaxLength(500)
+                        .HasColumnType("character varying(500)");
+
                     b.HasKey("Id");
 
                     b.HasIndex("MailboxId", "Number")

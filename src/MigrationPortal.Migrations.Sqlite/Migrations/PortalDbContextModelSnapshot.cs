@@ -595,6 +595,16 @@ namespace MigrationPortal.Migrations.Sqlite.Migrations
                     b.Property<long>("StartedAt")
                         .HasColumnType("INTEGER");
 
+                    b.Property<long?>("ThrottledUntil")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<int>("ThrottledWaits")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("Throttling")
+                        .HasMaxLength(500)
+                        .HasColumnType("TEXT");
+
                     b.HasKey("Id");
 
                     b.HasIndex("MailboxId", "Number")

@@ -7,8 +7,14 @@ namespace MigrationPortal.Web.Mailboxes;
 
 /// <summary>Where a Migrating (or Stopping) mailbox's running pass stands: copied so far of what it found (null until it has looked).</summary>
 public sealed record PassProgress(int MailboxId, MailboxStatus Status, int PassNumber, PassKind Kind,
-    int? FoldersFound, int? MessagesFound, long? BytesFound, int MessagesCopied, long BytesCopied)
+    int? FoldersFound, int? MessagesFound, long? BytesFound, int MessagesCopied, long BytesCopied,
+    DateTimeOffset? ThrottledUntil = null, string? Throttling = null)
 {
+    /// <summary>While the pass waits out a provider's throttling: until when, and the provider's words; else empty.</summary>
+    public string ThrottledText(DateTimeOffset now) => ThrottledUntil is { } until && until > now
+        ? $"Throttled by the provider: resuming at {until.ToString("HH:mm:ss", CultureInfo.InvariantCulture)} UTC ({Throttling})"
+        : "";
+
     public string MessagesText => MessagesFound is { } found
         ? $"{MessagesCopied.ToString("N0", CultureInfo.InvariantCulture)} of {found.ToString("N0", CultureInfo.InvariantCulture)} messages"
         : $"{MessagesCopied.ToString("N0", CultureInfo.InvariantCulture)} messages, still counting";
@@ -41,7 +47,8 @@ public static class MailboxStatistics
                 where m.ProjectId == projectId && EF.Parameter(ids).Contains(m.Id) && (m.Status == MailboxStatus.Migrating || m.Status == MailboxStatus.Stopping)
                 join p in db.MigrationPasses.AsNoTracking() on new { m.Id, Number = m.PassCount } equals new { Id = p.MailboxId, p.Number }
                 orderby m.Id
-                select new PassProgress(m.Id, m.Status, p.Number, p.Kind, p.FoldersFound, p.MessagesFound, p.BytesFound, p.ItemsCopied, p.BytesCopied))
+                select new PassProgress(m.Id, m.Status, p.Number, p.Kind, p.FoldersFound, p.MessagesFound, p.BytesFound, p.ItemsCopied, p.BytesCopied,
+                    p.ThrottledUntil, p.Throttling))
             .ToListAsync(ct);
     }
 

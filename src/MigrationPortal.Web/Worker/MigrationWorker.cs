@@ -105,7 +105,14 @@ public sealed partial class MigrationWorker(
         // The kind recorded on the pass when it began: a resumed pass goes on as the kind it was started as.
         var running = await db.MigrationPasses.AsNoTracking()
             .SingleAsync(p => p.MailboxId == mailbox.Id && p.Number == mailbox.PassCount, CancellationToken.None);
-        var passOptions = new PassOptions { Kind = running.Kind, PreStageBefore = running.PreStageBefore, MaxMessageErrors = _options.MaxMessageErrors };
+        var passOptions = new PassOptions
+        {
+            Kind = running.Kind,
+            PreStageBefore = running.PreStageBefore,
+            MaxMessageErrors = _options.MaxMessageErrors,
+            MaxMessagesPerSecond = project.MaxMessagesPerSecond,
+            MaxBytesPerSecond = project.MaxKilobytesPerSecond * 1024L,
+        };
         var passwords = services.GetRequiredService<IPasswordProtector>();
         var emails = services.GetRequiredService<UserEmails>();
 
@@ -117,13 +124,16 @@ public sealed partial class MigrationWorker(
         FailureReason? failure = null;
         PassResult? result = null;
         var started = time.GetTimestamp();
+        var throttlings = new ThrottlingRecorder(scopes, claim, time, logger);
         try
         {
             var migration = new MailboxMigration(connector, new RetryPolicy { MaxRetries = _options.Retries, FirstDelay = _options.RetryDelay }, time)
             {
                 Budget = _budget,
                 FoldersAtOnce = _options.FoldersAtOnce,
+                MaxConnections = ProviderCaps.MaxConnections(project),
                 OnRetry = (fault, wait) => LogRetrying(logger, claim.MailboxId, fault.Message, wait),
+                OnThrottled = throttlings.Record,
             };
             result = await migration.RunAsync(
                 new MigrationSide(project.Source, Login(mailbox.Source, passwords)),
@@ -150,7 +160,12 @@ public sealed partial class MigrationWorker(
         {
             await heartbeat.CancelAsync();
             await beating;
+            await throttlings.DrainAsync();
         }
+
+        // Gmail's daily IMAP transfer cap: what was copied is kept (checkpointed); the rest waits for the provider's next day.
+        if (result is { TransferCapReached: { } capWords })
+            failure = FailureReason.MigrationError(ProviderLimits.DescribeCap(capWords));
 
         // The engine ended the pass at the batch that went past the limit (the rest of the mailbox was not tried).
         if (result is { TooManyRefused: true, FailedMessages.Count: var refused })

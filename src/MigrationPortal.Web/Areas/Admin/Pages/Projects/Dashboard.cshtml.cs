@@ -102,6 +102,9 @@ public sealed class DashboardModel(
     public IReadOnlyDictionary<MailboxStatus, int> StatusCounts { get; private set; } = new Dictionary<MailboxStatus, int>();
 
     public string ProjectName { get; private set; } = "";
+    /// <summary>When the page was made: what its times (a throttled pass's resumption) are measured against.</summary>
+    public DateTimeOffset Now => time.GetUtcNow();
+
     public string Source { get; private set; } = "";
     public string Destination { get; private set; } = "";
     public int LicensesAvailable { get; private set; }
@@ -175,6 +178,7 @@ public sealed class DashboardModel(
                 bytesCopied = p.BytesCopied,
                 messagesText = p.MessagesText,
                 bytesText = p.BytesText,
+                throttledText = p.ThrottledText(time.GetUtcNow()),
             }),
         });
     }

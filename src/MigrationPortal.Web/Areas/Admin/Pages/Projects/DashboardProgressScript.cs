@@ -43,6 +43,8 @@ public static class DashboardProgressScript
                   if (!row) return;
                   show(row, 'messages', m.messagesCopied, m.messagesFound, m.messagesText);
                   show(row, 'bytes', m.bytesCopied, m.bytesFound, m.bytesText);
+                  var throttled = row.querySelector('[data-text="throttled"]');
+                  if (throttled) throttled.textContent = m.throttledText;
                 });
               })
               .catch(function () { })

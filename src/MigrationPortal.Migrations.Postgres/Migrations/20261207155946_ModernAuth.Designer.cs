@@ -13,7 +13,7 @@ using Npgsql.EntityFrameworkCore.PostgreSQL.Metadata;
 namespace MigrationPortal.Migrations.Postgres.Migrations
 {
     [DbContext(typeof(PortalDbContext))]
-    [Migration("20261207154433_ModernAuth")]
+    [Migration("20261207155946_ModernAuth")]
     partial class ModernAuth
     {
         /// <inheritdoc />
@@ -616,6 +616,16 @@ namespace MigrationPortal.Migrations.Postgres.Migrations
 
                     b.Property<DateTimeOffset>("StartedAt")
                         .HasColumnType("timestamp with time zone");
+
+                    b.Property<DateTimeOffset?>("ThrottledUntil")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<int>("ThrottledWaits")
+                        .HasColumnType("integer");
+
+                    b.Property<string>("Throttling")
+                        .HasMaxLength(500)
+                        .HasColumnType("character varying(500)");
 
                     b.HasKey("Id");
 

@@ -1,4 +1,5 @@
-﻿using Microsoft.EntityFrameworkCore.Migrations;
+﻿using System;
+using Microsoft.EntityFrameworkCore.Migrations;
 
 #nullable disable
 
@@ -91,6 +92,26 @@ namespace MigrationPortal.Migrations.Postgres.Migrations
                 type: "character varying(500)",
                 maxLength: 500,
                 nullable: true);
+
+            migrationBuilder.AddColumn<DateTimeOffset>(
+                name: "ThrottledUntil",
+                table: "MigrationPasses",
+                type: "timestamp with time zone",
+                nullable: true);
+
+            migrationBuilder.AddColumn<int>(
+                name: "ThrottledWaits",
+                table: "MigrationPasses",
+                type: "integer",
+                nullable: false,
+                defaultValue: 0);
+
+            migrationBuilder.AddColumn<string>(
+                name: "Throttling",
+                table: "MigrationPasses",
+                type: "character varying(500)",
+                maxLength: 500,
+                nullable: true);
         }
 
         /// <inheritdoc />
@@ -143,6 +164,18 @@ namespace MigrationPortal.Migrations.Postgres.Migrations
             migrationBuilder.DropColumn(
                 name: "SourceSignIn_TokenEndpoint",
                 table: "Projects");
+
+            migrationBuilder.DropColumn(
+                name: "ThrottledUntil",
+                table: "MigrationPasses");
+
+            migrationBuilder.DropColumn(
+                name: "ThrottledWaits",
+                table: "MigrationPasses");
+
+            migrationBuilder.DropColumn(
+                name: "Throttling",
+                table: "MigrationPasses");
         }
     }
 }

@@ -12,7 +12,7 @@ using MigrationPortal.Data;
 namespace MigrationPortal.Migrations.Sqlite.Migrations
 {
     [DbContext(typeof(PortalDbContext))]
-    [Migration("20261207154402_ModernAuth")]
+    [Migration("20261207155925_ModernAuth")]
     partial class ModernAuth
     {
         /// <inheritdoc />
@@ -597,6 +597,16 @@ namespace MigrationPortal.Migrations.Sqlite.Migrations
 
                     b.Property<long>("StartedAt")
                         .HasColumnType("INTEGER");
+
+                    b.Property<long?>("ThrottledUntil")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<int>("ThrottledWaits")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("Throttling")
+                        .HasMaxLength(500)
+                        .HasColumnType("TEXT");
 
                     b.HasKey("Id");
 

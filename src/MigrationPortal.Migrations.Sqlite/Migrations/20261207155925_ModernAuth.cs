@@ -91,6 +91,26 @@ namespace MigrationPortal.Migrations.Sqlite.Migrations
                 type: "TEXT",
                 maxLength: 500,
                 nullable: true);
+
+            migrationBuilder.AddColumn<long>(
+                name: "ThrottledUntil",
+                table: "MigrationPasses",
+                type: "INTEGER",
+                nullable: true);
+
+            migrationBuilder.AddColumn<int>(
+                name: "ThrottledWaits",
+                table: "MigrationPasses",
+                type: "INTEGER",
+                nullable: false,
+                defaultValue: 0);
+
+            migrationBuilder.AddColumn<string>(
+                name: "Throttling",
+                table: "MigrationPasses",
+                type: "TEXT",
+                maxLength: 500,
+                nullable: true);
         }
 
         /// <inheritdoc />
@@ -143,6 +163,18 @@ namespace MigrationPortal.Migrations.Sqlite.Migrations
             migrationBuilder.DropColumn(
                 name: "SourceSignIn_TokenEndpoint",
                 table: "Projects");
+
+            migrationBuilder.DropColumn(
+                name: "ThrottledUntil",
+                table: "MigrationPasses");
+
+            migrationBuilder.DropColumn(
+                name: "ThrottledWaits",
+                table: "MigrationPasses");
+
+            migrationBuilder.DropColumn(
+                name: "Throttling",
+                table: "MigrationPasses");
         }
     }
 }
