@@ -105,7 +105,10 @@ public sealed partial class AppendWriter : IAsyncDisposable
                 writer = new AppendWriter(socket, tls, timeout, where);
                 writer.Capabilities = await writer.CapabilityAsync(deadline.Token);
             }
-            await writer.LoginAsync(login, deadline.Token);
+            if (login.IsBearer)
+                await writer.LoginWithTokenAsync(login, endpoint, deadline.Token);
+            else
+                await writer.LoginAsync(login, deadline.Token);
             return writer;
         }
         catch (ImapConnectException)
@@ -193,6 +196,88 @@ public sealed partial class AppendWriter : IAsyncDisposable
 
         ImapConnectException Refused(string line, string t) =>
             new(ImapConnectFailure.Rejected, line.StartsWith(t + " ", StringComparison.Ordinal) ? line[(t.Length + 1)..] : line);
+    }
+
+    /// <summary>
+    /// AUTHENTICATE XOAUTH2 or OAUTHBEARER, written here because this writer is our own protocol client (MailKit's SASL
+    /// classes need MailKit's connection). One attempt, the initial response inline when the server has SASL-IR.
+    /// XOAUTH2 is Google's and Microsoft's format; OAUTHBEARER is RFC 7628's GS2 header with the host and port.
+    /// </summary>
+    private async Task LoginWithTokenAsync(ImapLogin login, ImapEndpoint endpoint, CancellationToken ct)
+    {
+        var name = ImapLogin.SaslName(login.Mechanism);
+        if (!Capabilities.Contains("AUTH=" + name))
+            throw new ImapConnectException(ImapConnectFailure.Unreachable,
+                $"{_where} does not offer AUTH={name}, so the portal closed the connection without sending the access token.");
+        var message = login.Mechanism == ImapAuthMechanism.XOAuth2
+            ? $"user={login.Login}\x01auth=Bearer {login.Password}\x01\x01"
+            : string.Create(CultureInfo.InvariantCulture,
+                $"n,a={GsSaslName(login.Login)},\x01host={endpoint.Host}\x01port={endpoint.Port}\x01auth=Bearer {login.Password}\x01\x01");
+        var initial = Convert.ToBase64String(Encoding.UTF8.GetBytes(message));
+
+        string tag;
+        if (Capabilities.Contains("SASL-IR"))
+        {
+            tag = await SendAsync($"AUTHENTICATE {name} {initial}", ct);
+        }
+        else
+        {
+            tag = await SendAsync($"AUTHENTICATE {name}", ct);
+            var go = await _in.ReadAsync(ct);
+            if (!go.StartsWith('+'))
+                throw new ImapConnectException(ImapConnectFailure.Rejected, Redacted(Words(go, tag)));
+            await WriteLineAsync(initial, ct);
+        }
+
+        // A refused token is answered with a challenge carrying the server's JSON error (RFC 7628 3.2.2, Google's
+        // XOAUTH2 likewise); the exchange must be finished before the tagged NO comes: XOAUTH2 with an empty line,
+        // OAUTHBEARER with the dummy ^A response (RFC 7628 3.2.3).
+        string? status = null;
+        string line;
+        while (true)
+        {
+            line = await _in.ReadAsync(ct);
+            if (line.StartsWith(tag + " ", StringComparison.Ordinal)) break;
+            if (line.StartsWith("* BYE", StringComparison.OrdinalIgnoreCase))
+                throw new ImapConnectException(ImapConnectFailure.Rejected, Redacted($"{_where} closed the connection: {line[5..].Trim()}"));
+            if (line.StartsWith('+'))
+            {
+                status ??= ErrorStatus(line[1..].Trim());
+                await WriteLineAsync(login.Mechanism == ImapAuthMechanism.XOAuth2 ? "" : Convert.ToBase64String([0x01]), ct);
+            }
+        }
+        var answer = ToTagged(line, tag);
+        if (!answer.Ok)
+            throw new ImapConnectException(ImapConnectFailure.Rejected,
+                Redacted(status is null ? answer.Text : $"{answer.Text} (the token was refused: {status})"));
+        Capabilities = ParseCapabilities(answer.Line) ?? await CapabilityAsync(ct);
+
+        string Redacted(string text) => text.Replace(login.Password, "***", StringComparison.Ordinal);
+    }
+
+    private static string Words(string line, string tag) =>
+        line.StartsWith(tag + " ", StringComparison.Ordinal) ? line[(tag.Length + 1)..] : line;
+
+    /// <summary>RFC 7628's saslname: the user as the GS2 header carries it, ',' and '=' escaped.</summary>
+    internal static string GsSaslName(string user) => user.Replace("=", "=3D", StringComparison.Ordinal).Replace(",", "=2C", StringComparison.Ordinal);
+
+    /// <summary>The status and scheme of a server's JSON error challenge, e.g. "status 401, schemes bearer"; null when it is not one.</summary>
+    private static string? ErrorStatus(string base64)
+    {
+        try
+        {
+            using var json = System.Text.Json.JsonDocument.Parse(Convert.FromBase64String(base64));
+            if (json.RootElement.ValueKind != System.Text.Json.JsonValueKind.Object) return null;
+            var parts = json.RootElement.EnumerateObject()
+                .Where(p => p.Name is "status" or "schemes" or "scope" && p.Value.ValueKind is System.Text.Json.JsonValueKind.String or System.Text.Json.JsonValueKind.Number)
+                .Select(p => $"{p.Name} {p.Value}");
+            var text = string.Join(", ", parts);
+            return text.Length is > 0 and <= 200 ? text : null;
+        }
+        catch (Exception e) when (e is FormatException or System.Text.Json.JsonException)
+        {
+            return null;
+        }
     }
 
     /// <summary>A login or password as an IMAP string: quoted when it can be, a literal otherwise (non-ASCII, quotes, CR/LF).</summary>

@@ -11,8 +11,56 @@ using MigrationPortal.Core.Projects;
 
 namespace MigrationPortal.Engine.Imap;
 
+/// <summary>How a login proves itself: a password, or an OAuth 2.0 access token in one of the two SASL framings servers offer.</summary>
+public enum ImapAuthMechanism
+{
+    /// <summary>AUTHENTICATE PLAIN when offered, else LOGIN.</summary>
+    Password = 0,
+
+    /// <summary>SASL XOAUTH2, as Google and Microsoft 365 define it.</summary>
+    XOAuth2 = 1,
+
+    /// <summary>SASL OAUTHBEARER (RFC 7628).</summary>
+    OAuthBearer = 2,
+}
+
 /// <summary>A login for one side, in clear only for as long as the connection is being opened.</summary>
-public sealed record ImapLogin(string Login, string Password);
+public sealed record ImapLogin(string Login, string Password)
+{
+    /// <summary>Password by default: every login made before tokens existed keeps meaning what it meant.</summary>
+    public ImapAuthMechanism Mechanism { get; init; }
+
+    public bool IsBearer => Mechanism != ImapAuthMechanism.Password;
+
+    /// <summary>
+    /// A login with an OAuth 2.0 access token. The token is held in <see cref="Password"/> on purpose: every place that
+    /// keeps a password out of a message (the connector's and the APPEND writer's redaction, NUL checks) then keeps the
+    /// token out as well, with no second path to forget.
+    /// </summary>
+    public static ImapLogin Bearer(string user, string accessToken, ImapAuthMechanism mechanism)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(user);
+        ArgumentException.ThrowIfNullOrEmpty(accessToken);
+        if (mechanism == ImapAuthMechanism.Password)
+            throw new ArgumentOutOfRangeException(nameof(mechanism), mechanism, "A bearer login needs XOAuth2 or OAuthBearer.");
+        return new ImapLogin(user, accessToken) { Mechanism = mechanism };
+    }
+
+    /// <summary>The IMAP/SASL name of a token mechanism, as servers list it after AUTH=.</summary>
+    public static string SaslName(ImapAuthMechanism mechanism) => mechanism switch
+    {
+        ImapAuthMechanism.XOAuth2 => "XOAUTH2",
+        ImapAuthMechanism.OAuthBearer => "OAUTHBEARER",
+        _ => throw new ArgumentOutOfRangeException(nameof(mechanism), mechanism, "Not a token mechanism."),
+    };
+
+    // A record prints every property: a login logged by mistake must not print its password or token.
+    private bool PrintMembers(System.Text.StringBuilder builder)
+    {
+        builder.Append("Login = ").Append(Login).Append(", Mechanism = ").Append(Mechanism);
+        return true;
+    }
+}
 
 public enum ImapConnectFailure
 {
@@ -121,7 +169,9 @@ public sealed class ImapConnector : IImapConnector
         try
         {
             await client.ConnectAsync(endpoint.Host, endpoint.Port, ToSocketOptions(endpoint.Security), deadline.Token);
-            if (login is not null)
+            if (login is { IsBearer: true })
+                await AuthenticateWithTokenAsync(client, login, endpoint, deadline.Token);
+            else if (login is not null)
                 await AuthenticateOnceAsync(client, new NetworkCredential(login.Login, login.Password), deadline.Token);
             return client;
         }
@@ -201,6 +251,11 @@ public sealed class ImapConnector : IImapConnector
         if (login.Login.Contains('\0', StringComparison.Ordinal) || login.Password.Contains('\0', StringComparison.Ordinal))
             throw new ImapConnectException(ImapConnectFailure.Rejected,
                 "The login name or password contains a NUL character, which IMAP cannot carry; nothing was sent to the server.");
+        // XOAUTH2 and OAUTHBEARER separate their fields with ^A, and a bearer token is printable ASCII without spaces
+        // (RFC 6750's b64token): anything else would change what the server reads, so it is refused the same way.
+        if (login.IsBearer && (login.Login.Any(char.IsControl) || !login.Password.All(c => c is > ' ' and < '\x7f')))
+            throw new ImapConnectException(ImapConnectFailure.Rejected,
+                "The login name contains a control character or the access token is not a bearer token (printable ASCII without spaces); nothing was sent to the server.");
     }
 
     private static SecureSocketOptions ToSocketOptions(TlsMode security) => security switch
@@ -219,6 +274,26 @@ public sealed class ImapConnector : IImapConnector
         client.AuthenticationMechanisms.Contains("PLAIN")
             ? client.AuthenticateAsync(new SaslMechanismPlain(Encoding.UTF8, credentials), ct)
             : client.AuthenticateAsync(Encoding.UTF8, credentials, ct);
+
+    // One attempt with exactly the mechanism asked for, through MailKit's own SASL classes. A server that does not list
+    // it would only answer "unknown mechanism" after the token went out: nothing is sent, and the admin is told which
+    // mechanism is missing (a server set up for passwords only is a wrong endpoint, not a wrong login).
+    private static Task AuthenticateWithTokenAsync(ImapClient client, ImapLogin login, ImapEndpoint endpoint, CancellationToken ct)
+    {
+        var name = ImapLogin.SaslName(login.Mechanism);
+        if (!client.AuthenticationMechanisms.Contains(name))
+            throw new ImapConnectException(ImapConnectFailure.Unreachable, string.Create(CultureInfo.InvariantCulture,
+                $"{endpoint.Host}:{endpoint.Port} does not offer AUTH={name}, so the portal closed the connection without sending the access token. " +
+                $"It offers: {Offered(client.AuthenticationMechanisms)}."));
+        var credentials = new NetworkCredential(login.Login, login.Password);
+        SaslMechanism mechanism = login.Mechanism == ImapAuthMechanism.XOAuth2
+            ? new SaslMechanismOAuth2(credentials)
+            : new SaslMechanismOAuthBearer(credentials);
+        return client.AuthenticateAsync(mechanism, ct);
+
+        static string Offered(HashSet<string> mechanisms) =>
+            mechanisms.Count == 0 ? "no SASL mechanism" : string.Join(", ", mechanisms.Order(StringComparer.Ordinal).Select(m => "AUTH=" + m));
+    }
 
     /// <returns>Null for exceptions that are not about reaching the server: those are bugs and propagate.</returns>
     /// <param name="refusal">Why the certificate was refused, when it was.</param>

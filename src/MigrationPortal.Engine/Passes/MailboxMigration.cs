@@ -1,11 +1,51 @@
 using MigrationPortal.Core.Projects;
+using MigrationPortal.Engine.Auth;
 using MigrationPortal.Engine.Checkpoints;
 using MigrationPortal.Engine.Imap;
 
 namespace MigrationPortal.Engine.Passes;
 
 /// <summary>One side of a migration: where the mailbox lives and how to log in to it.</summary>
-public sealed record MigrationSide(ImapEndpoint Endpoint, ImapLogin Login);
+public sealed record MigrationSide
+{
+    /// <summary>A side whose login never changes (a password).</summary>
+    public MigrationSide(ImapEndpoint endpoint, ImapLogin login)
+    {
+        ArgumentNullException.ThrowIfNull(endpoint);
+        ArgumentNullException.ThrowIfNull(login);
+        Endpoint = endpoint;
+        LoginSource = _ => ValueTask.FromResult(login);
+    }
+
+    /// <summary>
+    /// A side whose login is asked for each time a connection is opened: a pass opens lanes mid-pass and a retry opens
+    /// them again, so a login with an access token that expired meanwhile gets the token source's fresh one.
+    /// </summary>
+    public MigrationSide(ImapEndpoint endpoint, Func<CancellationToken, ValueTask<ImapLogin>> loginSource)
+    {
+        ArgumentNullException.ThrowIfNull(endpoint);
+        ArgumentNullException.ThrowIfNull(loginSource);
+        Endpoint = endpoint;
+        LoginSource = loginSource;
+    }
+
+    /// <summary>A side that logs in as <paramref name="mailbox"/> with the token source's token for it.</summary>
+    public static MigrationSide WithTokens(ImapEndpoint endpoint, string mailbox, IAccessTokenSource tokens, ImapAuthMechanism mechanism)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(mailbox);
+        ArgumentNullException.ThrowIfNull(tokens);
+        _ = ImapLogin.SaslName(mechanism);
+        return new MigrationSide(endpoint, async ct => ImapLogin.Bearer(mailbox, (await tokens.GetAsync(mailbox, ct)).Value, mechanism));
+    }
+
+    public ImapEndpoint Endpoint { get; }
+
+    /// <summary>
+    /// The login for the next connection. May throw <see cref="AccessTokenException"/>: the pass then fails as a
+    /// refused login of this side (or, when the provider could not be reached, as an unreachable one, which is retried).
+    /// </summary>
+    public Func<CancellationToken, ValueTask<ImapLogin>> LoginSource { get; }
+}
 
 /// <summary>A side could not be opened: its credentials were refused or its server could not be reached.</summary>
 public sealed class MigrationSideException(bool isSource, ImapConnectException inner)
@@ -151,7 +191,7 @@ public sealed class MailboxMigration(IImapConnector connector, RetryPolicy? retr
     {
         try
         {
-            return await connector.ConnectAppendWriterAsync(side.Endpoint, side.Login, ct);
+            return await connector.ConnectAppendWriterAsync(side.Endpoint, await LoginAsync(side, ct), ct);
         }
         catch (ImapConnectException e)
         {
@@ -163,11 +203,27 @@ public sealed class MailboxMigration(IImapConnector connector, RetryPolicy? retr
     {
         try
         {
-            return await connector.ConnectAsync(side.Endpoint, side.Login, ct);
+            return await connector.ConnectAsync(side.Endpoint, await LoginAsync(side, ct), ct);
         }
         catch (ImapConnectException e)
         {
             throw new MigrationSideException(isSource, e);
+        }
+    }
+
+    /// <summary>Asks the side for the login of one connection; a token that could not be had is worded as the login's failure.</summary>
+    private static async Task<ImapLogin> LoginAsync(MigrationSide side, CancellationToken ct)
+    {
+        try
+        {
+            return await side.LoginSource(ct);
+        }
+        catch (AccessTokenException e)
+        {
+            // Rejected: only the admin can put right a refused app, secret or grant. Unreachable (retried): the provider
+            // failed on its side or did not answer.
+            throw new ImapConnectException(e.IsTransient ? ImapConnectFailure.Unreachable : ImapConnectFailure.Rejected,
+                $"No access token: {e.Message}", e);
         }
     }
 }

@@ -185,7 +185,7 @@ public sealed partial class ServerCertificateTests(SelfSignedServers servers) : 
 
     private async Task<List<byte[]>> InboxBytesAsync(MigrationSide side)
     {
-        await using var session = await _connector.ConnectAsync(side.Endpoint, side.Login, default);
+        await using var session = await _connector.ConnectAsync(side.Endpoint, await side.LoginSource(default), default);
         await session.Store.Inbox.OpenAsync(FolderAccess.ReadOnly);
         var messages = new List<byte[]>();
         await ((IImapFolder)session.Store.Inbox).GetStreamsAsync(0, -1, async (_, _, _, stream, ct) =>

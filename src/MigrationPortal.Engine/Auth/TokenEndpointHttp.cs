@@ -1,0 +1,41 @@
+using System.Net;
+using System.Net.Security;
+using System.Security.Cryptography;
+using MigrationPortal.Core.Projects;
+
+namespace MigrationPortal.Engine.Auth;
+
+/// <summary>
+/// The HTTP handler token sources talk to their token endpoint through. Certificates follow the rule of the portal's IMAP
+/// connections: the system's validation (chain, name, revocation), or, when fingerprints are pinned, exactly those
+/// certificates and no other (an identity provider on an internal host with a self-signed certificate, or a test's).
+/// </summary>
+public static class TokenEndpointHttp
+{
+    public static readonly TimeSpan Timeout = TimeSpan.FromSeconds(30);
+
+    /// <param name="trustedSha256">SHA-256 fingerprints as an admin pastes them (colons, spaces and case do not matter); empty: the system's trust.</param>
+    /// <exception cref="Core.DomainValidationException">A fingerprint is not 64 hexadecimal characters.</exception>
+    public static SocketsHttpHandler Handler(IReadOnlyCollection<string>? trustedSha256 = null)
+    {
+        var pins = (trustedSha256 ?? []).Select(ImapEndpoint.NormaliseCertificateSha256).OfType<string>().ToHashSet(StringComparer.Ordinal);
+        return new SocketsHttpHandler
+        {
+            // A token endpoint answers where it is asked; a redirect to elsewhere would carry the secret or assertion along.
+            AllowAutoRedirect = false,
+            UseCookies = false,
+            AutomaticDecompression = DecompressionMethods.All,
+            ConnectTimeout = Timeout,
+            // DNS changes of the provider are picked up: a handler lives as long as its token source.
+            PooledConnectionLifetime = TimeSpan.FromMinutes(5),
+            SslOptions = new SslClientAuthenticationOptions
+            {
+                CertificateRevocationCheckMode = System.Security.Cryptography.X509Certificates.X509RevocationMode.Online,
+                RemoteCertificateValidationCallback = pins.Count == 0
+                    ? null
+                    : (_, certificate, _, _) => certificate is not null
+                        && pins.Contains(certificate.GetCertHashString(HashAlgorithmName.SHA256).ToUpperInvariant()),
+            },
+        };
+    }
+}
