@@ -210,9 +210,9 @@ public sealed partial class AppendWriter : IAsyncDisposable
             throw new ImapConnectException(ImapConnectFailure.Unreachable,
                 $"{_where} does not offer AUTH={name}, so the portal closed the connection without sending the access token.");
         var message = login.Mechanism == ImapAuthMechanism.XOAuth2
-            ? $"user={login.Login}\x01auth=Bearer {login.Password}\x01\x01"
+            ? $"user={login.Login}\u0001auth=Bearer {login.Password}\u0001\u0001"
             : string.Create(CultureInfo.InvariantCulture,
-                $"n,a={GsSaslName(login.Login)},\x01host={endpoint.Host}\x01port={endpoint.Port}\x01auth=Bearer {login.Password}\x01\x01");
+                $"n,a={GsSaslName(login.Login)},\u0001host={endpoint.Host}\u0001port={endpoint.Port}\u0001auth=Bearer {login.Password}\u0001\u0001");
         var initial = Convert.ToBase64String(Encoding.UTF8.GetBytes(message));
 
         string tag;

@@ -7,8 +7,9 @@ internal static class DovecotConfig
 {
     /// <param name="tlsPort">With TLS: the implicit-TLS (imaps) port; STARTTLS is then offered on <paramref name="port"/>.
     /// Null: ssl = no, so the server offers no STARTTLS and has no imaps listener.</param>
+    /// <param name="oauth2">Also accept OAuth 2.0 tokens (XOAUTH2, OAUTHBEARER), checked by this passdb; null: passwords only.</param>
     public static string Render(string instanceName, InstanceDirectory dir, int port, uint mailUid, string sentFolder = "Sent", char separator = '/',
-        int? tlsPort = null) => $$"""
+        int? tlsPort = null, OAuth2Passdb? oauth2 = null) => $$"""
         # Private test instance written by MigrationPortal.Fixtures.Dovecot.DovecotServer; loopback only.
         instance_name = {{instanceName}}
         # DovecotServer checks for its own name in the greeting, not for any IMAP server on the port.
@@ -20,7 +21,7 @@ internal static class DovecotConfig
         protocols = imap
         {{Ssl(dir, tlsPort)}}
         disable_plaintext_auth = no
-        auth_mechanisms = plain login
+        auth_mechanisms = plain login{{(oauth2 is null ? "" : " xoauth2 oauthbearer")}}
         # A failed login is still answered after ~0.5 s: Dovecot checks its failure queue twice a second.
         auth_failure_delay = 0
         first_valid_uid = {{mailUid}}
@@ -51,7 +52,9 @@ internal static class DovecotConfig
         passdb {
           driver = passwd-file
           args = scheme=PLAIN username_format=%u {{dir.Users}}/%u
+        {{(oauth2 is null ? "" : "  mechanisms = plain login")}}
         }
+        {{(oauth2 is null ? "" : OAuth2PassdbBlock(dir))}}
         userdb {
           driver = passwd-file
           args = username_format=%u {{dir.Users}}/%u
@@ -77,6 +80,30 @@ internal static class DovecotConfig
           }
         }
 
+        """;
+
+    // Tokens are never checked against the passwd-files, and passwords never against the OAuth server: each passdb
+    // answers only its own mechanisms. The userdb stays the passwd-files, so a token opens only a user that exists.
+    private static string OAuth2PassdbBlock(InstanceDirectory dir) => $$"""
+        passdb {
+          driver = oauth2
+          mechanisms = xoauth2 oauthbearer
+          args = {{dir.OAuth2Config}}
+        }
+        """;
+
+    /// <summary>dovecot-oauth2.conf.ext: every token is introspected (RFC 7662, POST token=…) at each login.</summary>
+    public static string RenderOAuth2(OAuth2Passdb oauth2) => $"""
+        # Written by MigrationPortal.Fixtures.Dovecot.DovecotServer for the test OAuth server.
+        introspection_mode = post
+        introspection_url = {oauth2.IntrospectionUrl}
+        force_introspection = yes
+        # Dovecot 2.3 keeps a JSON true as the text "true".
+        active_attribute = active
+        active_value = true
+        username_attribute = email
+        username_format = {oauth2.UsernameFormat}
+        timeout_msecs = 10000
         """;
 
     // The certificate and key are read by Dovecot's config process, which runs as root: the key can stay 0600.

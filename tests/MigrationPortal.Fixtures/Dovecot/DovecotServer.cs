@@ -84,6 +84,12 @@ public sealed class DovecotServer : IAsyncLifetime
     /// </summary>
     public bool Tls { get; init; }
 
+    /// <summary>
+    /// Also accept OAuth 2.0 access tokens (AUTH=XOAUTH2 and AUTH=OAUTHBEARER), validated by introspection at the given
+    /// OAuth server; passwords keep working for the same users. Null (the default): passwords only, neither mechanism offered.
+    /// </summary>
+    public OAuth2Passdb? OAuth2 { get; init; }
+
     public string Host => "127.0.0.1";
 
     /// <summary>Plain IMAP; with <see cref="Tls"/>, STARTTLS is offered here (and a login without it is still accepted).</summary>
@@ -114,8 +120,14 @@ public sealed class DovecotServer : IAsyncLifetime
                 Port = PickFreePort();
                 if (Tls)
                     _tlsPort = PickFreePort(except: Port);
+                if (OAuth2 is not null && OperatingSystem.IsLinux())
+                {
+                    // Read by the auth process, which runs as the dovecot user.
+                    await File.WriteAllTextAsync(_dir.OAuth2Config, DovecotConfig.RenderOAuth2(OAuth2));
+                    File.SetUnixFileMode(_dir.OAuth2Config, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.GroupRead | UnixFileMode.OtherRead);
+                }
                 await File.WriteAllTextAsync(_dir.Config,
-                    DovecotConfig.Render(InstanceName, _dir, Port, _mailUid, SentFolder, Separator, _tlsPort) + ExtraConfig);
+                    DovecotConfig.Render(InstanceName, _dir, Port, _mailUid, SentFolder, Separator, _tlsPort, OAuth2) + ExtraConfig);
                 try
                 {
                     await StartAsync();
@@ -527,3 +539,15 @@ public sealed class DovecotServer : IAsyncLifetime
 }
 
 public sealed class DovecotStartException(string message) : Exception(message);
+
+/// <summary>
+/// Dovecot's oauth2 passdb for a test server: tokens checked by RFC 7662 introspection at <paramref name="IntrospectionUrl"/>.
+/// <paramref name="UsernameFormat"/> is compared, expanded once for the login name and once for the token's email: "%Lu"
+/// (Google-like) lets a token open exactly its subject's mailbox; "%Ld" (Microsoft-365-app-like) lets an app token whose
+/// email is at a domain open every mailbox of that domain.
+/// </summary>
+public sealed record OAuth2Passdb(Uri IntrospectionUrl, string UsernameFormat = OAuth2Passdb.SubjectOnly)
+{
+    public const string SubjectOnly = "%Lu";
+    public const string WholeDomain = "%Ld";
+}

@@ -31,6 +31,7 @@ internal sealed class InstanceDirectory
     public string Mail => Combine("mail");
     public string Certificate => Combine("server-cert.pem");
     public string CertificateKey => Combine("server-key.pem");
+    public string OAuth2Config => Combine("dovecot-oauth2.conf.ext");
     private string Owner => Combine("owner");
     private string MasterPidFile => System.IO.Path.Combine(Run, "master.pid");
 
