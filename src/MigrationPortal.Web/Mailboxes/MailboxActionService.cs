@@ -165,6 +165,8 @@ public sealed partial class MailboxActionService(
     {
         var wanted = ids.Distinct().ToList();
         var found = new Dictionary<int, (MailboxStatus Status, string Label, bool CredentialsKnown)>();
+        // A side that signs in with tokens needs no password to be verified.
+        var tokens = await ProjectSignIns.TokenSidesAsync(db, projectId, ct);
         foreach (var chunk in wanted.Chunk(500))
         {
             var rows = await db.Mailboxes.AsNoTracking()
@@ -172,7 +174,7 @@ public sealed partial class MailboxActionService(
                 .Select(m => new
                 {
                     m.Id, m.Status, SourceEmail = m.Source.Email, DestinationEmail = m.Destination.Email,
-                    Known = m.Source.ProtectedPassword != null && m.Destination.ProtectedPassword != null,
+                    Known = (tokens.Source || m.Source.ProtectedPassword != null) && (tokens.Destination || m.Destination.ProtectedPassword != null),
                 })
                 .ToListAsync(ct);
             foreach (var row in rows)

@@ -20,6 +20,7 @@ using MigrationPortal.Web.Mailboxes;
 using MigrationPortal.Web.Mailboxes.BulkAdd;
 using MigrationPortal.Web.Outbox;
 using MigrationPortal.Web.Projects.Discovery;
+using MigrationPortal.Web.Projects.SignIn;
 using MigrationPortal.Web.Security;
 using MigrationPortal.Web.Security.Admins;
 using MigrationPortal.Web.Security.TwoFactor;
@@ -157,6 +158,7 @@ public static partial class PortalServices
         services.AddSingleton<IImapConnector>(new ImapConnector());
         services.AddSingleton<IImapCredentialVerifier>(sp => new ImapCredentialVerifier(sp.GetRequiredService<IImapConnector>()));
         services.AddServerSettingsDiscovery(configuration);
+        services.AddSideSignIn(configuration);
         // Read when first asked for (at start-up, by UsePortal), once every configuration source is in place.
         services.AddSingleton(sp => ProxyTrust.Read(sp.GetRequiredService<IConfiguration>()));
         services.AddOptions<ForwardedHeadersOptions>().PostConfigure<ProxyTrust>((options, proxies) => proxies.Apply(options));

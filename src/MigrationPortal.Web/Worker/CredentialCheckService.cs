@@ -6,9 +6,12 @@ using MigrationPortal.Data;
 using MigrationPortal.Data.ActionReports;
 using MigrationPortal.Data.Concurrency;
 using MigrationPortal.Data.Mailboxes;
+using MigrationPortal.Core.Projects;
+using MigrationPortal.Engine.Auth;
 using MigrationPortal.Engine.Imap;
 using MigrationPortal.Engine.Verification;
 using MigrationPortal.Web.Mailboxes;
+using MigrationPortal.Web.Projects.SignIn;
 
 namespace MigrationPortal.Web.Worker;
 
@@ -103,27 +106,27 @@ public sealed partial class CredentialCheckService(
         var db = services.GetRequiredService<PortalDbContext>();
         var mailbox = await db.Mailboxes.AsNoTracking().SingleOrDefaultAsync(m => m.Id == mailboxId, ct);
         if (mailbox is null) return (false, MailboxOutcome.DeletedMeanwhileText);
+        var project = await db.Projects.AsNoTracking().SingleAsync(p => p.Id == mailbox.ProjectId, ct);
+        var tokens = TokenSides.For(project);
         try
         {
-            mailbox.EnsureCredentialsCanBeVerified();
+            mailbox.EnsureCredentialsCanBeVerified(tokens);
         }
         catch (MailboxTransitionException e)
         {
             return (false, e.Message);
         }
-        var project = await db.Projects.AsNoTracking().SingleAsync(p => p.Id == mailbox.ProjectId, ct);
-        var passwords = services.GetRequiredService<IPasswordProtector>();
-        var check = await services.GetRequiredService<IImapCredentialVerifier>().CheckBothAsync(
-            project.Source, new SideCredentials(mailbox.Source.LoginName, passwords.Unprotect(mailbox.Source.ProtectedPassword!)),
-            project.Destination, new SideCredentials(mailbox.Destination.LoginName, passwords.Unprotect(mailbox.Destination.ProtectedPassword!)), ct);
+        var checks = await Task.WhenAll(
+            CheckSideAsync(services, project, mailbox, MailboxSide.Source, ct),
+            CheckSideAsync(services, project, mailbox, MailboxSide.Destination, ct));
 
-        var problems = new[] { Describe("Source", check.Source), Describe("Destination", check.Destination) }.OfType<string>().ToList();
+        var problems = checks.OfType<string>().ToList();
         var outcomeText = problems.Count == 0 ? "both servers accepted the credentials" : string.Join("; ", problems);
-        if (problems.Count == 0 && await CountSourceAsync(services, project.Source, mailbox, passwords, ct) is { } inventory)
+        if (problems.Count == 0 && await CountSourceAsync(services, project, mailbox, ct) is { } inventory)
             outcomeText += "; " + inventory;
         var recorded = await services.GetRequiredService<MailboxUnitOfWork>().RunAsync(mailboxId, null, (work, _) =>
         {
-            work.Mailbox.RecordCredentialCheck(outcomeText, actor, work.Now);
+            work.Mailbox.RecordCredentialCheck(outcomeText, actor, work.Now, tokens);
             return Task.CompletedTask;
         }, ct);
 
@@ -132,17 +135,49 @@ public sealed partial class CredentialCheckService(
         return problems.Count == 0 ? (true, outcomeText) : (false, outcomeText);
     }
 
+    /// <summary>
+    /// One side's check: a password side through the verifier (one login, as the user's form makes it); a token side by
+    /// getting a token from its provider and logging in with it, so both the app's or service account's authorisation and
+    /// the mailbox's grant are tried.
+    /// </summary>
+    /// <returns>Null when the side was accepted; otherwise what failed, naming the side, in the provider's or server's words.</returns>
+    private static async Task<string?> CheckSideAsync(IServiceProvider services, MigrationProject project, Mailbox mailbox, MailboxSide side, CancellationToken ct)
+    {
+        var name = side == MailboxSide.Source ? "Source" : "Destination";
+        var endpoint = side == MailboxSide.Source ? project.Source : project.Destination;
+        var credentials = side == MailboxSide.Source ? mailbox.Source : mailbox.Destination;
+        if (!project.SignIn(side).UsesTokens)
+        {
+            var passwords = services.GetRequiredService<IPasswordProtector>();
+            return Describe(name, await services.GetRequiredService<IImapCredentialVerifier>()
+                .VerifyAsync(endpoint, credentials.LoginName, passwords.Unprotect(credentials.ProtectedPassword!), ct));
+        }
+        try
+        {
+            var login = await services.GetRequiredService<SideLogins>().LoginAsync(project, side, credentials, ct);
+            await using var session = await services.GetRequiredService<IImapConnector>().ConnectAsync(endpoint, login, ct);
+            return null;
+        }
+        catch (AccessTokenException e)
+        {
+            return e.IsTransient ? $"{name} token endpoint unreachable: {e.Message}" : $"{name} sign-in refused: no access token: {e.Message}";
+        }
+        catch (ImapConnectException e)
+        {
+            return e.Failure == ImapConnectFailure.Rejected ? $"{name} sign-in refused: {e.Message}" : $"{name} server unreachable: {e.Message}";
+        }
+    }
+
     /// <summary>How much mail the pass will find; null (and the check still passes) when the count itself fails.</summary>
-    private static async Task<MailboxInventory?> CountSourceAsync(IServiceProvider services, Core.Projects.ImapEndpoint endpoint, Mailbox mailbox,
-        IPasswordProtector passwords, CancellationToken ct)
+    private static async Task<MailboxInventory?> CountSourceAsync(IServiceProvider services, MigrationProject project, Mailbox mailbox, CancellationToken ct)
     {
         try
         {
-            await using var session = await services.GetRequiredService<IImapConnector>().ConnectAsync(endpoint,
-                new ImapLogin(mailbox.Source.LoginName, passwords.Unprotect(mailbox.Source.ProtectedPassword!)), ct);
+            var login = await services.GetRequiredService<SideLogins>().LoginAsync(project, MailboxSide.Source, mailbox.Source, ct);
+            await using var session = await services.GetRequiredService<IImapConnector>().ConnectAsync(project.Source, login, ct);
             return await MailboxInventory.CountAsync(session.Store, ct);
         }
-        catch (Exception e) when (e is ImapConnectException or MailKit.Net.Imap.ImapCommandException or MailKit.Net.Imap.ImapProtocolException or IOException)
+        catch (Exception e) when (e is ImapConnectException or AccessTokenException or MailKit.Net.Imap.ImapCommandException or MailKit.Net.Imap.ImapProtocolException or IOException)
         {
             return null;
         }

@@ -12,6 +12,7 @@ using MigrationPortal.Data.MigrationClaims;
 using MigrationPortal.Engine.Imap;
 using MigrationPortal.Engine.Passes;
 using MigrationPortal.Web.Outbox;
+using MigrationPortal.Web.Projects.SignIn;
 
 namespace MigrationPortal.Web.Worker;
 
@@ -113,7 +114,7 @@ public sealed partial class MigrationWorker(
             MaxMessagesPerSecond = project.MaxMessagesPerSecond,
             MaxBytesPerSecond = project.MaxKilobytesPerSecond * 1024L,
         };
-        var passwords = services.GetRequiredService<IPasswordProtector>();
+        var logins = services.GetRequiredService<SideLogins>();
         var emails = services.GetRequiredService<UserEmails>();
 
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(shutdown);
@@ -136,15 +137,22 @@ public sealed partial class MigrationWorker(
                 OnThrottled = throttlings.Record,
             };
             result = await migration.RunAsync(
-                new MigrationSide(project.Source, Login(mailbox.Source, passwords)),
-                new MigrationSide(project.Destination, Login(mailbox.Destination, passwords)),
+                new MigrationSide(project.Source, ct => logins.LoginAsync(project, MailboxSide.Source, mailbox.Source, ct)),
+                new MigrationSide(project.Destination, ct => logins.LoginAsync(project, MailboxSide.Destination, mailbox.Destination, ct)),
                 new DatabaseCheckpointStore(db, unitOfWork, services.GetRequiredService<PassProgressWriter>(), claim), passOptions, stop.Token, lost.Token);
         }
         catch (MigrationSideException e)
         {
+            // A side that signs in with tokens was refused by its provider or its server: the admin's app, secret or
+            // grant is wrong, not a user's password, and the provider's words say which.
+            var tokens = (e.IsSource ? project.SourceSignIn : project.DestinationSignIn).UsesTokens;
             failure = e.Failure == ImapConnectFailure.Rejected
-                ? FailureReason.WrongCredentials(e.IsSource, !e.IsSource)
+                ? tokens ? FailureReason.SignInRefused(e.IsSource, e.Detail) : FailureReason.WrongCredentials(e.IsSource, !e.IsSource)
                 : e.IsSource ? FailureReason.SourceUnreachable(e.Detail) : FailureReason.DestinationUnreachable(e.Detail);
+        }
+        catch (MissingPasswordException e)
+        {
+            failure = FailureReason.MigrationError(e.Message);
         }
         catch (Exception e) when (e is ImapCommandException or ImapProtocolException or IOException or ServiceNotConnectedException)
         {
@@ -234,9 +242,6 @@ public sealed partial class MigrationWorker(
         if (accepted is not null)
             emails.QueueOutcome(work.Db, work.Mailbox, accepted, await ProjectEmails.LoadAsync(work.Db, work.Mailbox.ProjectId, ct), completed, pass, work.Now);
     }
-
-    private static ImapLogin Login(MailboxCredentials side, IPasswordProtector passwords) =>
-        new(side.LoginName, passwords.Unprotect(side.ProtectedPassword!));
 
     /// <summary>
     /// Renews the claim every heartbeat, and at once when a Stop was pressed for some mailbox (<see cref="PassStopSignal"/>);
