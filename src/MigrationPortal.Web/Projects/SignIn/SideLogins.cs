@@ -39,6 +39,10 @@ public sealed class SideLogins(IPasswordProtector passwords, IOptions<ModernAuth
     }
 
     /// <summary>The token source for a project side's current settings (a new one once they change).</summary>
+    /// <remarks>
+    /// A replaced source is left to the garbage collector, not disposed: a pass that began before the admin saved new
+    /// settings may still be asking it for its next connection's token. Settings change rarely; one idle HttpClient each time.
+    /// </remarks>
     public IAccessTokenSource SourceFor(int projectId, MailboxSide side, SideSignIn signIn)
     {
         var key = Fingerprint(signIn);
