@@ -164,7 +164,9 @@ public sealed partial class CredentialCheckService(
         }
         catch (ImapConnectException e)
         {
-            return e.Failure == ImapConnectFailure.Rejected ? $"{name} sign-in refused: {e.Message}" : $"{name} server unreachable: {e.Message}";
+            return e.Failure == ImapConnectFailure.Rejected
+                ? $"{name} sign-in refused: {SideLogins.TokenRefusedHint} {e.Message}"
+                : $"{name} server unreachable: {e.Message}";
         }
     }
 

@@ -9,6 +9,7 @@ using MigrationPortal.Data;
 using MigrationPortal.Data.Checkpoints;
 using MigrationPortal.Data.Mailboxes;
 using MigrationPortal.Data.MigrationClaims;
+using MigrationPortal.Engine.Auth;
 using MigrationPortal.Engine.Imap;
 using MigrationPortal.Engine.Passes;
 using MigrationPortal.Web.Outbox;
@@ -147,7 +148,8 @@ public sealed partial class MigrationWorker(
             // grant is wrong, not a user's password, and the provider's words say which.
             var tokens = (e.IsSource ? project.SourceSignIn : project.DestinationSignIn).UsesTokens;
             failure = e.Failure == ImapConnectFailure.Rejected
-                ? tokens ? FailureReason.SignInRefused(e.IsSource, e.Detail) : FailureReason.WrongCredentials(e.IsSource, !e.IsSource)
+                ? tokens ? FailureReason.SignInRefused(e.IsSource, e.InnerException?.InnerException is AccessTokenException ? e.Detail : $"{SideLogins.TokenRefusedHint} {e.Detail}")
+                : FailureReason.WrongCredentials(e.IsSource, !e.IsSource)
                 : e.IsSource ? FailureReason.SourceUnreachable(e.Detail) : FailureReason.DestinationUnreachable(e.Detail);
         }
         catch (MissingPasswordException e)

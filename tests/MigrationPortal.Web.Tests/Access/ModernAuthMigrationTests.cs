@@ -139,6 +139,24 @@ public sealed class ModernAuthMigrationTests(ModernAuthServers servers) : IClass
     }
 
     [Fact]
+    public async Task MailboxTheAppIsNotGrantedFor_FailsSayingTheProviderIssuedATokenTheMailboxRefused()
+    {
+        var s = await SetUpAsync();
+        await using var _ = s.Portal;
+        // The Microsoft app's grant covers its own domain only; this mailbox is in another one.
+        var outside = s with { Domain = "elsewhere-" + s.Domain };
+        var (email, password) = await UserAsync(outside, 2);
+        var mailbox = await s.Admin.AddMailboxAsync(s.Project, email, null, null);
+
+        await s.Admin.ActAsync(s.Project, "Start", [mailbox]);
+        var failed = await WaitForStatusAsync(s, mailbox, "Failed");
+
+        var row = failed.QuerySelector($"tr[data-mailbox-id='{mailbox}']")!.TextContent;
+        Assert.Contains("Destination sign-in refused: the provider issued a token but the mailbox refused it", row);
+        Assert.Equal(0, (await MailboxContent.ReadAsync(servers.Mail.Microsoft, email, password)).MessageCount);
+    }
+
+    [Fact]
     public async Task SourcePasswordAskedOfTheUser_DestinationApp_TheFormAsksOnlyTheSource_ThenCopies()
     {
         var s = await SetUpAsync();

@@ -19,6 +19,13 @@ public sealed class SideLogins(IPasswordProtector passwords, IOptions<ModernAuth
 {
     private readonly ConcurrentDictionary<(int Project, MailboxSide Side), (string Key, IAccessTokenSource Source)> _sources = new();
 
+    /// <summary>
+    /// Said before an IMAP server's refusal of a token the provider did issue: the app or service account is authorised,
+    /// so what is missing is this mailbox's grant (or the mailbox itself).
+    /// </summary>
+    public const string TokenRefusedHint =
+        "the provider issued a token but the mailbox refused it (is the app granted this mailbox: Add-MailboxPermission, or domain-wide delegation with the scope?).";
+
     /// <summary>The login name a token side logs in as: the mailbox's login name when the admin gave one, else its address.</summary>
     public static string TokenUser(MailboxCredentials side) => side.LoginName.Length > 0 ? side.LoginName : side.Email;
 
