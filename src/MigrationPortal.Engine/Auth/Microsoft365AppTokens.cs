@@ -8,8 +8,15 @@ namespace MigrationPortal.Engine.Auth;
 /// A Microsoft Entra app registration with the Office 365 Exchange Online IMAP.AccessAsApp permission (admin-consented,
 /// and a service principal the Exchange admin granted the mailboxes): its tokens open every mailbox it was granted.
 /// </summary>
+/// <param name="ClientSecret">The client secret's value; empty when the app proves itself with <see cref="Certificate"/>.</param>
 public sealed record Microsoft365AppSettings(string TenantId, string ClientId, string ClientSecret)
 {
+    /// <summary>
+    /// A certificate with its private key, uploaded to the app registration instead of a secret: MSAL signs a client
+    /// assertion with it (RFC 7523), so nothing reusable travels to the endpoint. Null: the client secret.
+    /// </summary>
+    public System.Security.Cryptography.X509Certificates.X509Certificate2? Certificate { get; init; }
+
     public static readonly Uri DefaultAuthorityHost = new("https://login.microsoftonline.com/");
     public const string DefaultScope = "https://outlook.office365.com/.default";
 
@@ -46,16 +53,18 @@ public sealed class Microsoft365AppTokens : IAccessTokenSource, IDisposable
         ArgumentNullException.ThrowIfNull(settings);
         ArgumentException.ThrowIfNullOrWhiteSpace(settings.TenantId);
         ArgumentException.ThrowIfNullOrWhiteSpace(settings.ClientId);
-        ArgumentException.ThrowIfNullOrEmpty(settings.ClientSecret);
+        if (settings.Certificate is null)
+            ArgumentException.ThrowIfNullOrEmpty(settings.ClientSecret);
+        else if (!settings.Certificate.HasPrivateKey)
+            throw new ArgumentException("The certificate's private key is needed to sign the client assertion.", nameof(settings));
         if (settings.AuthorityHost.Scheme != Uri.UriSchemeHttps)
             throw new ArgumentException("MSAL accepts only an HTTPS authority.", nameof(settings));
         _settings = settings;
         _http = new HttpClient((handler ?? (() => TokenEndpointHttp.Handler()))(), disposeHandler: true) { Timeout = TokenEndpointHttp.Timeout };
 
         var authority = new Uri(settings.AuthorityHost, Uri.EscapeDataString(settings.TenantId.Trim()) + "/").ToString();
-        var builder = ConfidentialClientApplicationBuilder.Create(settings.ClientId.Trim())
-            .WithClientSecret(settings.ClientSecret)
-            .WithHttpClientFactory(new SingleClient(_http));
+        var builder = ConfidentialClientApplicationBuilder.Create(settings.ClientId.Trim()).WithHttpClientFactory(new SingleClient(_http));
+        builder = settings.Certificate is { } certificate ? builder.WithCertificate(certificate) : builder.WithClientSecret(settings.ClientSecret);
         builder = IsKnownHost(settings.AuthorityHost)
             ? builder.WithAuthority(authority)
             // Any other host would first be looked up through login.microsoftonline.com's instance discovery, which
@@ -101,7 +110,7 @@ public sealed class Microsoft365AppTokens : IAccessTokenSource, IDisposable
         var words = string.IsNullOrWhiteSpace(e.Message) ? "(no description)" : e.Message.Trim();
         return string.Create(CultureInfo.InvariantCulture,
             $"{_settings.AuthorityHost.Host} refused a token for the app {_settings.ClientId} ({e.ErrorCode}): {words}")
-            .Replace(_settings.ClientSecret, "***", StringComparison.Ordinal);
+            .Replace(_settings.ClientSecret.Length > 0 ? _settings.ClientSecret : "\0", "***", StringComparison.Ordinal);
     }
 
     private static bool IsKnownHost(Uri host) =>

@@ -82,6 +82,50 @@ public sealed class TokenMigrationTests(OAuthMailServers servers) : IClassFixtur
     }
 
     [Fact]
+    public async Task Run_MicrosoftAppWithACertificate_SignedAssertionGetsTheToken_EveryMessageCopied()
+    {
+        var mailbox = await MailboxAsync(messagesPerFolder: 2);
+        using var certificate = AppCertificate();
+        // The same app, registered with the certificate's public key instead of a secret.
+        servers.OAuth.RegisterMicrosoftAppCertificate(Tenant, mailbox.App.ClientId, certificate, mailbox.Destination.Split('@')[1]);
+        using var google = GoogleTokens(mailbox.ServiceAccount);
+        using var microsoft = new Microsoft365AppTokens(
+            new Microsoft365AppSettings(Tenant, mailbox.App.ClientId, "") { AuthorityHost = servers.OAuth.BaseUrl, Certificate = certificate }, TrustTheOAuthServer);
+
+        var result = await RunAsync(mailbox, google, microsoft);
+
+        Assert.Equal(6, result.MessagesCopied);
+        Assert.Empty(await DifferencesAsync(mailbox));
+    }
+
+    [Fact]
+    public async Task Run_CertificateTheAppDoesNotHave_DestinationFailsWithTheAadstsWords()
+    {
+        var mailbox = await MailboxAsync(messagesPerFolder: 1);
+        using var registered = AppCertificate();
+        using var other = AppCertificate();
+        servers.OAuth.RegisterMicrosoftAppCertificate(Tenant, mailbox.App.ClientId, registered, mailbox.Destination.Split('@')[1]);
+        using var google = GoogleTokens(mailbox.ServiceAccount);
+        using var microsoft = new Microsoft365AppTokens(
+            new Microsoft365AppSettings(Tenant, mailbox.App.ClientId, "") { AuthorityHost = servers.OAuth.BaseUrl, Certificate = other }, TrustTheOAuthServer);
+
+        var e = await Assert.ThrowsAsync<MigrationSideException>(() => RunAsync(mailbox, google, microsoft));
+
+        Assert.False(e.IsSource);
+        Assert.Equal(ImapConnectFailure.Rejected, e.Failure);
+        Assert.Contains("AADSTS700027: Client assertion failed signature validation.", e.Message);
+    }
+
+    /// <summary>A self-signed RSA certificate with its private key, as an admin makes one for an app registration.</summary>
+    internal static System.Security.Cryptography.X509Certificates.X509Certificate2 AppCertificate()
+    {
+        using var rsa = System.Security.Cryptography.RSA.Create(2048);
+        var request = new System.Security.Cryptography.X509Certificates.CertificateRequest("CN=MigrationPortal test app", rsa,
+            System.Security.Cryptography.HashAlgorithmName.SHA256, System.Security.Cryptography.RSASignaturePadding.Pkcs1);
+        return request.CreateSelfSigned(DateTimeOffset.UtcNow.AddDays(-1), DateTimeOffset.UtcNow.AddYears(1));
+    }
+
+    [Fact]
     public async Task Run_GrantRevokedAfterAPass_NextPassFailsTheSourceAsRefused()
     {
         var mailbox = await MailboxAsync(messagesPerFolder: 1);

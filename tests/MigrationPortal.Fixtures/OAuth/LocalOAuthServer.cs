@@ -117,6 +117,12 @@ public sealed class LocalOAuthServer : IAsyncLifetime
     public void RegisterMicrosoftApp(string tenant, string clientId, string secret, string domain) =>
         _apps[clientId] = new MicrosoftApp(tenant, clientId, secret, domain.ToLowerInvariant());
 
+    /// <summary>An app that proves itself with a certificate (a signed client assertion) instead of a secret, as Entra ID allows.</summary>
+    /// <param name="certificate">The certificate uploaded to the app registration: its public key checks the assertions.</param>
+    public void RegisterMicrosoftAppCertificate(string tenant, string clientId, X509Certificate2 certificate, string domain) =>
+        _apps[clientId] = new MicrosoftApp(tenant, clientId, null, domain.ToLowerInvariant(), certificate.GetRSAPublicKey()
+            ?? throw new ArgumentException("An RSA certificate is needed.", nameof(certificate)));
+
     /// <summary>Makes a service account with a new RSA key and returns its JSON key, as Google's console would.</summary>
     public ServiceAccountKey RegisterServiceAccount(string name)
     {
@@ -237,7 +243,12 @@ public sealed class LocalOAuthServer : IAsyncLifetime
         if (!_apps.TryGetValue(clientId, out var app) || !app.Tenant.Equals(tenant, StringComparison.OrdinalIgnoreCase))
             return Error(true, 400, "unauthorized_client", 700016,
                 $"AADSTS700016: Application with identifier '{clientId}' was not found in the directory '{tenant}'. This can happen if the application has not been installed by the administrator of the tenant or consented to by any user in the tenant. You may have sent your authentication request to the wrong tenant.");
-        if (!FixedTimeEquals(form["client_secret"].ToString(), app.Secret))
+        if (form.ContainsKey("client_assertion"))
+        {
+            if (ClientAssertionError(tenant, app, form) is { } assertionError)
+                return assertionError;
+        }
+        else if (app.Secret is null || !FixedTimeEquals(form["client_secret"].ToString(), app.Secret))
             return Error(true, 401, "invalid_client", 7000215,
                 $"AADSTS7000215: Invalid client secret provided. Ensure the secret being sent in the request is the client secret value, not the client secret ID, for a secret added to app '{clientId}'.");
         var scopes = form["scope"].ToString().Split(' ', StringSplitOptions.RemoveEmptyEntries);
@@ -249,6 +260,48 @@ public sealed class LocalOAuthServer : IAsyncLifetime
         // An app-only token names the app, not a user: its identity at the tenant's domain, so a server that compares
         // domains (Dovecot's username_format = %Ld) lets it open every mailbox there.
         return Issue(ClientCredentialsGrant, $"{clientId}@{app.Domain}", MicrosoftScope, AppGrant(clientId), refreshToken: null);
+    }
+
+    /// <summary>
+    /// RFC 7523 client authentication as Entra ID checks it: a JWT signed with the app's certificate (RS256 or PS256),
+    /// issuer and subject the client id, audience the token endpoint, not expired.
+    /// </summary>
+    private IResult? ClientAssertionError(string tenant, MicrosoftApp app, IFormCollection form)
+    {
+        if (form["client_assertion_type"] != "urn:ietf:params:oauth:client-assertion-type:jwt-bearer")
+            return Error(true, 400, "invalid_client", 700025, "AADSTS700025: Client is public so neither 'client_assertion' nor 'client_secret' should be presented.");
+        if (app.CertificateKey is null)
+            return Error(true, 401, "invalid_client", 700027, $"AADSTS700027: The certificate with identifier used to sign the client assertion is not registered on application. [Reason - The key was not found., Please visit the Azure Portal, Graph Explorer or directly use MS Graph to see configured keys for app Id '{app.ClientId}'.]");
+        var parts = form["client_assertion"].ToString().Split('.');
+        JsonElement header, claims;
+        byte[] signature;
+        try
+        {
+            header = JsonDocument.Parse(Base64Url.DecodeFromChars(parts[0])).RootElement;
+            claims = JsonDocument.Parse(Base64Url.DecodeFromChars(parts[1])).RootElement;
+            signature = Base64Url.DecodeFromChars(parts[2]);
+        }
+        catch (Exception e) when (e is FormatException or JsonException or IndexOutOfRangeException)
+        {
+            return Error(true, 401, "invalid_client", 50027, "AADSTS50027: JWT token is invalid or malformed.");
+        }
+        var padding = Text(header, "alg") switch
+        {
+            "RS256" => RSASignaturePadding.Pkcs1,
+            "PS256" => RSASignaturePadding.Pss,
+            _ => null,
+        };
+        if (padding is null || !app.CertificateKey.VerifyData(Encoding.ASCII.GetBytes(parts[0] + "." + parts[1]), signature, HashAlgorithmName.SHA256, padding))
+            return Error(true, 401, "invalid_client", 700027,
+                $"AADSTS700027: Client assertion failed signature validation. [Reason - The key was not found., Thumbprint of key used by client: '{Text(header, "x5t")}', Please visit the Azure Portal, Graph Explorer or directly use MS Graph to see configured keys for app Id '{app.ClientId}'.]");
+        var endpoint = new Uri(BaseUrl, $"{tenant}/oauth2/v2.0/token").ToString();
+        if (Text(claims, "iss") != app.ClientId || Text(claims, "sub") != app.ClientId)
+            return Error(true, 401, "invalid_client", 700021, "AADSTS700021: Client assertion application identifier doesn't match 'client_id' parameter.");
+        if (!string.Equals(Text(claims, "aud"), endpoint, StringComparison.OrdinalIgnoreCase))
+            return Error(true, 401, "invalid_client", 700212, $"AADSTS700212: No matching federated identity record found for presented assertion audience '{Text(claims, "aud")}'.");
+        if (Seconds(claims, "exp") is not { } exp || exp < _time.GetUtcNow() - Skew)
+            return Error(true, 401, "invalid_client", 700024, "AADSTS700024: Client assertion is not within its valid time range.");
+        return null;
     }
 
     private IResult JwtBearer(IFormCollection form)
@@ -437,8 +490,12 @@ public sealed class LocalOAuthServer : IAsyncLifetime
     private static string? Text(JsonElement element, string name) =>
         element.ValueKind == JsonValueKind.Object && element.TryGetProperty(name, out var value) && value.ValueKind == JsonValueKind.String ? value.GetString() : null;
 
+    // MSAL writes a client assertion's exp and nbf as strings of digits; Google.Apis.Auth as numbers. Entra ID takes both.
     private static DateTimeOffset? Seconds(JsonElement element, string name) =>
-        element.TryGetProperty(name, out var value) && value.TryGetInt64(out var seconds) ? DateTimeOffset.FromUnixTimeSeconds(seconds) : null;
+        !element.TryGetProperty(name, out var value) ? null
+        : value.ValueKind == JsonValueKind.Number && value.TryGetInt64(out var seconds) ? DateTimeOffset.FromUnixTimeSeconds(seconds)
+        : value.ValueKind == JsonValueKind.String && long.TryParse(value.GetString(), System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var text) ? DateTimeOffset.FromUnixTimeSeconds(text)
+        : null;
 
     private static bool FixedTimeEquals(string a, string b) =>
         CryptographicOperations.FixedTimeEquals(Encoding.UTF8.GetBytes(a), Encoding.UTF8.GetBytes(b));
@@ -461,7 +518,7 @@ public sealed class LocalOAuthServer : IAsyncLifetime
         return request.CreateSelfSigned(now.AddMinutes(-5), now.AddDays(2));
     }
 
-    private sealed record MicrosoftApp(string Tenant, string ClientId, string Secret, string Domain);
+    private sealed record MicrosoftApp(string Tenant, string ClientId, string? Secret, string Domain, RSA? CertificateKey = null);
     private sealed record ServiceAccount(string Email, string KeyId, RSA Key);
     private sealed record SignInClient(string ClientId, string? Secret, string RedirectUri);
     private sealed record PendingCode(string ClientId, string RedirectUri, string CodeChallenge, string Subject, string Scope, DateTimeOffset Expires);
