@@ -44,8 +44,20 @@ public sealed record SideSignIn
     /// <summary>Microsoft 365: the app registration's application (client) id. Google: the service account's email (client_email).</summary>
     public string? ClientId { get; private init; }
 
-    /// <summary>The client secret or the JSON key, as ciphertext; never the secret itself.</summary>
+    /// <summary>
+    /// The client secret, the app's certificate with its private key (PKCS#12, base64) or the JSON key, as ciphertext;
+    /// never the secret itself.
+    /// </summary>
     public string? ProtectedSecret { get; private init; }
+
+    /// <summary>Microsoft 365: the app proves itself with a certificate (<see cref="ProtectedSecret"/> holds it) instead of a client secret.</summary>
+    public bool UsesCertificate { get; private init; }
+
+    /// <summary>The certificate's SHA-1 thumbprint, as the app registration lists it (40 hex characters); shown, not secret.</summary>
+    public string? CertificateThumbprint { get; private init; }
+
+    /// <summary>When the certificate stops being valid: the admin is warned before.</summary>
+    public DateTimeOffset? CertificateNotAfter { get; private init; }
 
     /// <summary>
     /// Where tokens come from, when not the provider's public endpoint: Microsoft 365's authority host (a sovereign cloud),
@@ -75,6 +87,17 @@ public sealed record SideSignIn
         };
     }
 
+    /// <summary>A Microsoft 365 app that proves itself with a certificate (a signed client assertion) instead of a secret.</summary>
+    /// <param name="protectedCertificate">The certificate with its private key, as PKCS#12 in base64, as ciphertext.</param>
+    public static SideSignIn Microsoft365AppCertificate(string tenantId, string clientId, string protectedCertificate, string thumbprint,
+        DateTimeOffset notAfter, string? authorityHost = null)
+    {
+        var app = Microsoft365App(tenantId, clientId, protectedCertificate, authorityHost);
+        if (thumbprint.Length != 40 || !thumbprint.All(char.IsAsciiHexDigit))
+            throw new DomainValidationException("A certificate thumbprint is 40 hexadecimal characters.");
+        return app with { UsesCertificate = true, CertificateThumbprint = thumbprint.ToUpperInvariant(), CertificateNotAfter = notAfter };
+    }
+
     /// <param name="serviceAccountEmail">The key's client_email, shown to the admin and used as the JWT issuer.</param>
     public static SideSignIn GoogleServiceAccount(string serviceAccountEmail, string protectedKey, string? tokenUrl = null) => new()
     {
@@ -86,6 +109,7 @@ public sealed record SideSignIn
 
     public string Describe() => Method switch
     {
+        SignInMethod.Microsoft365App when UsesCertificate => $"Microsoft 365 app {ClientId} in tenant {TenantId} (certificate {CertificateThumbprint})",
         SignInMethod.Microsoft365App => $"Microsoft 365 app {ClientId} in tenant {TenantId}",
         SignInMethod.GoogleServiceAccount => $"Google Workspace service account {ClientId}",
         _ => "Passwords",

@@ -26,6 +26,7 @@ internal sealed class MigrationProjectConfiguration : IEntityTypeConfiguration<M
         signIn.Property(s => s.TokenEndpoint).HasMaxLength(SideSignIn.MaxUrlLength);
         // The ciphertext of a service account's JSON key (a few KB) or a client secret: unbounded.
         signIn.Property(s => s.ProtectedSecret);
+        signIn.Property(s => s.CertificateThumbprint).HasMaxLength(40);
         signIn.Ignore(s => s.UsesTokens);
     }
 

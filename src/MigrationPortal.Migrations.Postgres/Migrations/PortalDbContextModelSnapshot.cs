@@ -742,6 +742,13 @@ namespace MigrationPortal.Migrations.Postgres.Migrations
                         {
                             b1.IsRequired();
 
+                            b1.Property<DateTimeOffset?>("CertificateNotAfter")
+                                .HasColumnType("timestamp with time zone");
+
+                            b1.Property<string>("CertificateThumbprint")
+                                .HasMaxLength(40)
+                                .HasColumnType("character varying(40)");
+
                             b1.Property<string>("ClientId")
                                 .HasMaxLength(254)
                                 .HasColumnType("character varying(254)");
@@ -761,6 +768,9 @@ namespace MigrationPortal.Migrations.Postgres.Migrations
                             b1.Property<string>("TokenEndpoint")
                                 .HasMaxLength(500)
                                 .HasColumnType("character varying(500)");
+
+                            b1.Property<bool>("UsesCertificate")
+                                .HasColumnType("boolean");
                         });
 
                     b.ComplexProperty(typeof(Dictionary<string, object>), "Source", "MigrationPortal.Core.Projects.MigrationProject.Source#ImapEndpoint", b1 =>
@@ -789,6 +799,13 @@ namespace MigrationPortal.Migrations.Postgres.Migrations
                         {
                             b1.IsRequired();
 
+                            b1.Property<DateTimeOffset?>("CertificateNotAfter")
+                                .HasColumnType("timestamp with time zone");
+
+                            b1.Property<string>("CertificateThumbprint")
+                                .HasMaxLength(40)
+                                .HasColumnType("character varying(40)");
+
                             b1.Property<string>("ClientId")
                                 .HasMaxLength(254)
                                 .HasColumnType("character varying(254)");
@@ -808,6 +825,9 @@ namespace MigrationPortal.Migrations.Postgres.Migrations
                             b1.Property<string>("TokenEndpoint")
                                 .HasMaxLength(500)
                                 .HasColumnType("character varying(500)");
+
+                            b1.Property<bool>("UsesCertificate")
+                                .HasColumnType("boolean");
                         });
 
                     b.HasKey("Id");

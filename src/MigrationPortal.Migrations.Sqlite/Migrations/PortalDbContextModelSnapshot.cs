@@ -717,6 +717,13 @@ namespace MigrationPortal.Migrations.Sqlite.Migrations
                         {
                             b1.IsRequired();
 
+                            b1.Property<long?>("CertificateNotAfter")
+                                .HasColumnType("INTEGER");
+
+                            b1.Property<string>("CertificateThumbprint")
+                                .HasMaxLength(40)
+                                .HasColumnType("TEXT");
+
                             b1.Property<string>("ClientId")
                                 .HasMaxLength(254)
                                 .HasColumnType("TEXT");
@@ -736,6 +743,9 @@ namespace MigrationPortal.Migrations.Sqlite.Migrations
                             b1.Property<string>("TokenEndpoint")
                                 .HasMaxLength(500)
                                 .HasColumnType("TEXT");
+
+                            b1.Property<bool>("UsesCertificate")
+                                .HasColumnType("INTEGER");
                         });
 
                     b.ComplexProperty(typeof(Dictionary<string, object>), "Source", "MigrationPortal.Core.Projects.MigrationProject.Source#ImapEndpoint", b1 =>
@@ -764,6 +774,13 @@ namespace MigrationPortal.Migrations.Sqlite.Migrations
                         {
                             b1.IsRequired();
 
+                            b1.Property<long?>("CertificateNotAfter")
+                                .HasColumnType("INTEGER");
+
+                            b1.Property<string>("CertificateThumbprint")
+                                .HasMaxLength(40)
+                                .HasColumnType("TEXT");
+
                             b1.Property<string>("ClientId")
                                 .HasMaxLength(254)
                                 .HasColumnType("TEXT");
@@ -783,6 +800,9 @@ namespace MigrationPortal.Migrations.Sqlite.Migrations
                             b1.Property<string>("TokenEndpoint")
                                 .HasMaxLength(500)
                                 .HasColumnType("TEXT");
+
+                            b1.Property<bool>("UsesCertificate")
+                                .HasColumnType("INTEGER");
                         });
 
                     b.HasKey("Id");

@@ -122,6 +122,34 @@ public sealed class ModernAuthMigrationTests(ModernAuthServers servers) : IClass
     }
 
     [Fact]
+    public async Task MicrosoftAppWithACertificate_UploadedOnTheSignInPage_MailboxCopied()
+    {
+        var s = await SetUpAsync();
+        await using var _ = s.Portal;
+        using var rsa = System.Security.Cryptography.RSA.Create(2048);
+        using var certificate = new System.Security.Cryptography.X509Certificates.CertificateRequest("CN=Portal app", rsa,
+            System.Security.Cryptography.HashAlgorithmName.SHA256, System.Security.Cryptography.RSASignaturePadding.Pkcs1)
+            .CreateSelfSigned(DateTimeOffset.UtcNow.AddDays(-1), DateTimeOffset.UtcNow.AddYears(1));
+        // The app registration now holds the certificate instead of a secret; the admin uploads the .pfx to the portal.
+        servers.OAuth.RegisterMicrosoftAppCertificate(Tenant, s.ClientId, certificate, s.Domain);
+        var saved = await s.Admin.SignInAsync(s.Project, "destination", "Microsoft365App", new Dictionary<string, string>
+        {
+            ["Input.TenantId"] = Tenant,
+            ["Input.ClientId"] = s.ClientId,
+            ["Input.CertificatePassword"] = "pfx-pass",
+            ["Input.AuthorityHost"] = servers.OAuth.BaseUrl.ToString(),
+        }, certificate: certificate.Export(System.Security.Cryptography.X509Certificates.X509ContentType.Pkcs12, "pfx-pass"));
+        Assert.Contains(certificate.Thumbprint, saved.QuerySelector("#destination")!.TextContent);
+        var (email, password) = await UserAsync(s, 3);
+        var mailbox = await s.Admin.AddMailboxAsync(s.Project, email, null, null);
+
+        await s.Admin.ActAsync(s.Project, "Start", [mailbox]);
+        await WaitForStatusAsync(s, mailbox, "Completed");
+
+        Assert.Equal(3, (await MailboxContent.ReadAsync(servers.Mail.Microsoft, email, password)).MessageCount);
+    }
+
+    [Fact]
     public async Task RevokedGrant_FailsNamingTheSide_WithTheProvidersWords()
     {
         var s = await SetUpAsync();

@@ -1,4 +1,5 @@
 using System.Security.Cryptography;
+using System.Security.Cryptography.X509Certificates;
 using System.Text;
 using System.Text.Json;
 using AngleSharp.Html.Dom;
@@ -63,7 +64,7 @@ public sealed class SignInSettingsTests
     [Theory]
     [InlineData("common", Client, Secret, "not a directory (tenant) id")]
     [InlineData(Tenant, "my-app", Secret, "not an application (client) id")]
-    [InlineData(Tenant, Client, "", "The client secret is required")]
+    [InlineData(Tenant, Client, "", "A client secret (its Value")]
     public async Task Microsoft365App_Invalid_RefusedSayingWhat_NothingChanged(string tenant, string client, string secret, string expected)
     {
         await using var portal = new PortalFactory();
@@ -77,6 +78,60 @@ public sealed class SignInSettingsTests
         Assert.Equal(tenant, ((IHtmlInputElement)page.QuerySelector("#source-tenant")!).Value); // what was typed stays, but no secret
         Assert.Equal("", ((IHtmlInputElement)page.QuerySelector("#source-secret")!).Value);
         Assert.Equal(SignInMethod.Password, await portal.WithDbAsync(db => db.Projects.Where(p => p.Id == project).Select(p => p.SourceSignIn.Method).SingleAsync()));
+    }
+
+    [Fact]
+    public async Task Microsoft365App_CertificateWithPassword_StoredEncrypted_ThumbprintShown_WrongPasswordRefused()
+    {
+        await using var portal = new PortalFactory();
+        var admin = AdminPages.Open(portal);
+        await admin.LoginAsync();
+        var project = await admin.CreateProjectAsync();
+        using var certificate = Certificate(TimeSpan.FromDays(365));
+        var pfx = certificate.Export(X509ContentType.Pkcs12, "pfx-Password-1");
+        var keyLine = certificate.GetRSAPrivateKey()!.ExportPkcs8PrivateKeyPem().Split('\n')[1];
+
+        var refused = await admin.SignInAsync(project, "destination", "Microsoft365App",
+            new Dictionary<string, string>(Microsoft365(secret: "")) { ["Input.CertificatePassword"] = "not-the-password" }, certificate: pfx);
+        Assert.Contains("the password is wrong", refused.QuerySelector("#destination .errors")!.TextContent);
+        Assert.Equal(SignInMethod.Password, await portal.WithDbAsync(db => db.Projects.Where(p => p.Id == project).Select(p => p.DestinationSignIn.Method).SingleAsync()));
+
+        var page = await admin.SignInAsync(project, "destination", "Microsoft365App",
+            new Dictionary<string, string>(Microsoft365(secret: "")) { ["Input.CertificatePassword"] = "pfx-Password-1" }, certificate: pfx);
+
+        Assert.Contains($"(certificate {certificate.Thumbprint})", page.QuerySelector("#destination")!.TextContent);
+        Assert.Null(page.QuerySelector("#destination .warning[role='alert']")); // a year left
+        var stored = await portal.WithDbAsync(db => db.Projects.AsNoTracking().SingleAsync(p => p.Id == project));
+        Assert.True(stored.DestinationSignIn.UsesCertificate);
+        Assert.Equal(certificate.Thumbprint, stored.DestinationSignIn.CertificateThumbprint);
+        foreach (var (name, bytes) in await portal.DatabaseContentsAsync())
+            Assert.False(Encoding.UTF8.GetString(bytes).Contains(keyLine, StringComparison.Ordinal), $"The private key is in {name} in clear.");
+        Assert.DoesNotContain("pfx-Password-1", page.DocumentElement.OuterHtml);
+    }
+
+    [Fact]
+    public async Task Microsoft365App_CertificateWithoutKeyRefused_ExpiringOneWarned()
+    {
+        await using var portal = new PortalFactory();
+        var admin = AdminPages.Open(portal);
+        await admin.LoginAsync();
+        var project = await admin.CreateProjectAsync();
+        using var expiring = Certificate(TimeSpan.FromDays(10));
+
+        var noKey = await admin.SignInAsync(project, "source", "Microsoft365App", Microsoft365(secret: ""),
+            certificate: Encoding.ASCII.GetBytes(expiring.ExportCertificatePem()));
+        Assert.Contains("PEM file must hold the certificate and its unencrypted private key", noKey.QuerySelector("#source .errors")!.TextContent);
+
+        var pem = expiring.ExportCertificatePem() + "\n" + expiring.GetRSAPrivateKey()!.ExportPkcs8PrivateKeyPem();
+        var page = await admin.SignInAsync(project, "source", "Microsoft365App", Microsoft365(secret: ""), certificate: Encoding.ASCII.GetBytes(pem));
+        Assert.Contains($"The app's certificate {expiring.Thumbprint} expires on", page.QuerySelector("#source .warning[role='alert']")!.TextContent);
+    }
+
+    private static X509Certificate2 Certificate(TimeSpan left)
+    {
+        using var rsa = RSA.Create(2048);
+        var request = new CertificateRequest("CN=MigrationPortal app", rsa, HashAlgorithmName.SHA256, RSASignaturePadding.Pkcs1);
+        return request.CreateSelfSigned(DateTimeOffset.UtcNow.AddDays(-1), DateTimeOffset.UtcNow + left);
     }
 
     [Fact]

@@ -86,7 +86,9 @@ public sealed class AdminPages(HtmlClient client) : IDisposable
     /// <param name="side">"source" or "destination".</param>
     /// <param name="method">Password, Microsoft365App or GoogleServiceAccount.</param>
     /// <param name="keyFile">The service account key to upload, if any.</param>
-    public async Task<IHtmlDocument> SignInAsync(int projectId, string side, string method, IReadOnlyDictionary<string, string>? fields = null, byte[]? keyFile = null)
+    /// <param name="certificate">The Microsoft app's certificate file to upload, if any.</param>
+    public async Task<IHtmlDocument> SignInAsync(int projectId, string side, string method, IReadOnlyDictionary<string, string>? fields = null, byte[]? keyFile = null,
+        byte[]? certificate = null)
     {
         var page = await client.GetAsync($"/Admin/Projects/SignIn/{projectId}");
         var form = page.QuerySelector($"#{side} form") as IHtmlFormElement ?? throw new InvalidOperationException($"No {side} form on the Sign-in page.");
@@ -94,7 +96,9 @@ public sealed class AdminPages(HtmlClient client) : IDisposable
             ?? throw new InvalidOperationException($"No sign-in method {method}.");
         radio.IsChecked = true;
         if (keyFile is not null)
-            ((IHtmlInputElement)form.QuerySelector("input[type='file']")!).Files!.Add(new UploadedFile("service-account.json", keyFile));
+            ((IHtmlInputElement)form.QuerySelector("input[name='Input.ServiceAccountKey']")!).Files!.Add(new UploadedFile("service-account.json", keyFile));
+        if (certificate is not null)
+            ((IHtmlInputElement)form.QuerySelector("input[name='Input.Certificate']")!).Files!.Add(new UploadedFile("app.pfx", certificate));
         var button = form.Elements.OfType<IHtmlButtonElement>().Single(b => b.Type == "submit");
         return await client.SubmitAsync(form, button.TextContent.Trim(), fields);
     }

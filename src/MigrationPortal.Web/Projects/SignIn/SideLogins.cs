@@ -66,9 +66,10 @@ public sealed class SideLogins(IPasswordProtector passwords, IOptions<ModernAuth
         return signIn.Method switch
         {
             SignInMethod.Microsoft365App => new Microsoft365AppTokens(
-                new Microsoft365AppSettings(signIn.TenantId!, signIn.ClientId!, secret)
+                new Microsoft365AppSettings(signIn.TenantId!, signIn.ClientId!, signIn.UsesCertificate ? "" : secret)
                 {
                     AuthorityHost = new Uri(signIn.TokenEndpoint ?? SideSignIn.Microsoft365AuthorityHost),
+                    Certificate = signIn.UsesCertificate ? AppCertificate.Open(secret) : null,
                 },
                 () => TokenEndpointHttp.Handler(trusted)),
             SignInMethod.GoogleServiceAccount => new GoogleServiceAccountTokens(

@@ -16,7 +16,7 @@ namespace MigrationPortal.Web.Areas.Admin.Pages.Projects;
 /// app (client credentials) or a Google Workspace service account. The secrets are write-only: kept as ciphertext,
 /// never shown again, and a blank field keeps the stored one.
 /// </summary>
-public sealed class SignInModel(PortalDbContext db, IPasswordProtector passwords, Security.AuditLog audit) : PageModel
+public sealed class SignInModel(PortalDbContext db, IPasswordProtector passwords, Security.AuditLog audit, TimeProvider time) : PageModel
 {
     /// <summary>Mailboxes whose PowerShell lines are shown on the page; the download has them all.</summary>
     public const int PowerShellShown = 20;
@@ -26,6 +26,11 @@ public sealed class SignInModel(PortalDbContext db, IPasswordProtector passwords
 
     [BindProperty]
     public SideInput Input { get; set; } = new();
+
+    /// <summary>A certificate this close to its end is pointed out, so it can be renewed before passes fail.</summary>
+    public static readonly TimeSpan CertificateRenewal = TimeSpan.FromDays(30);
+
+    public DateTimeOffset Now => time.GetUtcNow();
 
     public string ProjectName { get; private set; } = "";
     public Dictionary<MailboxSide, SideView> Sides { get; } = [];
@@ -43,6 +48,12 @@ public sealed class SignInModel(PortalDbContext db, IPasswordProtector passwords
 
         [StringLength(1024), Display(Name = "Client secret")]
         public string? ClientSecret { get; set; }
+
+        [Display(Name = "Certificate (.pfx, .p12 or PEM, with its private key)")]
+        public IFormFile? Certificate { get; set; }
+
+        [StringLength(1024), Display(Name = "Certificate password")]
+        public string? CertificatePassword { get; set; }
 
         [StringLength(SideSignIn.MaxUrlLength), Display(Name = "Authority host")]
         public string? AuthorityHost { get; set; }
@@ -68,6 +79,11 @@ public sealed class SignInModel(PortalDbContext db, IPasswordProtector passwords
         public string? ServiceAccountClientId { get; set; }
 
         public string Name => Side == MailboxSide.Source ? "Source" : "Destination";
+
+        public string? CertificateWarning(DateTimeOffset now) => Stored.CertificateNotAfter is not { } end ? null
+            : end <= now ? $"The app's certificate {Stored.CertificateThumbprint} expired on {end:yyyy-MM-dd HH:mm} UTC: tokens are refused until a valid one is uploaded here and to the app registration."
+            : end - now <= CertificateRenewal ? $"The app's certificate {Stored.CertificateThumbprint} expires on {end:yyyy-MM-dd HH:mm} UTC: upload a new one here and to the app registration before then."
+            : null;
         public string Key => Side.ToString().ToLowerInvariant();
 
         /// <summary>The provider's IMAP server when the side's project endpoint is another one (tests, or a forgotten change).</summary>
@@ -157,14 +173,27 @@ public sealed class SignInModel(PortalDbContext db, IPasswordProtector passwords
             case SignInMethod.Microsoft365App:
             {
                 var secret = Input.ClientSecret;
-                string protectedSecret;
+                if (!string.IsNullOrEmpty(secret) && Input.Certificate is { Length: > 0 })
+                    throw new DomainValidationException("Give a client secret or a certificate, not both.");
+                if (Input.Certificate is { Length: > 0 } file)
+                {
+                    if (file.Length > AppCertificate.MaxBytes)
+                        throw new DomainValidationException($"The certificate file is larger than {AppCertificate.MaxBytes / 1024} KB: it is not a certificate.");
+                    using var bytes = new MemoryStream();
+                    await file.CopyToAsync(bytes, ct);
+                    var (pkcs12, thumbprint, notAfter) = AppCertificate.Read(bytes.ToArray(), Input.CertificatePassword);
+                    return SideSignIn.Microsoft365AppCertificate(Input.TenantId ?? "", Input.ClientId ?? "", passwords.Protect(pkcs12),
+                        thumbprint, notAfter, Input.AuthorityHost);
+                }
                 if (!string.IsNullOrEmpty(secret))
-                    protectedSecret = passwords.Protect(secret);
-                else if (stored.Method == SignInMethod.Microsoft365App && stored.ClientId == (Guid.TryParse(Input.ClientId, out var id) ? id.ToString() : null))
-                    protectedSecret = stored.ProtectedSecret!;
-                else
-                    throw new DomainValidationException("The client secret is required: its Value, copied when it was made under Certificates & secrets.");
-                return SideSignIn.Microsoft365App(Input.TenantId ?? "", Input.ClientId ?? "", protectedSecret, Input.AuthorityHost);
+                    return SideSignIn.Microsoft365App(Input.TenantId ?? "", Input.ClientId ?? "", passwords.Protect(secret), Input.AuthorityHost);
+                // Neither given: the stored secret or certificate stays, for the same app.
+                if (stored.Method == SignInMethod.Microsoft365App && stored.ClientId == (Guid.TryParse(Input.ClientId, out var id) ? id.ToString() : null))
+                    return stored.UsesCertificate
+                        ? SideSignIn.Microsoft365AppCertificate(Input.TenantId ?? "", Input.ClientId ?? "", stored.ProtectedSecret!,
+                            stored.CertificateThumbprint!, stored.CertificateNotAfter!.Value, Input.AuthorityHost)
+                        : SideSignIn.Microsoft365App(Input.TenantId ?? "", Input.ClientId ?? "", stored.ProtectedSecret!, Input.AuthorityHost);
+                throw new DomainValidationException("A client secret (its Value, copied when it was made under Certificates & secrets) or a certificate with its private key is required.");
             }
             case SignInMethod.GoogleServiceAccount:
             {

@@ -11,6 +11,19 @@ namespace MigrationPortal.Migrations.Postgres.Migrations
         /// <inheritdoc />
         protected override void Up(MigrationBuilder migrationBuilder)
         {
+            migrationBuilder.AddColumn<DateTimeOffset>(
+                name: "DestinationSignIn_CertificateNotAfter",
+                table: "Projects",
+                type: "timestamp with time zone",
+                nullable: true);
+
+            migrationBuilder.AddColumn<string>(
+                name: "DestinationSignIn_CertificateThumbprint",
+                table: "Projects",
+                type: "character varying(40)",
+                maxLength: 40,
+                nullable: true);
+
             migrationBuilder.AddColumn<string>(
                 name: "DestinationSignIn_ClientId",
                 table: "Projects",
@@ -46,6 +59,13 @@ namespace MigrationPortal.Migrations.Postgres.Migrations
                 maxLength: 500,
                 nullable: true);
 
+            migrationBuilder.AddColumn<bool>(
+                name: "DestinationSignIn_UsesCertificate",
+                table: "Projects",
+                type: "boolean",
+                nullable: false,
+                defaultValue: false);
+
             migrationBuilder.AddColumn<int>(
                 name: "MaxKilobytesPerSecond",
                 table: "Projects",
@@ -56,6 +76,19 @@ namespace MigrationPortal.Migrations.Postgres.Migrations
                 name: "MaxMessagesPerSecond",
                 table: "Projects",
                 type: "integer",
+                nullable: true);
+
+            migrationBuilder.AddColumn<DateTimeOffset>(
+                name: "SourceSignIn_CertificateNotAfter",
+                table: "Projects",
+                type: "timestamp with time zone",
+                nullable: true);
+
+            migrationBuilder.AddColumn<string>(
+                name: "SourceSignIn_CertificateThumbprint",
+                table: "Projects",
+                type: "character varying(40)",
+                maxLength: 40,
                 nullable: true);
 
             migrationBuilder.AddColumn<string>(
@@ -92,6 +125,13 @@ namespace MigrationPortal.Migrations.Postgres.Migrations
                 type: "character varying(500)",
                 maxLength: 500,
                 nullable: true);
+
+            migrationBuilder.AddColumn<bool>(
+                name: "SourceSignIn_UsesCertificate",
+                table: "Projects",
+                type: "boolean",
+                nullable: false,
+                defaultValue: false);
 
             migrationBuilder.AddColumn<DateTimeOffset>(
                 name: "ThrottledUntil",
@@ -118,6 +158,14 @@ namespace MigrationPortal.Migrations.Postgres.Migrations
         protected override void Down(MigrationBuilder migrationBuilder)
         {
             migrationBuilder.DropColumn(
+                name: "DestinationSignIn_CertificateNotAfter",
+                table: "Projects");
+
+            migrationBuilder.DropColumn(
+                name: "DestinationSignIn_CertificateThumbprint",
+                table: "Projects");
+
+            migrationBuilder.DropColumn(
                 name: "DestinationSignIn_ClientId",
                 table: "Projects");
 
@@ -138,11 +186,23 @@ namespace MigrationPortal.Migrations.Postgres.Migrations
                 table: "Projects");
 
             migrationBuilder.DropColumn(
+                name: "DestinationSignIn_UsesCertificate",
+                table: "Projects");
+
+            migrationBuilder.DropColumn(
                 name: "MaxKilobytesPerSecond",
                 table: "Projects");
 
             migrationBuilder.DropColumn(
                 name: "MaxMessagesPerSecond",
+                table: "Projects");
+
+            migrationBuilder.DropColumn(
+                name: "SourceSignIn_CertificateNotAfter",
+                table: "Projects");
+
+            migrationBuilder.DropColumn(
+                name: "SourceSignIn_CertificateThumbprint",
                 table: "Projects");
 
             migrationBuilder.DropColumn(
@@ -163,6 +223,10 @@ namespace MigrationPortal.Migrations.Postgres.Migrations
 
             migrationBuilder.DropColumn(
                 name: "SourceSignIn_TokenEndpoint",
+                table: "Projects");
+
+            migrationBuilder.DropColumn(
+                name: "SourceSignIn_UsesCertificate",
                 table: "Projects");
 
             migrationBuilder.DropColumn(

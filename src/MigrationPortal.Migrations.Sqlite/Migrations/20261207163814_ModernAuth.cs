@@ -10,6 +10,19 @@ namespace MigrationPortal.Migrations.Sqlite.Migrations
         /// <inheritdoc />
         protected override void Up(MigrationBuilder migrationBuilder)
         {
+            migrationBuilder.AddColumn<long>(
+                name: "DestinationSignIn_CertificateNotAfter",
+                table: "Projects",
+                type: "INTEGER",
+                nullable: true);
+
+            migrationBuilder.AddColumn<string>(
+                name: "DestinationSignIn_CertificateThumbprint",
+                table: "Projects",
+                type: "TEXT",
+                maxLength: 40,
+                nullable: true);
+
             migrationBuilder.AddColumn<string>(
                 name: "DestinationSignIn_ClientId",
                 table: "Projects",
@@ -45,6 +58,13 @@ namespace MigrationPortal.Migrations.Sqlite.Migrations
                 maxLength: 500,
                 nullable: true);
 
+            migrationBuilder.AddColumn<bool>(
+                name: "DestinationSignIn_UsesCertificate",
+                table: "Projects",
+                type: "INTEGER",
+                nullable: false,
+                defaultValue: false);
+
             migrationBuilder.AddColumn<int>(
                 name: "MaxKilobytesPerSecond",
                 table: "Projects",
@@ -55,6 +75,19 @@ namespace MigrationPortal.Migrations.Sqlite.Migrations
                 name: "MaxMessagesPerSecond",
                 table: "Projects",
                 type: "INTEGER",
+                nullable: true);
+
+            migrationBuilder.AddColumn<long>(
+                name: "SourceSignIn_CertificateNotAfter",
+                table: "Projects",
+                type: "INTEGER",
+                nullable: true);
+
+            migrationBuilder.AddColumn<string>(
+                name: "SourceSignIn_CertificateThumbprint",
+                table: "Projects",
+                type: "TEXT",
+                maxLength: 40,
                 nullable: true);
 
             migrationBuilder.AddColumn<string>(
@@ -91,6 +124,13 @@ namespace MigrationPortal.Migrations.Sqlite.Migrations
                 type: "TEXT",
                 maxLength: 500,
                 nullable: true);
+
+            migrationBuilder.AddColumn<bool>(
+                name: "SourceSignIn_UsesCertificate",
+                table: "Projects",
+                type: "INTEGER",
+                nullable: false,
+                defaultValue: false);
 
             migrationBuilder.AddColumn<long>(
                 name: "ThrottledUntil",
@@ -117,6 +157,14 @@ namespace MigrationPortal.Migrations.Sqlite.Migrations
         protected override void Down(MigrationBuilder migrationBuilder)
         {
             migrationBuilder.DropColumn(
+                name: "DestinationSignIn_CertificateNotAfter",
+                table: "Projects");
+
+            migrationBuilder.DropColumn(
+                name: "DestinationSignIn_CertificateThumbprint",
+                table: "Projects");
+
+            migrationBuilder.DropColumn(
                 name: "DestinationSignIn_ClientId",
                 table: "Projects");
 
@@ -137,11 +185,23 @@ namespace MigrationPortal.Migrations.Sqlite.Migrations
                 table: "Projects");
 
             migrationBuilder.DropColumn(
+                name: "DestinationSignIn_UsesCertificate",
+                table: "Projects");
+
+            migrationBuilder.DropColumn(
                 name: "MaxKilobytesPerSecond",
                 table: "Projects");
 
             migrationBuilder.DropColumn(
                 name: "MaxMessagesPerSecond",
+                table: "Projects");
+
+            migrationBuilder.DropColumn(
+                name: "SourceSignIn_CertificateNotAfter",
+                table: "Projects");
+
+            migrationBuilder.DropColumn(
+                name: "SourceSignIn_CertificateThumbprint",
                 table: "Projects");
 
             migrationBuilder.DropColumn(
@@ -162,6 +222,10 @@ namespace MigrationPortal.Migrations.Sqlite.Migrations
 
             migrationBuilder.DropColumn(
                 name: "SourceSignIn_TokenEndpoint",
+                table: "Projects");
+
+            migrationBuilder.DropColumn(
+                name: "SourceSignIn_UsesCertificate",
                 table: "Projects");
 
             migrationBuilder.DropColumn(
