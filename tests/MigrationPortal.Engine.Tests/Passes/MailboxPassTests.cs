@@ -439,7 +439,7 @@ public sealed class MailboxPassTests(DovecotPair servers) : IClassFixture<Doveco
         var result = await RunAsync(user, new MemoryCheckpoints());
 
         Assert.Equal((2, 2), (result.MessagesCopied, result.MessagesSkipped));
-        Assert.Equal(await HashesAsync(servers.Source, user), await HashesAsync(servers.Destination, user));
+        Assert.Equal((await MailboxContent.ReadAsync(servers.Source, user, Password)).Lines, (await MailboxContent.ReadAsync(servers.Destination, user, Password)).Lines);
     }
 
     [Fact]
@@ -625,25 +625,6 @@ public sealed class MailboxPassTests(DovecotPair servers) : IClassFixture<Doveco
         await session.Store.Inbox.AppendAsync(new AppendRequest(message) { InternalDate = new DateTimeOffset(2024, 1, 2, 3, 4, 5, TimeSpan.Zero) });
     }
 
-    /// <summary>Per folder, the SHA-256 of every message's exact bytes, sorted: equal on both sides means no loss and no duplicate.</summary>
-    private async Task<IReadOnlyList<string>> HashesAsync(DovecotServer server, string user)
-    {
-        await using var session = await _connector.ConnectAsync(new ImapEndpoint(server.Host, server.Port, TlsMode.None), new ImapLogin(user, Password), default);
-        var hashes = new List<string>();
-        foreach (var folder in await session.Store.GetFoldersAsync(session.Store.PersonalNamespaces[0]))
-        {
-            if (folder.Attributes.HasFlag(FolderAttributes.NoSelect)) continue;
-            await folder.OpenAsync(FolderAccess.ReadOnly);
-            for (var i = 0; i < folder.Count; i++)
-            {
-                await using var stream = await folder.GetStreamAsync(i, "");
-                hashes.Add(folder.FullName + " " + Convert.ToHexString(await System.Security.Cryptography.SHA256.HashDataAsync(stream)));
-            }
-            await folder.CloseAsync();
-        }
-        hashes.Sort(StringComparer.Ordinal);
-        return hashes;
-    }
 
     private async Task ChangeSourceFlagsAsync(string user, string folder, string subject, MessageFlags add = MessageFlags.None,
         MessageFlags remove = MessageFlags.None, string[]? keywords = null)

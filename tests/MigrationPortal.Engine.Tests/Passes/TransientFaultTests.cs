@@ -49,7 +49,7 @@ public sealed class TransientFaultTests(UnlimitedPair servers) : IClassFixture<U
         Assert.Equal(240, result.MessagesCopied);
         Assert.Equal(240, result.MessagesFound);
         Assert.Equal(0, result.MessagesSkipped);
-        Assert.Equal(await HashesAsync(servers.Source, user), await HashesAsync(servers.Destination, user));
+        Assert.Equal((await MailboxContent.ReadAsync(servers.Source, user, Password)).Lines, (await MailboxContent.ReadAsync(servers.Destination, user, Password)).Lines);
     }
 
     [Fact]
@@ -72,20 +72,4 @@ public sealed class TransientFaultTests(UnlimitedPair servers) : IClassFixture<U
     private static MigrationSide Side(DovecotServer server, string user) =>
         new(new ImapEndpoint(server.Host, server.Port, TlsMode.None), new ImapLogin(user, Password));
 
-    private async Task<List<string>> HashesAsync(DovecotServer server, string user)
-    {
-        await using var session = await _connector.ConnectAsync(Side(server, user).Endpoint, new ImapLogin(user, Password), default);
-        var hashes = new List<string>();
-        foreach (var folder in await session.Store.GetFoldersAsync(session.Store.PersonalNamespaces[0]))
-        {
-            if (folder.Attributes.HasFlag(FolderAttributes.NoSelect) || folder.Attributes.HasFlag(FolderAttributes.NonExistent)) continue;
-            await folder.OpenAsync(FolderAccess.ReadOnly);
-            if (folder.Count > 0)
-                await ((IImapFolder)folder).GetStreamsAsync(0, -1, async (_, _, _, stream, ct) =>
-                    hashes.Add(folder.FullName + " " + Convert.ToHexString(await SHA256.HashDataAsync(stream, ct))));
-            await folder.CloseAsync();
-        }
-        hashes.Sort(StringComparer.Ordinal);
-        return hashes;
-    }
 }

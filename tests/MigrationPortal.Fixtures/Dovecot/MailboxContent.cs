@@ -20,6 +20,9 @@ public sealed class MailboxContent
 
     public int MessageCount => Folders.Values.Sum(f => f.Count);
 
+    /// <summary>Every message as "folder hash", sorted: two mailboxes with the same lines hold the same messages in the same folders.</summary>
+    public IReadOnlyList<string> Lines => [.. Folders.SelectMany(f => f.Value.Select(hash => f.Key + " " + hash)).Order(StringComparer.Ordinal)];
+
     /// <summary>Messages per folder, e.g. "INBOX: 3, Projects/2026: 2", for messages and logs.</summary>
     public string Summary => string.Join(", ", Folders.Select(f => $"{f.Key}: {f.Value.Count}"));
 
