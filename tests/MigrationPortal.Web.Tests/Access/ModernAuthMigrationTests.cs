@@ -241,18 +241,8 @@ public sealed class ModernAuthMigrationTests(ModernAuthServers servers) : IClass
         }
     }
 
-    private static async Task<AngleSharp.Html.Dom.IHtmlDocument> WaitForStatusAsync(Setup s, int mailbox, string status)
-    {
-        var deadline = DateTime.UtcNow.AddSeconds(60);
-        while (true)
-        {
-            var dashboard = await s.Admin.DashboardAsync(s.Project);
-            if (AdminPages.StatusOf(dashboard, mailbox) == status) return dashboard;
-            if (DateTime.UtcNow > deadline)
-                throw new TimeoutException($"Still not {status}: " + dashboard.QuerySelector("table.mailboxes")?.TextContent + "\n" + string.Join("\n", s.Portal.LogLines.TakeLast(20)));
-            await Task.Delay(200);
-        }
-    }
+    private static Task<AngleSharp.Html.Dom.IHtmlDocument> WaitForStatusAsync(Setup s, int mailbox, string status) =>
+        s.Admin.WaitForDashboardAsync(s.Project, d => AdminPages.StatusOf(d, mailbox) == status, s.Portal.LogLines);
 
     private static MimeMessage Message(string to, int i)
     {

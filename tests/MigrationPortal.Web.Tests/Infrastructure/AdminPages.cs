@@ -133,6 +133,23 @@ public sealed class AdminPages(HtmlClient client) : IDisposable
 
     public Task<IHtmlDocument> DashboardAsync(int projectId) => client.GetAsync($"/Admin/Projects/Dashboard/{projectId}");
 
+    /// <summary>
+    /// The project's dashboard once <paramref name="done"/> holds for it (the worker moves mailboxes on by itself), read
+    /// again every 150 ms; after a minute a TimeoutException with the mailbox table and the last lines of <paramref name="log"/>.
+    /// </summary>
+    public async Task<IHtmlDocument> WaitForDashboardAsync(int projectId, Func<IHtmlDocument, bool> done, IEnumerable<string>? log = null)
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(60);
+        while (true)
+        {
+            var dashboard = await DashboardAsync(projectId);
+            if (done(dashboard)) return dashboard;
+            if (DateTime.UtcNow > deadline)
+                throw new TimeoutException("Still waiting: " + dashboard.QuerySelector("table.mailboxes")?.TextContent + "\n" + string.Join("\n", (log ?? []).TakeLast(20)));
+            await Task.Delay(150);
+        }
+    }
+
     /// <summary>Checks the given rows on the dashboard and presses a toolbar (or dialog) button.</summary>
     public async Task<IHtmlDocument> ActAsync(int projectId, string button, IEnumerable<int> mailboxIds, IReadOnlyDictionary<string, string>? fields = null)
     {

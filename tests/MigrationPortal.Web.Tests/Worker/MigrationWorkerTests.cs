@@ -202,18 +202,8 @@ public sealed class MigrationWorkerTests(MailServers servers) : IClassFixture<Ma
     private static Task<AngleSharp.Html.Dom.IHtmlDocument> WaitForStatusAsync(AccessScenario s, string status, int pass = 1) =>
         WaitForAsync(s, d => AdminPages.StatusOf(d, s.MailboxId) == status && Row(d, s.MailboxId).Contains($"#{pass} "));
 
-    private static async Task<AngleSharp.Html.Dom.IHtmlDocument> WaitForAsync(AccessScenario s, Func<AngleSharp.Html.Dom.IHtmlDocument, bool> done)
-    {
-        var deadline = DateTime.UtcNow.AddSeconds(60);
-        while (true)
-        {
-            var dashboard = await s.Admin.DashboardAsync(s.ProjectId);
-            if (done(dashboard)) return dashboard;
-            if (DateTime.UtcNow > deadline)
-                throw new TimeoutException("Still waiting: " + dashboard.QuerySelector("table.mailboxes")?.TextContent + "\n" + string.Join("\n", s.Portal.LogLines.TakeLast(20)));
-            await Task.Delay(200);
-        }
-    }
+    private static Task<AngleSharp.Html.Dom.IHtmlDocument> WaitForAsync(AccessScenario s, Func<AngleSharp.Html.Dom.IHtmlDocument, bool> done) =>
+        s.Admin.WaitForDashboardAsync(s.ProjectId, done, s.Portal.LogLines);
 
     /// <summary>Messages per folder, as the server sees them.</summary>
     private static async Task<Dictionary<string, int>> CountsAsync(MigrationPortal.Fixtures.Dovecot.DovecotServer server, string login, string password)

@@ -120,16 +120,6 @@ public sealed class ProviderLimitsTests(MailServers servers) : IClassFixture<Mai
     private static string Row(AngleSharp.Html.Dom.IHtmlDocument dashboard, int mailbox) =>
         dashboard.QuerySelector($"tr[data-mailbox-id='{mailbox}']")?.TextContent ?? "(no row)";
 
-    private static async Task<AngleSharp.Html.Dom.IHtmlDocument> WaitForAsync(AccessScenario s, Func<AngleSharp.Html.Dom.IHtmlDocument, bool> done)
-    {
-        var deadline = DateTime.UtcNow.AddSeconds(60);
-        while (true)
-        {
-            var dashboard = await s.Admin.DashboardAsync(s.ProjectId);
-            if (done(dashboard)) return dashboard;
-            if (DateTime.UtcNow > deadline)
-                throw new TimeoutException("Still waiting: " + dashboard.QuerySelector("table.mailboxes")?.TextContent + "\n" + string.Join("\n", s.Portal.LogLines.TakeLast(20)));
-            await Task.Delay(150);
-        }
-    }
+    private static Task<AngleSharp.Html.Dom.IHtmlDocument> WaitForAsync(AccessScenario s, Func<AngleSharp.Html.Dom.IHtmlDocument, bool> done) =>
+        s.Admin.WaitForDashboardAsync(s.ProjectId, done, s.Portal.LogLines);
 }
