@@ -76,6 +76,57 @@ public sealed class DashboardProgressTests(BrowserFixture browser, MailServers s
         }
     }
 
+    [Fact]
+    public async Task OpenDashboard_PassThrottledByTheProvider_SaysSoWithoutAReload_ThenCompleted()
+    {
+        const string email = "throttled@example.org";
+        await servers.Source.AddUserAsync(email, Password);
+        await servers.Destination.AddUserAsync(email, Password);
+        await servers.Source.AppendMessagesAsync(email, Password, "INBOX", Enumerable.Range(0, Messages).Select(Message));
+        // Microsoft's answer to a body FETCH well into the pass (60 batches of 50), with a wait long enough to watch.
+        await using var proxy = new MigrationPortal.Fixtures.Faults.ThrottlingProxy(servers.Source.Host, servers.Source.Port);
+        proxy.AnswerOnce("BODY.PEEK[]", occurrence: 30, [MigrationPortal.Fixtures.Faults.ThrottlingProxy.MicrosoftThrottled(6000)]);
+        var portal = new PortalServer(new Dictionary<string, string?>
+        {
+            ["Migration:Enabled"] = "true",
+            ["Migration:Heartbeat"] = "00:00:00.200",
+            ["Migration:PollInterval"] = "00:00:00.500",
+            ["Portal:DashboardRefresh"] = "00:00:00.250",
+        });
+        await portal.InitializeAsync();
+        try
+        {
+            await browser.RunAsync(nameof(OpenDashboard_PassThrottledByTheProvider_SaysSoWithoutAReload_ThenCompleted), portal.BaseUrl, async page =>
+            {
+                var admin = new AdminSite(page);
+                await admin.LoginAsync(PortalFactory.AdminEmail, PortalFactory.AdminPassword);
+                await admin.AddLicensesAsync(1);
+                await admin.CreateProjectAsync("Throttled move", (proxy.Host, proxy.Port), (servers.Destination.Host, servers.Destination.Port));
+                await admin.AddMailboxAsync(email, sourcePassword: Password, destinationPassword: Password);
+                await admin.CheckAsync(email);
+                await admin.PressAsync("Start");
+
+                // Once the page shows the running pass, it is marked: the throttling must then show up through the script.
+                var bar = page.GetByRole(AriaRole.Progressbar, new() { Name = $"Messages copied of those found for {email}" });
+                await Expect(bar).ToHaveAttributeAsync("max", Messages.ToString());
+                var throttled = admin.Row(email).Locator("[data-text='throttled']");
+                Assert.Equal("", (await throttled.TextContentAsync())?.Trim()); // not throttled yet when the page was made
+                await page.EvaluateAsync("() => { window.sameDocument = true; }");
+
+                await Expect(throttled).ToContainTextAsync("Throttled by the provider: resuming at", new() { Timeout = 30_000 });
+                await Expect(throttled).ToContainTextAsync("Suggested Backoff Time: 6000 milliseconds");
+                Assert.True(await page.EvaluateAsync<bool>("() => window.sameDocument === true"), "The page reloaded to show the throttling; the script should have.");
+
+                await Expect(admin.StatusOf(email)).ToHaveTextAsync(AdminSite.Exactly("Completed"), new() { Timeout = 60_000 });
+                await Expect(admin.Row(email).Locator("td.last-pass")).ToContainTextAsync($"{Messages} items copied");
+            });
+        }
+        finally
+        {
+            await portal.DisposeAsync();
+        }
+    }
+
     private sealed record Reading(bool SameDocument, double Value, string Text)
     {
         public override string ToString() => $"{Value} \"{Text}\"";
