@@ -51,6 +51,19 @@ public sealed record ImapEndpoint
 
     public override string ToString() => CertificateSha256 is null ? $"{Host}:{Port} ({Security})" : $"{Host}:{Port} ({Security}, pinned certificate)";
 
+    /// <summary>Whether <paramref name="value"/> is a fingerprint as <see cref="NormaliseCertificateSha256"/> takes it (not blank).</summary>
+    public static bool IsCertificateSha256(string? value)
+    {
+        try
+        {
+            return NormaliseCertificateSha256(value) is not null;
+        }
+        catch (DomainValidationException)
+        {
+            return false;
+        }
+    }
+
     /// <returns>The fingerprint as stored, or null for null or blank input.</returns>
     /// <exception cref="DomainValidationException">Not 32 bytes written in hexadecimal.</exception>
     public static string? NormaliseCertificateSha256(string? fingerprint)

@@ -1,6 +1,7 @@
 using System.Net;
 using System.Net.Security;
 using System.Security.Cryptography;
+using MigrationPortal.Engine.Imap;
 using MigrationPortal.Core.Projects;
 
 namespace MigrationPortal.Engine.Auth;
@@ -22,7 +23,6 @@ public static class TokenEndpointHttp
     /// <exception cref="Core.DomainValidationException">A fingerprint is not 64 hexadecimal characters.</exception>
     public static SocketsHttpHandler Handler(IReadOnlyCollection<string>? trustedSha256 = null)
     {
-        var pins = (trustedSha256 ?? []).Select(ImapEndpoint.NormaliseCertificateSha256).OfType<string>().ToHashSet(StringComparer.Ordinal);
         return new SocketsHttpHandler
         {
             // A token endpoint answers where it is asked; a redirect to elsewhere would carry the secret or assertion along.
@@ -35,10 +35,7 @@ public static class TokenEndpointHttp
             SslOptions = new SslClientAuthenticationOptions
             {
                 CertificateRevocationCheckMode = System.Security.Cryptography.X509Certificates.X509RevocationMode.Online,
-                RemoteCertificateValidationCallback = pins.Count == 0
-                    ? null
-                    : (_, certificate, _, errors) => errors == SslPolicyErrors.None || (certificate is not null
-                        && pins.Contains(certificate.GetCertHashString(HashAlgorithmName.SHA256).ToUpperInvariant())),
+                RemoteCertificateValidationCallback = trustedSha256 is null or { Count: 0 } ? null : ServerCertificates.SystemOrListed(trustedSha256),
             },
         };
     }

@@ -30,6 +30,18 @@ public static class ServerCertificates
     }
 
     /// <summary>
+    /// The validation for an HTTPS client the portal points at several servers (autoconfig hosts, token endpoints): the
+    /// system's, and besides it exactly the certificates whose SHA-256 fingerprints an operator listed, as a pin field
+    /// takes them (a private server's certificate, whatever its chain or names).
+    /// </summary>
+    /// <exception cref="Core.DomainValidationException">A listed value is not a fingerprint.</exception>
+    public static RemoteCertificateValidationCallback SystemOrListed(IEnumerable<string> fingerprints)
+    {
+        var listed = fingerprints.Select(ImapEndpoint.NormaliseCertificateSha256).OfType<string>().ToHashSet(StringComparer.Ordinal);
+        return (_, certificate, _, errors) => certificate is not null && (errors == SslPolicyErrors.None || listed.Contains(Sha256(certificate)));
+    }
+
+    /// <summary>
     /// Why a certificate was refused, for the admin, including the presented certificate's SHA-256 fingerprint formatted
     /// so it can be pasted into the pin field.
     /// </summary>

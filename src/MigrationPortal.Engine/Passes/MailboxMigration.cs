@@ -56,6 +56,9 @@ public sealed class MigrationSideException(bool isSource, ImapConnectException i
 
     /// <summary>The server's or socket's words, without the side's name.</summary>
     public string Detail { get; } = inner.Message;
+
+    /// <summary>The side's token provider gave no token (rather than a server refusing what it was sent).</summary>
+    public bool NoToken { get; } = inner.InnerException is AccessTokenException;
 }
 
 /// <summary>

@@ -148,7 +148,7 @@ public sealed partial class MigrationWorker(
             // grant is wrong, not a user's password, and the provider's words say which.
             var tokens = (e.IsSource ? project.SourceSignIn : project.DestinationSignIn).UsesTokens;
             failure = e.Failure == ImapConnectFailure.Rejected
-                ? tokens ? FailureReason.SignInRefused(e.IsSource, e.InnerException?.InnerException is AccessTokenException ? e.Detail : $"{SideLogins.TokenRefusedHint} {e.Detail}")
+                ? tokens ? FailureReason.SignInRefused(e.IsSource, e.NoToken ? e.Detail : $"{SideLogins.TokenRefusedHint} {e.Detail}")
                 : FailureReason.WrongCredentials(e.IsSource, !e.IsSource)
                 : e.IsSource ? FailureReason.SourceUnreachable(e.Detail) : FailureReason.DestinationUnreachable(e.Detail);
         }

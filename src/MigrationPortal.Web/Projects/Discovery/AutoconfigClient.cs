@@ -7,6 +7,7 @@ using System.Security.Cryptography.X509Certificates;
 using System.Xml;
 using System.Xml.Linq;
 using Microsoft.Extensions.Options;
+using MigrationPortal.Engine.Imap;
 using MigrationPortal.Core.Projects;
 
 namespace MigrationPortal.Web.Projects.Discovery;
@@ -54,7 +55,6 @@ public sealed class AutoconfigClient(IHttpClientFactory http, IOptions<Discovery
     /// <summary>The handler for <see cref="HttpClientName"/>: addresses from <see cref="DiscoveryDns"/>, no automatic redirects, verified TLS.</summary>
     public static SocketsHttpHandler CreateHandler(DiscoveryDns dns, DiscoveryOptions settings)
     {
-        var trusted = settings.TrustedCertificateSha256.Select(ImapEndpoint.NormaliseCertificateSha256).OfType<string>().ToHashSet(StringComparer.Ordinal);
         return new SocketsHttpHandler
         {
             AllowAutoRedirect = false,
@@ -65,9 +65,7 @@ public sealed class AutoconfigClient(IHttpClientFactory http, IOptions<Discovery
             SslOptions = new SslClientAuthenticationOptions
             {
                 // The system's validation (chain, name, as HttpClient's default), or exactly a certificate the admin listed.
-                RemoteCertificateValidationCallback = (_, certificate, _, errors) =>
-                    certificate is not null && (errors == SslPolicyErrors.None
-                        || trusted.Contains(certificate.GetCertHashString(HashAlgorithmName.SHA256).ToUpperInvariant())),
+                RemoteCertificateValidationCallback = ServerCertificates.SystemOrListed(settings.TrustedCertificateSha256),
             },
             PooledConnectionLifetime = TimeSpan.FromMinutes(1),
         };

@@ -11,7 +11,7 @@ public static class DiscoveryServices
             .ValidateDataAnnotations()
             .Validate(o => o.DnsServers.All(s => Try(() => DiscoveryDns.ParseServer(s))),
                 "Discovery:DnsServers: each entry must be an IP address or address:port (e.g. 10.0.0.53 or 127.0.0.1:5353).")
-            .Validate(o => o.TrustedCertificateSha256.All(s => Try(() => Core.Projects.ImapEndpoint.NormaliseCertificateSha256(s))),
+            .Validate(o => o.TrustedCertificateSha256.All(Core.Projects.ImapEndpoint.IsCertificateSha256),
                 "Discovery:TrustedCertificateSha256: each entry must be a SHA-256 fingerprint (64 hexadecimal characters).")
             .ValidateOnStart();
         services.AddSingleton<DiscoveryDns>();

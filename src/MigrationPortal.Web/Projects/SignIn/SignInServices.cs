@@ -6,22 +6,10 @@ public static class SignInServices
     public static IServiceCollection AddSideSignIn(this IServiceCollection services, IConfiguration configuration)
     {
         services.AddOptions<ModernAuthOptions>().Bind(configuration.GetSection(ModernAuthOptions.Section))
-            .Validate(o => o.TrustedCertificateSha256.All(IsFingerprint),
+            .Validate(o => o.TrustedCertificateSha256.All(Core.Projects.ImapEndpoint.IsCertificateSha256),
                 "ModernAuth:TrustedCertificateSha256: each entry must be a SHA-256 fingerprint (64 hexadecimal characters).")
             .ValidateOnStart();
         services.AddSingleton<SideLogins>();
         return services;
-    }
-
-    private static bool IsFingerprint(string value)
-    {
-        try
-        {
-            return Core.Projects.ImapEndpoint.NormaliseCertificateSha256(value) is not null;
-        }
-        catch (Core.DomainValidationException)
-        {
-            return false;
-        }
     }
 }
