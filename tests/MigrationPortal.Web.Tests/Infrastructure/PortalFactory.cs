@@ -101,7 +101,17 @@ public class PortalFactory : WebApplicationFactory<Program>
         var files = new List<(string, byte[])>();
         // The instance lock beside the database holds nothing, and no other process may open it while the portal runs.
         foreach (var file in Directory.GetFiles(Path.GetDirectoryName(DatabasePath)!, "portal.db*").Where(f => !f.EndsWith(".instance-lock", StringComparison.Ordinal)))
-            files.Add((Path.GetFileName(file), await File.ReadAllBytesAsync(file)));
+        {
+            try
+            {
+                files.Add((Path.GetFileName(file), await File.ReadAllBytesAsync(file)));
+            }
+            catch (FileNotFoundException) when (!file.EndsWith("portal.db", StringComparison.Ordinal))
+            {
+                // SQLite removes the -wal and -shm files when its last connection closes: one listed a moment ago may be
+                // gone, and what it held is then in the database file, which is read.
+            }
+        }
         return files;
     }
 
