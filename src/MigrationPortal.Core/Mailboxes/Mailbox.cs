@@ -283,15 +283,18 @@ public sealed class Mailbox
 
     // ----------------------------------------------------------------- the user's link and the engine
 
-    /// <summary>The user's credentials were accepted by both servers: they are kept (as ciphertext) and the item is submitted.</summary>
+    /// <summary>
+    /// The user's credentials were accepted by both servers: they are kept (as ciphertext) and the item is submitted.
+    /// A side the user already signed in to at its provider (<see cref="RecordSignIn"/>) is left as it is (null here).
+    /// </summary>
     public void AcceptCredentials(CredentialRequest request, (string Login, string ProtectedPassword)? source,
         (string Login, string ProtectedPassword)? destination, DateTimeOffset now)
     {
         Require(MailboxAction.SubmitCredentials);
         // Everything is checked before the one-time link is used, so a refused answer leaves it pending.
-        if (request.AsksSource != source.HasValue)
+        if (request.AsksSource ? source is null && !Source.IsKnown : source is not null)
             throw new ArgumentException(request.AsksSource ? "The source credentials were requested." : "The source credentials were not requested.", nameof(source));
-        if (request.AsksDestination != destination.HasValue)
+        if (request.AsksDestination ? destination is null && !Destination.IsKnown : destination is not null)
             throw new ArgumentException(request.AsksDestination ? "The destination credentials were requested." : "The destination credentials were not requested.", nameof(destination));
         var sourceLogin = source is { } s ? Validation.RequiredLogin(s.Login) : null;
         var destinationLogin = destination is { } d ? Validation.RequiredLogin(d.Login) : null;
@@ -300,6 +303,41 @@ public sealed class Mailbox
         if (destinationLogin is not null) Destination.Set(destinationLogin, destination!.Value.ProtectedPassword);
         MoveTo(MailboxStatus.Submitted, "mailbox user", now, "Credentials verified; submitted for migration");
     }
+
+    /// <summary>
+    /// The user signed in at a side's provider through the link ("Sign in with Microsoft / Google") and the mailbox opened
+    /// with the token: the account and its grant (as ciphertext) are kept for that side. The link stays open while
+    /// another side still waits for the user's answer; <see cref="AcceptCredentials"/> then uses it.
+    /// </summary>
+    /// <param name="account">Who signed in, as the provider names the account: the side's login from now on.</param>
+    /// <param name="protectedGrant">The grant tokens come from (a refresh token), ciphertext from <see cref="IPasswordProtector"/>.</param>
+    public void RecordSignIn(CredentialRequest request, MailboxSide side, string account, string protectedGrant, string provider, DateTimeOffset now)
+    {
+        Require(MailboxAction.SubmitCredentials);
+        if (request.MailboxId != Id || !(request.State == CredentialRequestState.Verifying || request.IsUsable(now)))
+            throw new MailboxTransitionException("This credential request is no longer valid.");
+        if (!(side == MailboxSide.Source ? request.AsksSource : request.AsksDestination))
+            throw new ArgumentException($"The {side.ToString().ToLowerInvariant()} credentials were not requested.", nameof(side));
+        ArgumentException.ThrowIfNullOrEmpty(protectedGrant);
+        (side == MailboxSide.Source ? Source : Destination).Set(account, protectedGrant);
+        MoveTo(Status, "mailbox user", now, $"Signed in with {provider} as {account} ({side.ToString().ToLowerInvariant()})");
+    }
+
+    /// <summary>
+    /// The user signed in as the mailbox's account, but the mailbox refused the provider's token (IMAP switched off for
+    /// the user, the app's delegated permission missing): the link is used up and the item fails in the server's words,
+    /// which only the admin can act on.
+    /// </summary>
+    public void RejectSignIn(CredentialRequest request, MailboxSide side, string words, LicensePool pool, DateTimeOffset now)
+    {
+        Require(MailboxAction.SubmitCredentials);
+        UseRequest(request, now, accepted: false);
+        Fail(FailureReason.SignInRefused(side == MailboxSide.Source, words), pool, "mailbox user", now);
+    }
+
+    /// <summary>Whether every side the request asks for is answered by a sign-in already, so nothing is left to type.</summary>
+    public bool AnsweredBySignIns(CredentialRequest request) =>
+        (!request.AsksSource || Source.IsKnown) && (!request.AsksDestination || Destination.IsKnown);
 
     /// <summary>A server refused the user's credentials: the link is used up and the item fails, saying which side was wrong.</summary>
     public void RejectCredentials(CredentialRequest request, bool sourceWrong, bool destinationWrong, LicensePool pool, DateTimeOffset now)

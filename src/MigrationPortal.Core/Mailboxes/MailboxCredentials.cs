@@ -32,7 +32,11 @@ public sealed class MailboxCredentials
     /// <summary>Empty when unknown; the mailbox user types it in the credential form.</summary>
     public string LoginName { get; private set; }
 
-    /// <summary>Ciphertext from <see cref="IPasswordProtector"/>; never the password itself.</summary>
+    /// <summary>
+    /// Ciphertext from <see cref="IPasswordProtector"/>; never the password itself. On a side where each user signs in at
+    /// the provider (<see cref="Projects.SideSignIn.IsDelegated"/>), the grant the sign-in left (its refresh token), and
+    /// <see cref="LoginName"/> the account that signed in: Clear Credentials forgets it as it forgets a password.
+    /// </summary>
     public string? ProtectedPassword { get; private set; }
 
     public bool IsKnown => ProtectedPassword is not null;

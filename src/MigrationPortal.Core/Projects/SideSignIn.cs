@@ -17,6 +17,15 @@ public enum SignInMethod
     /// mailbox as subject), logged in by SASL XOAUTH2.
     /// </summary>
     GoogleServiceAccount = 2,
+
+    /// <summary>
+    /// Microsoft 365, each user's own sign-in: the user presses "Sign in with Microsoft" on the secure form (authorization
+    /// code with PKCE for the admin's app registration, delegated IMAP.AccessAsUser.All), and the portal keeps the grant.
+    /// </summary>
+    Microsoft365User = 3,
+
+    /// <summary>Google, each user's own sign-in: "Sign in with Google" on the secure form for the admin's OAuth client.</summary>
+    GoogleUser = 4,
 }
 
 /// <summary>
@@ -65,8 +74,31 @@ public sealed record SideSignIn
     /// </summary>
     public string? TokenEndpoint { get; private init; }
 
+    /// <summary>
+    /// Google, each user's own sign-in: where the browser is sent to sign in, when not Google's own. (Microsoft's is
+    /// under <see cref="TokenEndpoint"/>'s authority host.)
+    /// </summary>
+    public string? AuthorizationEndpoint { get; private init; }
+
     /// <summary>Whether this side logs in with tokens instead of per-mailbox passwords.</summary>
     public bool UsesTokens => Method != SignInMethod.Password;
+
+    /// <summary>Whether the admin's app or service account opens every mailbox: nobody is asked for anything.</summary>
+    public bool IsAdminAuthorised => AdminAuthorises(Method);
+
+    /// <inheritdoc cref="IsAdminAuthorised"/>
+    public static bool AdminAuthorises(SignInMethod method) => method is SignInMethod.Microsoft365App or SignInMethod.GoogleServiceAccount;
+
+    /// <summary>Whether each user signs in at the provider through the secure link, instead of typing a password.</summary>
+    public bool IsDelegated => Method is SignInMethod.Microsoft365User or SignInMethod.GoogleUser;
+
+    /// <summary>The provider's name as its sign-in button says it: "Microsoft", "Google"; empty for passwords.</summary>
+    public string ProviderName => Method switch
+    {
+        SignInMethod.Microsoft365App or SignInMethod.Microsoft365User => "Microsoft",
+        SignInMethod.GoogleServiceAccount or SignInMethod.GoogleUser => "Google",
+        _ => "",
+    };
 
     public static SideSignIn Microsoft365App(string tenantId, string clientId, string protectedSecret, string? authorityHost = null)
     {
@@ -107,8 +139,36 @@ public sealed record SideSignIn
         TokenEndpoint = OptionalHttpsUrl(tokenUrl, "token URL"),
     };
 
+    /// <summary>
+    /// The same Microsoft 365 app registration (secret or certificate), used for each user's own sign-in: the app has the
+    /// delegated IMAP.AccessAsUser.All permission and the portal's return address as a Web redirect URI.
+    /// </summary>
+    public SideSignIn ForEachUser() => Method == SignInMethod.Microsoft365App
+        ? this with { Method = SignInMethod.Microsoft365User }
+        : throw new InvalidOperationException("Only a Microsoft 365 app registration is used for each user's sign-in this way.");
+
+    /// <summary>A Google OAuth client of the Web application type, for each user's own "Sign in with Google".</summary>
+    /// <param name="clientId">The OAuth client id (…apps.googleusercontent.com).</param>
+    /// <param name="protectedSecret">The OAuth client secret, as ciphertext.</param>
+    public static SideSignIn GoogleUser(string clientId, string protectedSecret, string? authorizationUrl = null, string? tokenUrl = null)
+    {
+        var client = Validation.Required(clientId, "OAuth client id", MaxIdLength);
+        if (client.Any(c => char.IsWhiteSpace(c) || char.IsControl(c)))
+            throw new DomainValidationException($"'{client}' is not an OAuth client id: copy it from the Google Cloud console's Credentials page (it ends in .apps.googleusercontent.com).");
+        return new SideSignIn
+        {
+            Method = SignInMethod.GoogleUser,
+            ClientId = client,
+            ProtectedSecret = RequiredSecret(protectedSecret),
+            AuthorizationEndpoint = OptionalHttpsUrl(authorizationUrl, "authorization URL"),
+            TokenEndpoint = OptionalHttpsUrl(tokenUrl, "token URL"),
+        };
+    }
+
     public string Describe() => Method switch
     {
+        SignInMethod.Microsoft365User => $"each user's own Microsoft 365 sign-in (app {ClientId} in tenant {TenantId})",
+        SignInMethod.GoogleUser => $"each user's own Google sign-in (OAuth client {ClientId})",
         SignInMethod.Microsoft365App when UsesCertificate => $"Microsoft 365 app {ClientId} in tenant {TenantId} (certificate {CertificateThumbprint})",
         SignInMethod.Microsoft365App => $"Microsoft 365 app {ClientId} in tenant {TenantId}",
         SignInMethod.GoogleServiceAccount => $"Google Workspace service account {ClientId}",
@@ -134,8 +194,11 @@ public sealed record SideSignIn
     }
 }
 
-/// <summary>Which sides of a project log in with tokens, so that no password is asked or needed for them.</summary>
+/// <summary>
+/// Which sides of a project log in with the admin's app or service account, so that nothing is asked of the user or
+/// needed for them. (A side where each user signs in is asked of the user, as a password side is.)
+/// </summary>
 public readonly record struct TokenSides(bool Source, bool Destination)
 {
-    public static TokenSides For(MigrationProject project) => new(project.SourceSignIn.UsesTokens, project.DestinationSignIn.UsesTokens);
+    public static TokenSides For(MigrationProject project) => new(project.SourceSignIn.IsAdminAuthorised, project.DestinationSignIn.IsAdminAuthorised);
 }

@@ -37,7 +37,8 @@ internal sealed class MailboxConfiguration : IEntityTypeConfiguration<Mailbox>
     {
         side.Property(s => s.Email).HasMaxLength(MailboxCredentials.MaxEmailLength);
         side.Property(s => s.LoginName).HasMaxLength(MailboxCredentials.MaxLoginLength);
-        side.Property(s => s.ProtectedPassword).HasMaxLength(4000);
+        // A password's ciphertext, or a signed-in user's grant (MSAL's token cache: several KB): unbounded.
+        side.Property(s => s.ProtectedPassword);
         side.Ignore(s => s.IsKnown);
     }
 }

@@ -24,10 +24,14 @@ internal sealed class MigrationProjectConfiguration : IEntityTypeConfiguration<M
         signIn.Property(s => s.TenantId).HasMaxLength(SideSignIn.MaxIdLength);
         signIn.Property(s => s.ClientId).HasMaxLength(SideSignIn.MaxIdLength);
         signIn.Property(s => s.TokenEndpoint).HasMaxLength(SideSignIn.MaxUrlLength);
+        signIn.Property(s => s.AuthorizationEndpoint).HasMaxLength(SideSignIn.MaxUrlLength);
         // The ciphertext of a service account's JSON key (a few KB) or a client secret: unbounded.
         signIn.Property(s => s.ProtectedSecret);
         signIn.Property(s => s.CertificateThumbprint).HasMaxLength(40);
         signIn.Ignore(s => s.UsesTokens);
+        signIn.Ignore(s => s.IsAdminAuthorised);
+        signIn.Ignore(s => s.IsDelegated);
+        signIn.Ignore(s => s.ProviderName);
     }
 
     private static void Endpoint(ComplexPropertyBuilder<ImapEndpoint> endpoint)

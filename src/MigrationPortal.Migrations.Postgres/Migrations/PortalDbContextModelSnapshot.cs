@@ -471,8 +471,7 @@ namespace MigrationPortal.Migrations.Postgres.Migrations
                                 .HasColumnType("character varying(254)");
 
                             b1.Property<string>("ProtectedPassword")
-                                .HasMaxLength(4000)
-                                .HasColumnType("character varying(4000)");
+                                .HasColumnType("text");
                         });
 
                     b.ComplexProperty(typeof(Dictionary<string, object>), "Source", "MigrationPortal.Core.Mailboxes.Mailbox.Source#MailboxCredentials", b1 =>
@@ -490,8 +489,7 @@ namespace MigrationPortal.Migrations.Postgres.Migrations
                                 .HasColumnType("character varying(254)");
 
                             b1.Property<string>("ProtectedPassword")
-                                .HasMaxLength(4000)
-                                .HasColumnType("character varying(4000)");
+                                .HasColumnType("text");
                         });
 
                     b.HasKey("Id");
@@ -742,6 +740,10 @@ namespace MigrationPortal.Migrations.Postgres.Migrations
                         {
                             b1.IsRequired();
 
+                            b1.Property<string>("AuthorizationEndpoint")
+                                .HasMaxLength(500)
+                                .HasColumnType("character varying(500)");
+
                             b1.Property<DateTimeOffset?>("CertificateNotAfter")
                                 .HasColumnType("timestamp with time zone");
 
@@ -798,6 +800,10 @@ namespace MigrationPortal.Migrations.Postgres.Migrations
                     b.ComplexProperty(typeof(Dictionary<string, object>), "SourceSignIn", "MigrationPortal.Core.Projects.MigrationProject.SourceSignIn#SideSignIn", b1 =>
                         {
                             b1.IsRequired();
+
+                            b1.Property<string>("AuthorizationEndpoint")
+                                .HasMaxLength(500)
+                                .HasColumnType("character varying(500)");
 
                             b1.Property<DateTimeOffset?>("CertificateNotAfter")
                                 .HasColumnType("timestamp with time zone");

@@ -456,7 +456,6 @@ namespace MigrationPortal.Migrations.Sqlite.Migrations
                                 .HasColumnType("TEXT");
 
                             b1.Property<string>("ProtectedPassword")
-                                .HasMaxLength(4000)
                                 .HasColumnType("TEXT");
                         });
 
@@ -475,7 +474,6 @@ namespace MigrationPortal.Migrations.Sqlite.Migrations
                                 .HasColumnType("TEXT");
 
                             b1.Property<string>("ProtectedPassword")
-                                .HasMaxLength(4000)
                                 .HasColumnType("TEXT");
                         });
 
@@ -717,6 +715,10 @@ namespace MigrationPortal.Migrations.Sqlite.Migrations
                         {
                             b1.IsRequired();
 
+                            b1.Property<string>("AuthorizationEndpoint")
+                                .HasMaxLength(500)
+                                .HasColumnType("TEXT");
+
                             b1.Property<long?>("CertificateNotAfter")
                                 .HasColumnType("INTEGER");
 
@@ -773,6 +775,10 @@ namespace MigrationPortal.Migrations.Sqlite.Migrations
                     b.ComplexProperty(typeof(Dictionary<string, object>), "SourceSignIn", "MigrationPortal.Core.Projects.MigrationProject.SourceSignIn#SideSignIn", b1 =>
                         {
                             b1.IsRequired();
+
+                            b1.Property<string>("AuthorizationEndpoint")
+                                .HasMaxLength(500)
+                                .HasColumnType("TEXT");
 
                             b1.Property<long?>("CertificateNotAfter")
                                 .HasColumnType("INTEGER");

@@ -20,7 +20,22 @@ public sealed record AccessForm(
     bool AsksDestination,
     string SourceLogin,
     string DestinationLogin,
-    DateTimeOffset ExpiresAt);
+    DateTimeOffset ExpiresAt)
+{
+    /// <summary>Null: the source is asked as a login and password. Otherwise the user signs in at the provider.</summary>
+    public UserSignInView? SourceSignIn { get; init; }
+
+    /// <inheritdoc cref="SourceSignIn"/>
+    public UserSignInView? DestinationSignIn { get; init; }
+
+    public UserSignInView? SignIn(MailboxSide side) => side == MailboxSide.Source ? SourceSignIn : DestinationSignIn;
+
+    /// <summary>Whether a side is asked as a login and password, so the form has fields and a Submit button.</summary>
+    public bool AsksPassword(MailboxSide side) => side == MailboxSide.Source ? AsksSource && SourceSignIn is null : AsksDestination && DestinationSignIn is null;
+}
+
+/// <summary>A side the user answers by signing in at its provider: which one, and who signed in already (null: nobody yet).</summary>
+public sealed record UserSignInView(string Provider, string? SignedInAs);
 
 public enum SubmissionOutcome
 {
@@ -29,11 +44,30 @@ public enum SubmissionOutcome
     Accepted,
     Rejected,
     Unreachable,
+
+    /// <summary>A side the user answers by signing in at its provider was submitted without that sign-in: nothing changed.</summary>
+    SignInMissing,
 }
 
 public sealed record SubmissionResult(SubmissionOutcome Outcome, bool SourceRejected = false, bool DestinationRejected = false, string? Problem = null)
 {
     public static SubmissionResult Invalid { get; } = new(SubmissionOutcome.LinkInvalid);
+    public static SubmissionResult SignInMissing { get; } = new(SubmissionOutcome.SignInMissing);
+}
+
+/// <summary>A link's request whose side is answered by signing in at the provider, as it was when the sign-in began.</summary>
+public sealed record SignInTarget(CredentialRequest Request, Mailbox Mailbox, MigrationPortal.Core.Projects.MigrationProject Project);
+
+public enum SignInRecorded
+{
+    /// <summary>The link or mailbox changed meanwhile (used, stopped, deleted): the neutral page.</summary>
+    LinkInvalid,
+    /// <summary>Kept for its side; another side still waits for the user's answer on the form.</summary>
+    SignedIn,
+    /// <summary>Nothing else was asked: the link is used and the mailbox submitted.</summary>
+    Submitted,
+    /// <summary>The mailbox refused the provider's token: the link is used and the mailbox failed.</summary>
+    Refused,
 }
 
 /// <summary>The submitted credentials; a side the link does not ask for is ignored.</summary>
@@ -68,12 +102,18 @@ public sealed partial class CredentialAccessService(
         if (countOpening) await CountOpeningAsync(request.Id, ct);
         var item = await db.Mailboxes.AsNoTracking()
             .Where(m => m.Id == request.MailboxId && m.Status == MailboxStatus.WaitingForUser)
-            .Join(db.Projects, m => m.ProjectId, p => p.Id, (m, p) => new { Mailbox = m, ProjectName = p.Name })
+            .Join(db.Projects, m => m.ProjectId, p => p.Id, (m, p) => new { Mailbox = m, ProjectName = p.Name, p.SourceSignIn, p.DestinationSignIn })
             .SingleOrDefaultAsync(ct);
         if (item is null) return null;
         var m = item.Mailbox;
         return new AccessForm(item.ProjectName, m.Source.Email, m.Destination.Email, request.AsksSource, request.AsksDestination,
-            m.Source.LoginName, m.Destination.LoginName, request.ExpiresAt);
+            m.Source.LoginName, m.Destination.LoginName, request.ExpiresAt)
+        {
+            SourceSignIn = request.AsksSource && item.SourceSignIn.IsDelegated
+                ? new UserSignInView(item.SourceSignIn.ProviderName, m.Source.IsKnown ? m.Source.LoginName : null) : null,
+            DestinationSignIn = request.AsksDestination && item.DestinationSignIn.IsDelegated
+                ? new UserSignInView(item.DestinationSignIn.ProviderName, m.Destination.IsKnown ? m.Destination.LoginName : null) : null,
+        };
     }
 
     /// <summary>What the user is told when a server could not be reached; the detail (host, socket error) is the admin's.</summary>
@@ -83,11 +123,7 @@ public sealed partial class CredentialAccessService(
     public async Task<SubmissionResult> SubmitAsync(string? token, SubmittedCredentials submitted, CancellationToken ct)
     {
         var found = await FindUsableAsync(token, ct);
-        if (found is null || !await TryClaimAsync(found.Id, ct))
-            return SubmissionResult.Invalid;
-        // Once claimed, finish even if the browser goes away, so the link is not left half-used until the lease lapses.
-        ct = CancellationToken.None;
-
+        if (found is null) return SubmissionResult.Invalid;
         var mailbox = await db.Mailboxes.AsNoTracking().SingleOrDefaultAsync(m => m.Id == found.MailboxId, ct);
         if (mailbox is null || mailbox.Status != MailboxStatus.WaitingForUser)
             return SubmissionResult.Invalid;
@@ -95,12 +131,21 @@ public sealed partial class CredentialAccessService(
 
         // A side that signs in with tokens is not the user's to answer for: it is left to the pass (and the admin's Verify
         // Credentials), so a provider's hiccup never uses up the user's link. (Nor is a side whose password the admin
-        // cleared, or whose sign-in was changed, while the link was out: the pass then fails saying it.)
-        var source = found.AsksSource
+        // cleared, or whose sign-in was changed, while the link was out: the pass then fails saying it.) A side the user
+        // answers by signing in at its provider was checked when they signed in; one not signed in yet is refused whole.
+        var typesSource = found.AsksSource && !project.SourceSignIn.IsDelegated;
+        var typesDestination = found.AsksDestination && !project.DestinationSignIn.IsDelegated;
+        if ((found.AsksSource && !typesSource && !mailbox.Source.IsKnown) || (found.AsksDestination && !typesDestination && !mailbox.Destination.IsKnown))
+            return SubmissionResult.SignInMissing;
+        if (!await TryClaimAsync(found.Id, ct))
+            return SubmissionResult.Invalid;
+        // Once claimed, finish even if the browser goes away, so the link is not left half-used until the lease lapses.
+        ct = CancellationToken.None;
+        var source = typesSource
             ? new SideCredentials(submitted.SourceLogin!, submitted.SourcePassword!)
             : project.SourceSignIn.UsesTokens || !mailbox.Source.IsKnown ? null
             : new SideCredentials(mailbox.Source.LoginName, passwords.Unprotect(mailbox.Source.ProtectedPassword!));
-        var destination = found.AsksDestination
+        var destination = typesDestination
             ? new SideCredentials(submitted.DestinationLogin!, submitted.DestinationPassword!)
             : project.DestinationSignIn.UsesTokens || !mailbox.Destination.IsKnown ? null
             : new SideCredentials(mailbox.Destination.LoginName, passwords.Unprotect(mailbox.Destination.ProtectedPassword!));
@@ -129,17 +174,13 @@ public sealed partial class CredentialAccessService(
             else
             {
                 m.AcceptCredentials(request,
-                    found.AsksSource ? (source!.Login, passwords.Protect(source.Password)) : null,
-                    found.AsksDestination ? (destination!.Login, passwords.Protect(destination.Password)) : null,
+                    typesSource ? (source!.Login, passwords.Protect(source.Password)) : null,
+                    typesDestination ? (destination!.Login, passwords.Protect(destination.Password)) : null,
                     work.Now);
                 result = new SubmissionResult(SubmissionOutcome.Accepted);
             }
             if (result!.Outcome != SubmissionOutcome.Unreachable)
-            {
-                // The link is used: a request, reminder or resend still waiting to go out would only ask again.
-                foreach (var unsent in await work.Db.OutboxMessages.Where(o => o.MailboxId == m.Id && o.State == OutboxState.Pending).ToListAsync(token))
-                    unsent.Cancel("Not sent: the user answered through the link before it went out.");
-            }
+                await CancelUnsentAsync(work, token);
         }, ct);
 
         if (!outcome.Applied || result is null)
@@ -157,6 +198,80 @@ public sealed partial class CredentialAccessService(
         }, ct, actor: "the mailbox's user");
         if (result.Outcome == SubmissionOutcome.Accepted) migrations.Notify();
         return result;
+    }
+
+    /// <summary>The link is used: a request, reminder or resend still waiting to go out would only ask again.</summary>
+    private static async Task CancelUnsentAsync(MailboxWork work, CancellationToken ct)
+    {
+        foreach (var unsent in await work.Db.OutboxMessages.Where(o => o.MailboxId == work.Mailbox.Id && o.State == OutboxState.Pending).ToListAsync(ct))
+            unsent.Cancel("Not sent: the user answered through the link before it went out.");
+    }
+
+    /// <summary>
+    /// The request a link names, with its mailbox and project, when <paramref name="side"/> is one the link asks for and
+    /// the user answers it by signing in at the side's provider; null otherwise (the neutral page). Only reads.
+    /// </summary>
+    public async Task<SignInTarget?> FindSignInTargetAsync(string? token, MailboxSide side, CancellationToken ct)
+    {
+        var request = await FindUsableAsync(token, ct);
+        if (request is null || !(side == MailboxSide.Source ? request.AsksSource : request.AsksDestination)) return null;
+        var mailbox = await db.Mailboxes.AsNoTracking().SingleOrDefaultAsync(m => m.Id == request.MailboxId && m.Status == MailboxStatus.WaitingForUser, ct);
+        if (mailbox is null) return null;
+        var project = await db.Projects.AsNoTracking().SingleAsync(p => p.Id == mailbox.ProjectId, ct);
+        return project.SignIn(side).IsDelegated ? new SignInTarget(request, mailbox, project) : null;
+    }
+
+    /// <summary>
+    /// The user signed in at a side's provider as the mailbox's account: the grant is kept for that side, and when no
+    /// other side waits for an answer the link is used and the mailbox submitted. Given <paramref name="refusal"/> (the
+    /// mailbox refused the provider's token), the link is used and the mailbox fails saying so instead.
+    /// </summary>
+    /// <param name="protectedGrant">The grant as ciphertext.</param>
+    public async Task<SignInRecorded> RecordSignInAsync(SignInTarget target, MailboxSide side, string account, string protectedGrant,
+        string? refusal, CancellationToken ct)
+    {
+        // Once the provider answered, finish even if the browser goes away: the code it sent cannot be redeemed twice.
+        ct = CancellationToken.None;
+        var provider = target.Project.SignIn(side).ProviderName;
+        var recorded = SignInRecorded.LinkInvalid;
+        var outcome = await unitOfWork.RunAsync(target.Mailbox.Id, null, async (work, token) =>
+        {
+            var m = work.Mailbox;
+            var request = m.CredentialRequests.SingleOrDefault(r => r.Id == target.Request.Id)
+                ?? throw new MailboxTransitionException("This credential request is no longer valid.");
+            if (refusal is not null)
+            {
+                m.RejectSignIn(request, side, refusal, work.Licenses, work.Now);
+                recorded = SignInRecorded.Refused;
+            }
+            else
+            {
+                m.RecordSignIn(request, side, account, protectedGrant, provider, work.Now);
+                recorded = SignInRecorded.SignedIn;
+                if (m.AnsweredBySignIns(request))
+                {
+                    m.AcceptCredentials(request, null, null, work.Now);
+                    recorded = SignInRecorded.Submitted;
+                }
+            }
+            if (recorded != SignInRecorded.SignedIn)
+                await CancelUnsentAsync(work, token);
+        }, ct);
+
+        if (!outcome.Applied)
+        {
+            LogOvertaken(logger, target.Mailbox.Id, outcome.Kind);
+            return SignInRecorded.LinkInvalid;
+        }
+        LogSignedIn(logger, target.Mailbox.Id, side, recorded);
+        await audit.RecordAsync($"Signed in with {provider}", $"mailbox {target.Mailbox.Id}: {target.Mailbox.Label}", recorded switch
+        {
+            SignInRecorded.Submitted => $"{side.ToString().ToLowerInvariant()} as {account}; the mailbox is submitted",
+            SignInRecorded.Refused => $"{side.ToString().ToLowerInvariant()} as {account}, but the mailbox refused the token; the mailbox failed",
+            _ => $"{side.ToString().ToLowerInvariant()} as {account}; waiting for the rest of the form",
+        }, ct, actor: "the mailbox's user");
+        if (recorded == SignInRecorded.Submitted) migrations.Notify();
+        return recorded;
     }
 
     /// <summary>Whether a server the user typed credentials for answered; an outage there costs the link no attempt.</summary>
@@ -197,6 +312,9 @@ public sealed partial class CredentialAccessService(
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Credential request {RequestId}: an opening was not counted (the database was busy)")]
     private static partial void LogOpeningNotCounted(ILogger logger, Guid requestId);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Mailbox {MailboxId}: its user signed in for the {Side} side: {Outcome}")]
+    private static partial void LogSignedIn(ILogger logger, int mailboxId, MailboxSide side, SignInRecorded outcome);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Credentials submitted for mailbox {MailboxId}: {Outcome}")]
     private static partial void LogSubmitted(ILogger logger, int mailboxId, SubmissionOutcome outcome);

@@ -155,6 +155,7 @@ public static partial class PortalServices
         services.AddHostedService<MigrationWakeListener>();
         services.AddSingleton<CredentialLinks>();
         services.AddScoped<CredentialAccessService>();
+        services.AddScoped<UserSignInService>();
         services.AddSingleton<IImapConnector>(new ImapConnector());
         services.AddSingleton<IImapCredentialVerifier>(sp => new ImapCredentialVerifier(sp.GetRequiredService<IImapConnector>()));
         services.AddServerSettingsDiscovery(configuration);

@@ -154,19 +154,23 @@ public sealed partial class CredentialCheckService(
         }
         try
         {
-            var login = await services.GetRequiredService<SideLogins>().LoginAsync(project, side, credentials, ct);
+            var login = await services.GetRequiredService<SideLogins>().LoginAsync(project, mailbox.Id, side, credentials, ct);
             await using var session = await services.GetRequiredService<IImapConnector>().ConnectAsync(endpoint, login, ct);
             return null;
         }
         catch (AccessTokenException e)
         {
-            return e.IsTransient ? $"{name} token endpoint unreachable: {e.Message}" : $"{name} sign-in refused: no access token: {e.Message}";
+            return e.IsTransient ? $"{name} token endpoint unreachable: {e.Message}" : $"{name} sign-in refused: no access token: {SideLogins.Refusal(project.SignIn(side), true, e.Message)}";
         }
         catch (ImapConnectException e)
         {
             return e.Failure == ImapConnectFailure.Rejected
-                ? $"{name} sign-in refused: {SideLogins.TokenRefusedHint} {e.Message}"
+                ? $"{name} sign-in refused: {SideLogins.Refusal(project.SignIn(side), false, e.Message)}"
                 : $"{name} server unreachable: {e.Message}";
+        }
+        catch (MissingPasswordException e)
+        {
+            return e.Message;
         }
     }
 
@@ -175,7 +179,7 @@ public sealed partial class CredentialCheckService(
     {
         try
         {
-            var login = await services.GetRequiredService<SideLogins>().LoginAsync(project, MailboxSide.Source, mailbox.Source, ct);
+            var login = await services.GetRequiredService<SideLogins>().LoginAsync(project, mailbox.Id, MailboxSide.Source, mailbox.Source, ct);
             await using var session = await services.GetRequiredService<IImapConnector>().ConnectAsync(project.Source, login, ct);
             return await MailboxInventory.CountAsync(session.Store, ct);
         }

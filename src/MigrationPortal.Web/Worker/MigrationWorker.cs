@@ -138,17 +138,17 @@ public sealed partial class MigrationWorker(
                 OnThrottled = throttlings.Record,
             };
             result = await migration.RunAsync(
-                new MigrationSide(project.Source, ct => logins.LoginAsync(project, MailboxSide.Source, mailbox.Source, ct)),
-                new MigrationSide(project.Destination, ct => logins.LoginAsync(project, MailboxSide.Destination, mailbox.Destination, ct)),
+                new MigrationSide(project.Source, ct => logins.LoginAsync(project, mailbox.Id, MailboxSide.Source, mailbox.Source, ct)),
+                new MigrationSide(project.Destination, ct => logins.LoginAsync(project, mailbox.Id, MailboxSide.Destination, mailbox.Destination, ct)),
                 new DatabaseCheckpointStore(db, unitOfWork, services.GetRequiredService<PassProgressWriter>(), claim), passOptions, stop.Token, lost.Token);
         }
         catch (MigrationSideException e)
         {
             // A side that signs in with tokens was refused by its provider or its server: the admin's app, secret or
             // grant is wrong, not a user's password, and the provider's words say which.
-            var tokens = (e.IsSource ? project.SourceSignIn : project.DestinationSignIn).UsesTokens;
+            var signIn = e.IsSource ? project.SourceSignIn : project.DestinationSignIn;
             failure = e.Failure == ImapConnectFailure.Rejected
-                ? tokens ? FailureReason.SignInRefused(e.IsSource, e.NoToken ? e.Detail : $"{SideLogins.TokenRefusedHint} {e.Detail}")
+                ? signIn.UsesTokens ? FailureReason.SignInRefused(e.IsSource, SideLogins.Refusal(signIn, e.NoToken, e.Detail))
                 : FailureReason.WrongCredentials(e.IsSource, !e.IsSource)
                 : e.IsSource ? FailureReason.SourceUnreachable(e.Detail) : FailureReason.DestinationUnreachable(e.Detail);
         }

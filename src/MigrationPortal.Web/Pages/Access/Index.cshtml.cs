@@ -15,8 +15,8 @@ namespace MigrationPortal.Web.Pages.Access;
 [SecureAccessHeaders]
 [RequestSizeLimit(AccessRateLimits.MaxBodyBytes)]
 [RequestFormLimits(ValueCountLimit = 16)]
-public sealed class IndexModel(CredentialAccessService access, UserStatusService statuses, IStringLocalizer<PublicText> text,
-    Microsoft.Extensions.Options.IOptions<Startup.PortalOptions> options) : PageModel
+public sealed class IndexModel(CredentialAccessService access, UserStatusService statuses, UserSignInService signIns,
+    IStringLocalizer<PublicText> text, Microsoft.Extensions.Options.IOptions<Startup.PortalOptions> options) : PageModel
 {
     public const int MaxLoginLength = 254;
     public const int MaxPasswordLength = 1024;
@@ -45,12 +45,16 @@ public sealed class IndexModel(CredentialAccessService access, UserStatusService
 
 
     /// <summary>Whole sentences, not a word put into one, so each language can build its own.</summary>
-    public string AskedText => Form switch
+    public string AskedText => (Form!.AsksPassword(Core.Mailboxes.MailboxSide.Source), Form.AsksPassword(Core.Mailboxes.MailboxSide.Destination)) switch
     {
-        { AsksSource: true, AsksDestination: true } => text["Enter the source and destination credentials of your mailbox."],
-        { AsksSource: true } => text["Enter the source credentials of your mailbox."],
-        _ => text["Enter the destination credentials of your mailbox."],
+        (true, true) => text["Enter the source and destination credentials of your mailbox."],
+        (true, false) => text["Enter the source credentials of your mailbox."],
+        (false, true) => text["Enter the destination credentials of your mailbox."],
+        _ => text["Sign in with your mailbox's account to start its migration."],
     };
+
+    /// <summary>The error recorded for a key that is not an input (a side to sign in to), or null.</summary>
+    public string? Error(string key) => ModelState[key]?.Errors.FirstOrDefault()?.ErrorMessage;
 
     /// <summary>"true" for a field with an error (the input's aria-invalid), else null so the attribute is left out.</summary>
     public string? Invalid(string field) => ModelState[field]?.Errors.Count > 0 ? "true" : null;
@@ -81,13 +85,40 @@ public sealed class IndexModel(CredentialAccessService access, UserStatusService
         return Page();
     }
 
+    /// <summary>
+    /// "Sign in with Microsoft / Google" for a side: a link, not a form, so the browser may be sent to the provider (the
+    /// page's form-action allows only the portal). It only reads, as every GET of the link does: the state and the
+    /// PKCE verifier live in an encrypted cookie of this browser until the provider sends it back.
+    /// </summary>
+    public async Task<IActionResult> OnGetSignInAsync(string? side, CancellationToken ct)
+    {
+        if (!Enum.TryParse<Core.Mailboxes.MailboxSide>(side, ignoreCase: true, out var which) || !Enum.IsDefined(which)
+            || await signIns.StartAsync(Token, which, ct) is not { } start)
+            return Invalid();
+        Response.Cookies.Append(start.CookieName, start.CookieValue, new CookieOptions
+        {
+            HttpOnly = true,
+            Secure = Request.IsHttps,
+            // Lax: the provider's redirect back is a top-level GET from its site, which Strict would send without it.
+            SameSite = SameSiteMode.Lax,
+            Path = Pages.Access.SignedInModel.CookiePath,
+            MaxAge = UserSignInService.Lifetime,
+            IsEssential = true,
+        });
+        return Redirect(start.ProviderUrl.AbsoluteUri);
+    }
+
+    /// <summary>The sentence on a side the user signs in to; whole sentences, one per provider, so each language builds its own.</summary>
+    public string SignInText(string provider) => provider == "Google" ? text["Sign in with Google"] : text["Sign in with Microsoft"];
+
     public async Task<IActionResult> OnPostAsync(CancellationToken ct)
     {
         Form = await access.OpenAsync(Token, ct);
         if (Form is null) return Invalid();
         CheckLengths();
-        if (Form.AsksSource) CheckSide("Source", nameof(InputModel.SourceLogin), Input.SourceLogin, nameof(InputModel.SourcePassword), Input.SourcePassword);
-        if (Form.AsksDestination) CheckSide("Destination", nameof(InputModel.DestinationLogin), Input.DestinationLogin, nameof(InputModel.DestinationPassword), Input.DestinationPassword);
+        if (Form.AsksPassword(Core.Mailboxes.MailboxSide.Source)) CheckSide("Source", nameof(InputModel.SourceLogin), Input.SourceLogin, nameof(InputModel.SourcePassword), Input.SourcePassword);
+        if (Form.AsksPassword(Core.Mailboxes.MailboxSide.Destination)) CheckSide("Destination", nameof(InputModel.DestinationLogin), Input.DestinationLogin, nameof(InputModel.DestinationPassword), Input.DestinationPassword);
+        CheckSignedIn();
         if (!ModelState.IsValid) return Page();
 
         var result = await access.SubmitAsync(Token, new SubmittedCredentials(
@@ -105,6 +136,13 @@ public sealed class IndexModel(CredentialAccessService access, UserStatusService
                     (true, false) => text["Your source credentials were not accepted by the source mail server."],
                     _ => text["Your destination credentials were not accepted by the destination mail server."],
                 };
+                return Page();
+            case SubmissionOutcome.SignInMissing:
+                // The sign-in was cleared while the form was filled in: the form as it is now says what is missing.
+                Form = await access.OpenAsync(Token, ct);
+                if (Form is null) return Invalid();
+                CheckSignedIn();
+                Input.SourcePassword = Input.DestinationPassword = null;
                 return Page();
             case SubmissionOutcome.Unreachable:
                 Unreachable = true;
@@ -128,6 +166,23 @@ public sealed class IndexModel(CredentialAccessService access, UserStatusService
         })
         {
             if (value?.Length > max) ModelState.AddModelError($"Input.{field}", message);
+        }
+    }
+
+    /// <summary>A side answered by signing in must be signed in to before the form is sent.</summary>
+    private void CheckSignedIn()
+    {
+        foreach (var (view, source) in new[] { (Form!.SourceSignIn, true), (Form.DestinationSignIn, false) })
+        {
+            if (view is null || view.SignedInAs is not null) continue;
+            var message = (source, view.Provider == "Google") switch
+            {
+                (true, true) => text["Sign in with Google for your source mailbox first."],
+                (true, false) => text["Sign in with Microsoft for your source mailbox first."],
+                (false, true) => text["Sign in with Google for your destination mailbox first."],
+                _ => text["Sign in with Microsoft for your destination mailbox first."],
+            };
+            ModelState.AddModelError(source ? "SourceSignIn" : "DestinationSignIn", message);
         }
     }
 
