@@ -1,5 +1,3 @@
-using System.Globalization;
-using System.Net;
 using Microsoft.Identity.Client;
 
 namespace MigrationPortal.Engine.Auth;
@@ -51,27 +49,10 @@ public sealed class Microsoft365AppTokens : IAccessTokenSource, IDisposable
     public Microsoft365AppTokens(Microsoft365AppSettings settings, Func<HttpMessageHandler>? handler = null)
     {
         ArgumentNullException.ThrowIfNull(settings);
-        ArgumentException.ThrowIfNullOrWhiteSpace(settings.TenantId);
-        ArgumentException.ThrowIfNullOrWhiteSpace(settings.ClientId);
-        if (settings.Certificate is null)
-            ArgumentException.ThrowIfNullOrEmpty(settings.ClientSecret);
-        else if (!settings.Certificate.HasPrivateKey)
-            throw new ArgumentException("The certificate's private key is needed to sign the client assertion.", nameof(settings));
-        if (settings.AuthorityHost.Scheme != Uri.UriSchemeHttps)
-            throw new ArgumentException("MSAL accepts only an HTTPS authority.", nameof(settings));
+        MsalClients.Validate(settings.TenantId, settings.ClientId, settings.ClientSecret, settings.Certificate, settings.AuthorityHost, nameof(settings));
         _settings = settings;
         _http = new HttpClient((handler ?? (() => TokenEndpointHttp.Handler()))(), disposeHandler: true) { Timeout = TokenEndpointHttp.Timeout };
-
-        var authority = new Uri(settings.AuthorityHost, Uri.EscapeDataString(settings.TenantId.Trim()) + "/").ToString();
-        var builder = ConfidentialClientApplicationBuilder.Create(settings.ClientId.Trim()).WithHttpClientFactory(new SingleClient(_http));
-        builder = settings.Certificate is { } certificate ? builder.WithCertificate(certificate) : builder.WithClientSecret(settings.ClientSecret);
-        builder = IsKnownHost(settings.AuthorityHost)
-            ? builder.WithAuthority(authority)
-            // Any other host would first be looked up through login.microsoftonline.com's instance discovery, which
-            // knows nothing of it (and is not reachable from an isolated network): it is used as it is, an AAD-shaped
-            // authority whose token endpoint is <host>/<tenant>/oauth2/v2.0/token.
-            : builder.WithAuthority(authority, validateAuthority: false).WithInstanceDiscovery(false);
-        _app = builder.Build();
+        _app = MsalClients.Builder(settings.TenantId, settings.ClientId, settings.ClientSecret, settings.Certificate, settings.AuthorityHost, _http).Build();
     }
 
     public async ValueTask<AccessToken> GetAsync(string mailbox, CancellationToken ct)
@@ -81,46 +62,11 @@ public sealed class Microsoft365AppTokens : IAccessTokenSource, IDisposable
             var result = await _app.AcquireTokenForClient([_settings.Scope]).ExecuteAsync(ct);
             return new AccessToken(result.AccessToken, result.ExpiresOn);
         }
-        catch (MsalServiceException e)
+        catch (Exception e) when (MsalClients.IsTokenFailure(e, ct))
         {
-            throw new AccessTokenException(Describe(e), e)
-            {
-                IsTransient = e.StatusCode is 0 or (int)HttpStatusCode.RequestTimeout or (int)HttpStatusCode.TooManyRequests or >= 500,
-            };
-        }
-        catch (MsalClientException e)
-        {
-            // A failure on our side of MSAL (a malformed authority, no network): MSAL's words, which hold no secret.
-            throw new AccessTokenException(string.Create(CultureInfo.InvariantCulture,
-                $"No token from {_settings.AuthorityHost.Host} for the app {_settings.ClientId}: {e.ErrorCode}: {e.Message}"), e)
-            { IsTransient = e.InnerException is HttpRequestException or TaskCanceledException };
-        }
-        catch (Exception e) when (e is HttpRequestException or TaskCanceledException && !ct.IsCancellationRequested)
-        {
-            throw new AccessTokenException(string.Create(CultureInfo.InvariantCulture,
-                $"{_settings.AuthorityHost.Host} could not be reached for a token for the app {_settings.ClientId}: {e.Message}"), e)
-            { IsTransient = true };
+            throw MsalClients.Describe(e, _settings.AuthorityHost, $"the app {_settings.ClientId}", _settings.ClientSecret);
         }
     }
-
-    // MSAL's Message for a refusal is the endpoint's error_description ("AADSTS7000215: Invalid client secret provided. …")
-    // and its ErrorCode the OAuth error ("invalid_client"); neither repeats the secret.
-    private string Describe(MsalServiceException e)
-    {
-        var words = string.IsNullOrWhiteSpace(e.Message) ? "(no description)" : e.Message.Trim();
-        return string.Create(CultureInfo.InvariantCulture,
-            $"{_settings.AuthorityHost.Host} refused a token for the app {_settings.ClientId} ({e.ErrorCode}): {words}")
-            .Replace(_settings.ClientSecret.Length > 0 ? _settings.ClientSecret : "\0", "***", StringComparison.Ordinal);
-    }
-
-    private static bool IsKnownHost(Uri host) =>
-        host.Host is "login.microsoftonline.com" or "login.microsoftonline.us" or "login.partner.microsoftonline.cn" or "login.microsoftonline.de";
 
     public void Dispose() => _http.Dispose();
-
-    /// <summary>MSAL asks for its HttpClient on every request and expects the same long-lived one each time.</summary>
-    private sealed class SingleClient(HttpClient client) : IMsalHttpClientFactory
-    {
-        public HttpClient GetHttpClient() => client;
-    }
 }
