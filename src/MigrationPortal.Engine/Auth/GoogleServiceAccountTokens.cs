@@ -1,11 +1,8 @@
 using System.Collections.Concurrent;
-using System.Globalization;
-using System.Net;
 using System.Security.Cryptography;
 using System.Text.Json;
 using Google.Apis.Auth.OAuth2;
 using Google.Apis.Auth.OAuth2.Responses;
-using Google.Apis.Http;
 using Google.Apis.Util;
 
 namespace MigrationPortal.Engine.Auth;
@@ -55,7 +52,7 @@ public sealed class GoogleServiceAccountTokens : IAccessTokenSource, IDisposable
     private readonly string? _keyId;
     private readonly string _tokenUrl;
     private readonly HttpMessageHandler _handler;
-    private readonly SharedHandlerFactory _httpFactory;
+    private readonly GoogleAuthShared.SharedHandlerFactory _httpFactory;
 
     /// <param name="handler">Makes the handler the token requests go through (<see cref="TokenEndpointHttp.Handler"/> by default).</param>
     /// <param name="time">The clock the JWTs' iat/exp and the tokens' expiry are reckoned by.</param>
@@ -65,7 +62,7 @@ public sealed class GoogleServiceAccountTokens : IAccessTokenSource, IDisposable
         ArgumentNullException.ThrowIfNull(settings);
         _settings = settings;
         _time = time ?? TimeProvider.System;
-        _clock = new TimeProviderClock(_time);
+        _clock = new GoogleAuthShared.TimeProviderClock(_time);
         (_clientEmail, _keyId, var privateKey, var tokenUri) = ReadKey(settings.ServiceAccountKeyJson);
         _tokenUrl = settings.TokenUrl?.ToString() ?? tokenUri
             ?? throw new ArgumentException("The service account key has no token_uri; give the token URL.", nameof(settings));
@@ -80,7 +77,7 @@ public sealed class GoogleServiceAccountTokens : IAccessTokenSource, IDisposable
             throw new ArgumentException("The service account key's private_key is not a PEM RSA private key.", nameof(settings), e);
         }
         _handler = (handler ?? (() => TokenEndpointHttp.Handler()))();
-        _httpFactory = new SharedHandlerFactory(_handler);
+        _httpFactory = new GoogleAuthShared.SharedHandlerFactory(_handler);
     }
 
     public async ValueTask<AccessToken> GetAsync(string mailbox, CancellationToken ct)
@@ -101,18 +98,11 @@ public sealed class GoogleServiceAccountTokens : IAccessTokenSource, IDisposable
         }
         catch (TokenResponseException e)
         {
-            var error = e.Error?.Error is { Length: > 0 } code ? code : "error";
-            var description = e.Error?.ErrorDescription is { Length: > 0 } d ? d : "(no description)";
-            throw new AccessTokenException(string.Create(CultureInfo.InvariantCulture,
-                $"{Host} refused a token for {mailbox} to the service account {_clientEmail}: {error}: {description}"), e)
-            {
-                IsTransient = e.StatusCode is null or HttpStatusCode.RequestTimeout or HttpStatusCode.TooManyRequests or >= HttpStatusCode.InternalServerError,
-            };
+            throw GoogleAuthShared.Refused(e, Host, $"{mailbox} to the service account {_clientEmail}");
         }
-        catch (Exception e) when (e is HttpRequestException or TaskCanceledException or InvalidOperationException && !ct.IsCancellationRequested)
+        catch (Exception e) when (GoogleAuthShared.IsUnreachable(e, ct))
         {
-            // InvalidOperationException: Google.Apis.Auth's "could not be refreshed" after its own timeouts.
-            throw new AccessTokenException($"{Host} could not be reached for a token for {mailbox}: {e.Message}", e) { IsTransient = true };
+            throw GoogleAuthShared.Unreachable(e, Host, mailbox);
         }
     }
 
@@ -176,30 +166,5 @@ public sealed class GoogleServiceAccountTokens : IAccessTokenSource, IDisposable
     {
         public ServiceAccountCredential Credential { get; } = credential;
         public DateTimeOffset LastUsed { get; set; }
-    }
-
-    /// <summary>Google.Apis.Auth's clock, read from the TimeProvider.</summary>
-    private sealed class TimeProviderClock(TimeProvider time) : IClock
-    {
-        public DateTime Now => time.GetLocalNow().DateTime;
-        public DateTime UtcNow => time.GetUtcNow().UtcDateTime;
-    }
-
-    /// <summary>
-    /// Every credential's HttpClient over the one handler, so thousands of mailboxes share its connections. Google wraps
-    /// the handler in its own message handler, which it may dispose: the shared one is passed through a wrapper that
-    /// leaves it open.
-    /// </summary>
-    private sealed class SharedHandlerFactory(HttpMessageHandler shared) : HttpClientFactory
-    {
-        protected override HttpMessageHandler CreateHandler(CreateHttpClientArgs args) => new KeepOpen(shared);
-    }
-
-    private sealed class KeepOpen(HttpMessageHandler inner) : DelegatingHandler(inner)
-    {
-        protected override void Dispose(bool disposing)
-        {
-            // Not base.Dispose: that would dispose the shared handler.
-        }
     }
 }
