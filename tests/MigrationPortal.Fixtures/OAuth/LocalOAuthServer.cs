@@ -73,6 +73,9 @@ public sealed class LocalOAuthServer : IAsyncLifetime
     private readonly ConcurrentDictionary<string, IssuedToken> _tokens = new(StringComparer.Ordinal);
     private readonly ConcurrentQueue<IssuedToken> _issued = new();
     private readonly ConcurrentDictionary<string, int> _issuedPerGrant = new(StringComparer.Ordinal);
+    // Signs the id_tokens: clients here take them from the token endpoint over TLS and need not check the signature.
+    private readonly RSA _idTokenKey = RSA.Create(2048);
+    private const string IdTokenKeyId = "local-oauth-server";
     private WebApplication? _app;
     private long _tokenLifetimeTicks = TimeSpan.FromHours(1).Ticks;
     private int _introspections;
@@ -106,6 +109,15 @@ public sealed class LocalOAuthServer : IAsyncLifetime
     public IReadOnlyList<IssuedToken> IssuedTokens => [.. _issued];
 
     public int Introspections => Volatile.Read(ref _introspections);
+
+    /// <summary>
+    /// Refresh tokens rotate as Entra ID's do: each refresh answers with a new one, and the one redeemed stays good. Off:
+    /// the refresh token redeemed comes back (Google's usual way).
+    /// </summary>
+    public bool RotateRefreshTokens { get; set; }
+
+    /// <summary>The query of every <c>authorize</c> request, to see what reached the provider's sign-in page (login_hint, state).</summary>
+    public ConcurrentQueue<IReadOnlyDictionary<string, string>> AuthorizeRequests { get; } = new();
 
     /// <summary>Every request as "METHOD path", to see what a client library asked for.</summary>
     public ConcurrentQueue<string> Requests { get; } = new();
@@ -215,6 +227,7 @@ public sealed class LocalOAuthServer : IAsyncLifetime
             await _app.DisposeAsync();
         foreach (var account in _serviceAccounts.Values)
             account.Key.Dispose();
+        _idTokenKey.Dispose();
     }
 
     // ----------------------------------------------------------------- token endpoint
@@ -231,8 +244,8 @@ public sealed class LocalOAuthServer : IAsyncLifetime
         {
             ClientCredentialsGrant when microsoft => ClientCredentials(tenant!, form),
             JwtBearerGrant when !microsoft => JwtBearer(form),
-            AuthorizationCodeGrant => AuthorizationCode(microsoft, form),
-            RefreshTokenGrant => Refresh(microsoft, form),
+            AuthorizationCodeGrant => AuthorizationCode(tenant, form),
+            RefreshTokenGrant => Refresh(tenant, form),
             _ => Error(microsoft, 400, "unsupported_grant_type", 70003, $"The app requested an unsupported grant type '{grantType}'."),
         };
     }
@@ -357,8 +370,9 @@ public sealed class LocalOAuthServer : IAsyncLifetime
         return Issue(JwtBearerGrant, subject.ToLowerInvariant(), string.Join(' ', scopes), grant, refreshToken: null);
     }
 
-    private IResult AuthorizationCode(bool microsoft, IFormCollection form)
+    private IResult AuthorizationCode(string? tenant, IFormCollection form)
     {
+        var microsoft = tenant is not null;
         var code = form["code"].ToString();
         if (!_codes.TryRemove(code, out var pending) || pending.Expires < _time.GetUtcNow())
             return Error(microsoft, 400, "invalid_grant", 70008,
@@ -375,18 +389,27 @@ public sealed class LocalOAuthServer : IAsyncLifetime
         _revoked.TryRemove(grant, out _);
         var refresh = NewSecret();
         _refreshTokens[refresh] = new RefreshGrant(pending.ClientId, pending.Subject, pending.Scope);
-        return Issue(AuthorizationCodeGrant, pending.Subject, pending.Scope, grant, refresh);
+        return Issue(AuthorizationCodeGrant, pending.Subject, pending.Scope, grant, refresh, new SignIn(tenant, pending.ClientId, pending.Nonce, form["client_info"] == "1"));
     }
 
-    private IResult Refresh(bool microsoft, IFormCollection form)
+    private IResult Refresh(string? tenant, IFormCollection form)
     {
+        var microsoft = tenant is not null;
         if (!_refreshTokens.TryGetValue(form["refresh_token"].ToString(), out var refresh)
             || _revoked.ContainsKey(UserGrant(refresh.ClientId, refresh.Subject)))
             return Error(microsoft, 400, "invalid_grant", 700082,
                 microsoft ? "AADSTS700082: The refresh token has expired or been revoked." : "Token has been expired or revoked.");
         if (ClientError(microsoft, form, refresh.ClientId) is { } clientError)
             return clientError;
-        return Issue(RefreshTokenGrant, refresh.Subject, refresh.Scope, UserGrant(refresh.ClientId, refresh.Subject), form["refresh_token"].ToString());
+        var refreshToken = form["refresh_token"].ToString();
+        if (RotateRefreshTokens)
+        {
+            // Entra ID's way: a new refresh token with every refresh, the one redeemed still good until it expires.
+            refreshToken = NewSecret();
+            _refreshTokens[refreshToken] = refresh;
+        }
+        return Issue(RefreshTokenGrant, refresh.Subject, refresh.Scope, UserGrant(refresh.ClientId, refresh.Subject), refreshToken,
+            new SignIn(tenant, refresh.ClientId, Nonce: null, form["client_info"] == "1"));
     }
 
     private IResult? ClientError(bool microsoft, IFormCollection form, string expectedClient)
@@ -399,7 +422,8 @@ public sealed class LocalOAuthServer : IAsyncLifetime
         return null;
     }
 
-    private IResult Issue(string grantType, string subject, string scope, string grant, string? refreshToken)
+    /// <param name="signIn">A user's sign-in (code or refresh grant): an id_token when openid was asked for, client_info when MSAL asks.</param>
+    private IResult Issue(string grantType, string subject, string scope, string grant, string? refreshToken, SignIn? signIn = null)
     {
         var lifetime = TokenLifetime;
         var token = new IssuedToken(NewSecret(), subject, grantType, scope, grant, _time.GetUtcNow() + lifetime);
@@ -416,7 +440,49 @@ public sealed class LocalOAuthServer : IAsyncLifetime
         };
         if (refreshToken is not null)
             body["refresh_token"] = refreshToken;
+        if (signIn is not null && scope.Split(' ').Contains("openid", StringComparer.Ordinal))
+            body["id_token"] = IdToken(signIn, subject);
+        if (signIn is { Tenant: { } tenant, ClientInfo: true })
+            // MSAL makes its account (home account id uid.utid) from client_info, which it asks for with client_info=1.
+            body["client_info"] = Base64Url.EncodeToString(JsonSerializer.SerializeToUtf8Bytes(
+                new Dictionary<string, string> { ["uid"] = ObjectId(subject), ["utid"] = tenant }));
         return Results.Json(body);
+    }
+
+    /// <summary>
+    /// An OpenID Connect id_token, RS256-signed with the server's key: Microsoft's claims (preferred_username, oid, tid,
+    /// name; the issuer &lt;host&gt;/&lt;tenant&gt;/v2.0) or Google's (email, email_verified; the issuer the host's origin).
+    /// </summary>
+    private string IdToken(SignIn signIn, string subject)
+    {
+        var now = _time.GetUtcNow();
+        var claims = new Dictionary<string, object>
+        {
+            ["iss"] = signIn.Tenant is { } t ? new Uri(BaseUrl, $"{t}/v2.0").ToString() : BaseUrl.GetLeftPart(UriPartial.Authority),
+            ["sub"] = ObjectId(subject + "/sub"),
+            ["aud"] = signIn.ClientId,
+            ["iat"] = now.ToUnixTimeSeconds(),
+            ["nbf"] = now.ToUnixTimeSeconds(),
+            ["exp"] = (now + TimeSpan.FromHours(1)).ToUnixTimeSeconds(),
+        };
+        if (signIn.Nonce is { Length: > 0 } nonce)
+            claims["nonce"] = nonce;
+        if (signIn.Tenant is { } tenant)
+        {
+            claims["ver"] = "2.0";
+            claims["preferred_username"] = subject;
+            claims["oid"] = ObjectId(subject);
+            claims["tid"] = tenant;
+            claims["name"] = subject.Split('@')[0];
+        }
+        else
+        {
+            claims["email"] = subject;
+            claims["email_verified"] = true;
+        }
+        var header = new Dictionary<string, string> { ["alg"] = "RS256", ["typ"] = "JWT", ["kid"] = IdTokenKeyId };
+        var signed = Base64Url.EncodeToString(JsonSerializer.SerializeToUtf8Bytes(header)) + "." + Base64Url.EncodeToString(JsonSerializer.SerializeToUtf8Bytes(claims));
+        return signed + "." + Base64Url.EncodeToString(_idTokenKey.SignData(Encoding.ASCII.GetBytes(signed), HashAlgorithmName.SHA256, RSASignaturePadding.Pkcs1));
     }
 
     // ----------------------------------------------------------------- authorize
@@ -424,6 +490,7 @@ public sealed class LocalOAuthServer : IAsyncLifetime
     private IResult Authorize(HttpContext context, string? tenant)
     {
         var query = context.Request.Query;
+        AuthorizeRequests.Enqueue(query.ToDictionary(p => p.Key, p => p.Value.ToString(), StringComparer.Ordinal));
         var clientId = query["client_id"].ToString();
         var redirect = query["redirect_uri"].ToString();
         // Never redirect to an address the client did not register: the error is shown here instead.
@@ -439,7 +506,7 @@ public sealed class LocalOAuthServer : IAsyncLifetime
         var code = NewSecret();
         var scope = query["scope"].ToString();
         _codes[code] = new PendingCode(clientId, redirect, query["code_challenge"].ToString(), subject.ToLowerInvariant(),
-            scope.Length > 0 ? scope : tenant is null ? GoogleScope : MicrosoftScope, _time.GetUtcNow() + CodeLifetime);
+            scope.Length > 0 ? scope : tenant is null ? GoogleScope : MicrosoftScope, _time.GetUtcNow() + CodeLifetime, query["nonce"].ToString());
         return Redirect(redirect, ("code", code), ("state", state));
     }
 
@@ -502,6 +569,9 @@ public sealed class LocalOAuthServer : IAsyncLifetime
 
     private static string NewSecret() => Base64Url.EncodeToString(RandomNumberGenerator.GetBytes(32));
 
+    // A stable GUID per user, as Entra ID's object id is.
+    private static string ObjectId(string subject) => new Guid(SHA256.HashData(Encoding.UTF8.GetBytes(subject.ToLowerInvariant()))[..16]).ToString();
+
     private static string AppGrant(string clientId) => $"app:{clientId}";
     private static string ServiceAccountGrant(string serviceAccount, string mailbox) => $"sa:{serviceAccount}:{mailbox}".ToLowerInvariant();
     private static string UserGrant(string clientId, string subject) => $"user:{clientId}:{subject.ToLowerInvariant()}";
@@ -521,6 +591,8 @@ public sealed class LocalOAuthServer : IAsyncLifetime
     private sealed record MicrosoftApp(string Tenant, string ClientId, string? Secret, string Domain, RSA? CertificateKey = null);
     private sealed record ServiceAccount(string Email, string KeyId, RSA Key);
     private sealed record SignInClient(string ClientId, string? Secret, string RedirectUri);
-    private sealed record PendingCode(string ClientId, string RedirectUri, string CodeChallenge, string Subject, string Scope, DateTimeOffset Expires);
+    private sealed record PendingCode(string ClientId, string RedirectUri, string CodeChallenge, string Subject, string Scope, DateTimeOffset Expires, string Nonce);
+    /// <param name="Tenant">Microsoft's shape (its claims, client_info); null: Google's.</param>
+    private sealed record SignIn(string? Tenant, string ClientId, string? Nonce, bool ClientInfo);
     private sealed record RefreshGrant(string ClientId, string Subject, string Scope);
 }
