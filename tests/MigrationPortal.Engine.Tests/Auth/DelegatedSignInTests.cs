@@ -177,6 +177,27 @@ public sealed class DelegatedSignInTests(OAuthMailServers servers) : IClassFixtu
     }
 
     [Fact]
+    public async Task Redeem_GoogleEmailNotVerified_NoGrantForAnAddressNobodyProvedTheyOwn()
+    {
+        servers.OAuth.TokenLifetime = TimeSpan.FromHours(1);
+        using var app = Register(Provider.Google);
+        var user = await UserAsync();
+        servers.OAuth.GoogleEmailVerified = false;
+        try
+        {
+            var e = await Assert.ThrowsAsync<AccessTokenException>(() => SignInAsync(app, user));
+
+            Assert.False(e.IsTransient);
+            Assert.Contains($"the unverified email {user}", e.Message);
+            TokenLoginTests.AssertNoSecret(e, [app.Secret, .. servers.OAuth.IssuedTokens.Select(t => t.Value)]);
+        }
+        finally
+        {
+            servers.OAuth.GoogleEmailVerified = true;
+        }
+    }
+
+    [Fact]
     public void Settings_PrintedByMistake_ShowNoSecret()
     {
         const string secret = "printed~Secret.Value-1234567890";

@@ -116,6 +116,9 @@ public sealed class LocalOAuthServer : IAsyncLifetime
     /// </summary>
     public bool RotateRefreshTokens { get; set; }
 
+    /// <summary>What Google's id_tokens say of the email (true by default); false: an address Google has not verified.</summary>
+    public bool GoogleEmailVerified { get; set; } = true;
+
     /// <summary>The query of every <c>authorize</c> request, to see what reached the provider's sign-in page (login_hint, state).</summary>
     public ConcurrentQueue<IReadOnlyDictionary<string, string>> AuthorizeRequests { get; } = new();
 
@@ -478,7 +481,7 @@ public sealed class LocalOAuthServer : IAsyncLifetime
         else
         {
             claims["email"] = subject;
-            claims["email_verified"] = true;
+            claims["email_verified"] = GoogleEmailVerified;
         }
         var header = new Dictionary<string, string> { ["alg"] = "RS256", ["typ"] = "JWT", ["kid"] = IdTokenKeyId };
         var signed = Base64Url.EncodeToString(JsonSerializer.SerializeToUtf8Bytes(header)) + "." + Base64Url.EncodeToString(JsonSerializer.SerializeToUtf8Bytes(claims));
