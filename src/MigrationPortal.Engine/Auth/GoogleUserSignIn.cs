@@ -97,7 +97,7 @@ public sealed class GoogleUserSignIn : IDelegatedSignIn, IDisposable
     {
         ArgumentNullException.ThrowIfNull(redirectUri);
         ArgumentException.ThrowIfNullOrEmpty(state);
-        // Google.Apis.Auth 1.78 makes the verifier (32 random bytes, base64url) and its S256 challenge itself.
+        // Google.Apis.Auth 1.78 supports PKCE (PkceGoogleAuthorizationCodeFlow): it makes the verifier and its S256 challenge.
         var request = (GoogleAuthorizationCodeRequestUrl)_flow.CreateAuthorizationCodeRequest(redirectUri.ToString(), out var verifier);
         request.State = state;
         request.AccessType = "offline";
