@@ -152,9 +152,7 @@ public sealed record SideSignIn
     /// <param name="protectedSecret">The OAuth client secret, as ciphertext.</param>
     public static SideSignIn GoogleUser(string clientId, string protectedSecret, string? authorizationUrl = null, string? tokenUrl = null)
     {
-        var client = Validation.Required(clientId, "OAuth client id", MaxIdLength);
-        if (client.Any(c => char.IsWhiteSpace(c) || char.IsControl(c)))
-            throw new DomainValidationException($"'{client}' is not an OAuth client id: copy it from the Google Cloud console's Credentials page (it ends in .apps.googleusercontent.com).");
+        var client = GoogleClientId(clientId);
         return new SideSignIn
         {
             Method = SignInMethod.GoogleUser,
@@ -163,6 +161,16 @@ public sealed record SideSignIn
             AuthorizationEndpoint = OptionalHttpsUrl(authorizationUrl, "authorization URL"),
             TokenEndpoint = OptionalHttpsUrl(tokenUrl, "token URL"),
         };
+    }
+
+    /// <summary>A Google OAuth client id, trimmed.</summary>
+    /// <exception cref="DomainValidationException">Missing, too long, or with spaces.</exception>
+    public static string GoogleClientId(string? clientId)
+    {
+        var client = Validation.Required(clientId, "OAuth client id", MaxIdLength);
+        if (client.Any(c => char.IsWhiteSpace(c) || char.IsControl(c)))
+            throw new DomainValidationException($"'{client}' is not an OAuth client id: copy it from the Google Cloud console's Credentials page (it ends in .apps.googleusercontent.com).");
+        return client;
     }
 
     public string Describe() => Method switch

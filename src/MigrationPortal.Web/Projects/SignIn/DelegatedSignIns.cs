@@ -7,8 +7,23 @@ namespace MigrationPortal.Web.Projects.SignIn;
 public static class DelegatedSignIns
 {
     /// <param name="secret">The app's client secret, or its certificate (PKCS#12, base64) when the side uses one.</param>
+    /// <param name="trusted">Token endpoint certificates accepted besides the system's trust (ModernAuth:TrustedCertificateSha256).</param>
     public static IDelegatedSignIn Create(SideSignIn signIn, string secret, IReadOnlyCollection<string> trusted, TimeProvider time) => signIn.Method switch
     {
-        _ => throw new NotSupportedException("Each user's own sign-in is being built: its provider code lands with the next commit."),
+        SignInMethod.Microsoft365User => new Microsoft365UserSignIn(
+            new Microsoft365UserSettings(signIn.TenantId!, signIn.ClientId!, signIn.UsesCertificate ? "" : secret)
+            {
+                AuthorityHost = new Uri(signIn.TokenEndpoint ?? SideSignIn.Microsoft365AuthorityHost),
+                Certificate = signIn.UsesCertificate ? AppCertificate.Open(secret) : null,
+            },
+            () => TokenEndpointHttp.Handler(trusted)),
+        SignInMethod.GoogleUser => new GoogleUserSignIn(
+            new GoogleUserSettings(signIn.ClientId!, secret)
+            {
+                AuthorizationUrl = signIn.AuthorizationEndpoint is { } authorize ? new Uri(authorize) : GoogleUserSettings.DefaultAuthorizationUrl,
+                TokenUrl = signIn.TokenEndpoint is { } token ? new Uri(token) : GoogleUserSettings.DefaultTokenUrl,
+            },
+            () => TokenEndpointHttp.Handler(trusted), time),
+        _ => throw new ArgumentOutOfRangeException(nameof(signIn), signIn.Method, "Not a sign-in of each user."),
     };
 }

@@ -81,7 +81,17 @@ public sealed partial class SideLogins(IPasswordProtector passwords, IOptions<Mo
         var stored = await db.Mailboxes.AsNoTracking().Where(m => m.Id == mailboxId)
             .Select(m => side == MailboxSide.Source ? m.Source.ProtectedPassword : m.Destination.ProtectedPassword)
             .SingleOrDefaultAsync(ct) ?? throw new MissingPasswordException(side, signIn);
-        var result = await DelegatedFor(projectId, side, signIn).GetAsync(passwords.Unprotect(stored), ct);
+        DelegatedToken result;
+        try
+        {
+            result = await DelegatedFor(projectId, side, signIn).GetAsync(passwords.Unprotect(stored), ct);
+        }
+        catch (ArgumentException)
+        {
+            // What is stored is no grant of this provider: a password typed before the side was switched to the user's
+            // sign-in, or a grant of the other provider. Only a new sign-in puts it right.
+            throw new MissingPasswordException(side, signIn);
+        }
         if (result.RenewedGrant is { } newer)
             await KeepRenewedGrantAsync(scope.ServiceProvider, mailboxId, side, stored, passwords.Protect(newer));
         return result.Token;

@@ -61,6 +61,9 @@ public sealed class DashboardModel(
     {
         /// <summary>While Waiting for User: the request's story (sent, reminders, opened, expiry).</summary>
         public string? Request { get; init; }
+
+        /// <summary>Who signed in at the provider, on sides where each user signs in ("Source: signed in with Microsoft as …").</summary>
+        public string? SignedIn { get; init; }
     }
 
     [BindProperty(SupportsGet = true)]
@@ -344,6 +347,15 @@ public sealed class DashboardModel(
         return Page();
     }
 
+    private static string? DescribeSignIns(Core.Projects.MigrationProject project, Mailbox mailbox)
+    {
+        var parts = new[] { (MailboxSide.Source, mailbox.Source), (MailboxSide.Destination, mailbox.Destination) }
+            .Where(s => project.SignIn(s.Item1).IsDelegated && s.Item2.IsKnown)
+            .Select(s => $"{s.Item1}: signed in with {project.SignIn(s.Item1).ProviderName} as {s.Item2.LoginName}")
+            .ToList();
+        return parts.Count == 0 ? null : string.Join("; ", parts);
+    }
+
     private async Task<bool> LoadAsync(CancellationToken ct)
     {
         db.ChangeTracker.Clear();
@@ -374,6 +386,7 @@ public sealed class DashboardModel(
             progress.GetValueOrDefault(m.Id), totals.GetValueOrDefault(m.Id))
         {
             Request = requests.TryGetValue(m.Id, out var request) ? request.Describe(now) : null,
+            SignedIn = DescribeSignIns(project, m),
         }).ToList();
         DefaultPassKind = await db.MigrationPasses.AnyAsync(p => p.Outcome == PassOutcome.Completed
             && db.Mailboxes.Any(m => m.Id == p.MailboxId && m.ProjectId == Id), ct) ? PassKind.Delta : PassKind.Full;

@@ -16,7 +16,8 @@ namespace MigrationPortal.Web.Areas.Admin.Pages.Projects;
 /// app (client credentials) or a Google Workspace service account. The secrets are write-only: kept as ciphertext,
 /// never shown again, and a blank field keeps the stored one.
 /// </summary>
-public sealed class SignInModel(PortalDbContext db, IPasswordProtector passwords, Security.AuditLog audit, TimeProvider time) : PageModel
+public sealed class SignInModel(PortalDbContext db, IPasswordProtector passwords, Security.AuditLog audit, TimeProvider time,
+    Microsoft.Extensions.Options.IOptions<Startup.PortalOptions> options) : PageModel
 {
     /// <summary>Mailboxes whose PowerShell lines are shown on the page; the download has them all.</summary>
     public const int PowerShellShown = 20;
@@ -31,6 +32,9 @@ public sealed class SignInModel(PortalDbContext db, IPasswordProtector passwords
     public static readonly TimeSpan CertificateRenewal = TimeSpan.FromDays(30);
 
     public DateTimeOffset Now => time.GetUtcNow();
+
+    /// <summary>Where the provider sends the user back after "Sign in with …": registered with the app; null until Portal:PublicBaseUrl is set.</summary>
+    public string? RedirectUri => options.Value.PublicBaseUrl is null ? null : Access.UserSignInService.ReturnAddress(options.Value).AbsoluteUri;
 
     public string ProjectName { get; private set; } = "";
     public Dictionary<MailboxSide, SideView> Sides { get; } = [];
@@ -63,6 +67,15 @@ public sealed class SignInModel(PortalDbContext db, IPasswordProtector passwords
 
         [StringLength(SideSignIn.MaxUrlLength), Display(Name = "Token URL")]
         public string? TokenUrl { get; set; }
+
+        [StringLength(SideSignIn.MaxIdLength), Display(Name = "OAuth client ID")]
+        public string? GoogleClientId { get; set; }
+
+        [StringLength(1024), Display(Name = "OAuth client secret")]
+        public string? GoogleClientSecret { get; set; }
+
+        [StringLength(SideSignIn.MaxUrlLength), Display(Name = "Authorization URL")]
+        public string? AuthorizationUrl { get; set; }
     }
 
     /// <summary>One side as the page shows it: what is stored, or what was just posted with its problems.</summary>
@@ -89,9 +102,9 @@ public sealed class SignInModel(PortalDbContext db, IPasswordProtector passwords
         /// <summary>The provider's IMAP server when the side's project endpoint is another one (tests, or a forgotten change).</summary>
         public string? ImapHint => Stored.Method switch
         {
-            SignInMethod.Microsoft365App when !Endpoint.Host.Equals(SideSignIn.Microsoft365ImapHost, StringComparison.OrdinalIgnoreCase) =>
+            SignInMethod.Microsoft365App or SignInMethod.Microsoft365User when !Endpoint.Host.Equals(SideSignIn.Microsoft365ImapHost, StringComparison.OrdinalIgnoreCase) =>
                 $"Microsoft 365's IMAP server is {SideSignIn.Microsoft365ImapHost}, port 993, TLS; this side's is {Endpoint}. Change it on Edit project unless you mean it.",
-            SignInMethod.GoogleServiceAccount when !Endpoint.Host.Equals(SideSignIn.GoogleImapHost, StringComparison.OrdinalIgnoreCase) =>
+            SignInMethod.GoogleServiceAccount or SignInMethod.GoogleUser when !Endpoint.Host.Equals(SideSignIn.GoogleImapHost, StringComparison.OrdinalIgnoreCase) =>
                 $"Gmail's IMAP server is {SideSignIn.GoogleImapHost}, port 993, TLS; this side's is {Endpoint}. Change it on Edit project unless you mean it.",
             _ => null,
         };
@@ -101,6 +114,8 @@ public sealed class SignInModel(PortalDbContext db, IPasswordProtector passwords
     {
         SignInMethod.Microsoft365App => "Microsoft 365 app (client credentials)",
         SignInMethod.GoogleServiceAccount => "Google Workspace service account",
+        SignInMethod.Microsoft365User => "Microsoft 365: each user signs in (Sign in with Microsoft)",
+        SignInMethod.GoogleUser => "Google: each user signs in (Sign in with Google)",
         _ => "Passwords",
     };
 
@@ -147,7 +162,9 @@ public sealed class SignInModel(PortalDbContext db, IPasswordProtector passwords
         }
         await audit.RecordAsync("Sign-in set", $"project {Id}: {project.Name}", $"{Input.Side}: {chosen.Describe()}", ct);
         TempData["SavedSide"] = Input.Side.ToString();
-        TempData["Saved"] = chosen.UsesTokens
+        TempData["Saved"] = chosen.IsDelegated
+            ? $"Saved: each {Input.Side.ToString().ToLowerInvariant()} mailbox's user signs in with {chosen.ProviderName} on the secure form from their next link; mailboxes already signed in keep their grant."
+            : chosen.UsesTokens
             ? $"Saved: {Input.Side.ToString().ToLowerInvariant()} mailboxes sign in as {chosen.Describe()} from their next connection; no password is asked for this side."
             : $"Saved: {Input.Side.ToString().ToLowerInvariant()} mailboxes sign in with passwords.";
         return RedirectToPage(null, null, new { id = Id }, Input.Side.ToString().ToLowerInvariant());
@@ -170,30 +187,19 @@ public sealed class SignInModel(PortalDbContext db, IPasswordProtector passwords
     {
         switch (Input.Method)
         {
-            case SignInMethod.Microsoft365App:
+            case SignInMethod.Microsoft365App or SignInMethod.Microsoft365User:
             {
-                var secret = Input.ClientSecret;
-                if (!string.IsNullOrEmpty(secret) && Input.Certificate is { Length: > 0 })
-                    throw new DomainValidationException("Give a client secret or a certificate, not both.");
-                if (Input.Certificate is { Length: > 0 } file)
-                {
-                    if (file.Length > AppCertificate.MaxBytes)
-                        throw new DomainValidationException($"The certificate file is larger than {AppCertificate.MaxBytes / 1024} KB: it is not a certificate.");
-                    using var bytes = new MemoryStream();
-                    await file.CopyToAsync(bytes, ct);
-                    var (pkcs12, thumbprint, notAfter) = AppCertificate.Read(bytes.ToArray(), Input.CertificatePassword);
-                    return SideSignIn.Microsoft365AppCertificate(Input.TenantId ?? "", Input.ClientId ?? "", passwords.Protect(pkcs12),
-                        thumbprint, notAfter, Input.AuthorityHost);
-                }
-                if (!string.IsNullOrEmpty(secret))
-                    return SideSignIn.Microsoft365App(Input.TenantId ?? "", Input.ClientId ?? "", passwords.Protect(secret), Input.AuthorityHost);
-                // Neither given: the stored secret or certificate stays, for the same app.
-                if (stored.Method == SignInMethod.Microsoft365App && stored.ClientId == (Guid.TryParse(Input.ClientId, out var id) ? id.ToString() : null))
-                    return stored.UsesCertificate
-                        ? SideSignIn.Microsoft365AppCertificate(Input.TenantId ?? "", Input.ClientId ?? "", stored.ProtectedSecret!,
-                            stored.CertificateThumbprint!, stored.CertificateNotAfter!.Value, Input.AuthorityHost)
-                        : SideSignIn.Microsoft365App(Input.TenantId ?? "", Input.ClientId ?? "", stored.ProtectedSecret!, Input.AuthorityHost);
-                throw new DomainValidationException("A client secret (its Value, copied when it was made under Certificates & secrets) or a certificate with its private key is required.");
+                var app = await ChooseMicrosoftAppAsync(stored, ct);
+                return Input.Method == SignInMethod.Microsoft365User ? app.ForEachUser() : app;
+            }
+            case SignInMethod.GoogleUser:
+            {
+                var client = SideSignIn.GoogleClientId(Input.GoogleClientId);
+                if (!string.IsNullOrEmpty(Input.GoogleClientSecret))
+                    return SideSignIn.GoogleUser(client, passwords.Protect(Input.GoogleClientSecret), Input.AuthorizationUrl, Input.TokenUrl);
+                if (stored.Method == SignInMethod.GoogleUser && stored.ClientId == client)
+                    return SideSignIn.GoogleUser(client, stored.ProtectedSecret!, Input.AuthorizationUrl, Input.TokenUrl);
+                throw new DomainValidationException("The OAuth client secret is required (Google Cloud console > APIs & Services > Credentials > the Web application client).");
             }
             case SignInMethod.GoogleServiceAccount:
             {
@@ -216,6 +222,33 @@ public sealed class SignInModel(PortalDbContext db, IPasswordProtector passwords
         }
     }
 
+    /// <summary>The posted Microsoft 365 app: a new secret or certificate, or the stored one kept for the same app.</summary>
+    private async Task<SideSignIn> ChooseMicrosoftAppAsync(SideSignIn stored, CancellationToken ct)
+    {
+        var secret = Input.ClientSecret;
+        if (!string.IsNullOrEmpty(secret) && Input.Certificate is { Length: > 0 })
+            throw new DomainValidationException("Give a client secret or a certificate, not both.");
+        if (Input.Certificate is { Length: > 0 } file)
+        {
+            if (file.Length > AppCertificate.MaxBytes)
+                throw new DomainValidationException($"The certificate file is larger than {AppCertificate.MaxBytes / 1024} KB: it is not a certificate.");
+            using var bytes = new MemoryStream();
+            await file.CopyToAsync(bytes, ct);
+            var (pkcs12, thumbprint, notAfter) = AppCertificate.Read(bytes.ToArray(), Input.CertificatePassword);
+            return SideSignIn.Microsoft365AppCertificate(Input.TenantId ?? "", Input.ClientId ?? "", passwords.Protect(pkcs12),
+                thumbprint, notAfter, Input.AuthorityHost);
+        }
+        if (!string.IsNullOrEmpty(secret))
+            return SideSignIn.Microsoft365App(Input.TenantId ?? "", Input.ClientId ?? "", passwords.Protect(secret), Input.AuthorityHost);
+        // Neither given: the stored secret or certificate stays, for the same app.
+        if (stored.Method is SignInMethod.Microsoft365App or SignInMethod.Microsoft365User && stored.ClientId == (Guid.TryParse(Input.ClientId, out var id) ? id.ToString() : null))
+            return stored.UsesCertificate
+                ? SideSignIn.Microsoft365AppCertificate(Input.TenantId ?? "", Input.ClientId ?? "", stored.ProtectedSecret!,
+                    stored.CertificateThumbprint!, stored.CertificateNotAfter!.Value, Input.AuthorityHost)
+                : SideSignIn.Microsoft365App(Input.TenantId ?? "", Input.ClientId ?? "", stored.ProtectedSecret!, Input.AuthorityHost);
+        throw new DomainValidationException("A client secret (its Value, copied when it was made under Certificates & secrets) or a certificate with its private key is required.");
+    }
+
     private async Task<bool> LoadAsync(MailboxSide? posted, CancellationToken ct)
     {
         var project = await db.Projects.AsNoTracking().SingleOrDefaultAsync(p => p.Id == Id, ct);
@@ -234,9 +267,11 @@ public sealed class SignInModel(PortalDbContext db, IPasswordProtector passwords
                     Side = side,
                     Method = stored.Method,
                     TenantId = stored.TenantId,
-                    ClientId = stored.Method == SignInMethod.Microsoft365App ? stored.ClientId : null,
-                    AuthorityHost = stored.Method == SignInMethod.Microsoft365App ? stored.TokenEndpoint : null,
-                    TokenUrl = stored.Method == SignInMethod.GoogleServiceAccount ? stored.TokenEndpoint : null,
+                    ClientId = stored.Method is SignInMethod.Microsoft365App or SignInMethod.Microsoft365User ? stored.ClientId : null,
+                    AuthorityHost = stored.Method is SignInMethod.Microsoft365App or SignInMethod.Microsoft365User ? stored.TokenEndpoint : null,
+                    TokenUrl = stored.Method is SignInMethod.GoogleServiceAccount or SignInMethod.GoogleUser ? stored.TokenEndpoint : null,
+                    GoogleClientId = stored.Method == SignInMethod.GoogleUser ? stored.ClientId : null,
+                    AuthorizationUrl = stored.AuthorizationEndpoint,
                 },
             };
             if (stored.Method == SignInMethod.Microsoft365App)
