@@ -23,6 +23,31 @@ public sealed class ModernAuthServers : IAsyncLifetime
         await Mail.DisposeAsync();
         await ((IAsyncLifetime)Smtp).DisposeAsync();
     }
+
+    /// <summary>The secure link of the last credential request emailed to <paramref name="email"/>, waited for.</summary>
+    public async Task<Uri> ReadLinkAsync(string email)
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(30);
+        while (true)
+        {
+            var message = Smtp.Messages.LastOrDefault(m => m.EnvelopeRecipients.Contains(email));
+            if (message is not null) return AccessScenario.LinkIn(message.Message);
+            if (DateTime.UtcNow > deadline) throw new TimeoutException("No credential request email for " + email);
+            await Task.Delay(100);
+        }
+    }
+
+    /// <summary>A small distinct message for a mailbox's seed.</summary>
+    public static MimeMessage Message(string to, int i)
+    {
+        var message = new MimeMessage();
+        message.From.Add(new MailboxAddress("Sender", "sender@example.org"));
+        message.To.Add(MailboxAddress.Parse(to));
+        message.Subject = $"Message {i}";
+        message.MessageId = $"m{i}.{Guid.NewGuid():N}@example.org";
+        message.Body = new TextPart("plain") { Text = $"Body {i}\r\n" };
+        return message;
+    }
 }
 
 /// <summary>
@@ -82,7 +107,7 @@ public sealed class ModernAuthMigrationTests(ModernAuthServers servers) : IClass
         var password = "seed-" + Guid.NewGuid().ToString("N");
         await servers.Mail.Google.AddUserAsync(email, password);
         await servers.Mail.Microsoft.AddUserAsync(email, password);
-        await servers.Mail.Google.AppendMessagesAsync(email, password, "INBOX", Enumerable.Range(1, messages).Select(i => Message(email, i)));
+        await servers.Mail.Google.AppendMessagesAsync(email, password, "INBOX", Enumerable.Range(1, messages).Select(i => ModernAuthServers.Message(email, i)));
         servers.OAuth.Grant(s.Key.ClientEmail, email);
         return (email, password);
     }
@@ -195,7 +220,7 @@ public sealed class ModernAuthMigrationTests(ModernAuthServers servers) : IClass
         var mailbox = await s.Admin.AddMailboxAsync(s.Project, email, null, null, login: email);
 
         await s.Admin.ActAsync(s.Project, "Start", [mailbox]);
-        var link = await ReadLinkAsync(email);
+        var link = await servers.ReadLinkAsync(email);
         using var user = new HtmlClient(s.Portal.CreateClient(new() { AllowAutoRedirect = false, HandleCookies = true }));
         var form = await user.GetAsync(link.PathAndQuery);
         Assert.NotNull(form.QuerySelector("input[name='Input.SourcePassword']"));
@@ -229,29 +254,6 @@ public sealed class ModernAuthMigrationTests(ModernAuthServers servers) : IClass
         Assert.Contains("unauthorized_client", report);
     }
 
-    private async Task<Uri> ReadLinkAsync(string email)
-    {
-        var deadline = DateTime.UtcNow.AddSeconds(30);
-        while (true)
-        {
-            var message = servers.Smtp.Messages.LastOrDefault(m => m.EnvelopeRecipients.Contains(email));
-            if (message is not null) return AccessScenario.LinkIn(message.Message);
-            if (DateTime.UtcNow > deadline) throw new TimeoutException("No credential request email for " + email);
-            await Task.Delay(100);
-        }
-    }
-
     private static Task<AngleSharp.Html.Dom.IHtmlDocument> WaitForStatusAsync(Setup s, int mailbox, string status) =>
         s.Admin.WaitForDashboardAsync(s.Project, d => AdminPages.StatusOf(d, mailbox) == status, s.Portal.LogLines);
-
-    private static MimeMessage Message(string to, int i)
-    {
-        var message = new MimeMessage();
-        message.From.Add(new MailboxAddress("Sender", "sender@example.org"));
-        message.To.Add(MailboxAddress.Parse(to));
-        message.Subject = $"Message {i}";
-        message.MessageId = $"m{i}.{Guid.NewGuid():N}@example.org";
-        message.Body = new TextPart("plain") { Text = $"Body {i}\r\n" };
-        return message;
-    }
 }
