@@ -92,4 +92,82 @@ public sealed class SideSignInTests
         Assert.Equal(new TokenSides(false, true), TokenSides.For(project));
         Assert.True(project.Version > before);
     }
+    // ----------------------------------------------------------------- each user's own sign-in
+
+    [Fact]
+    public void UserSignInSides_AreStillAskedOfTheUser_NotCountedAsAdminAuthorised()
+    {
+        var project = new MigrationProject("P", new ImapEndpoint("a", 993, TlsMode.Tls), new ImapEndpoint("b", 993, TlsMode.Tls), 5, DateTimeOffset.UnixEpoch);
+        project.SetSignIn(MailboxSide.Source, SideSignIn.GoogleUser("123-abc.apps.googleusercontent.com", "CIPHER"));
+        project.SetSignIn(MailboxSide.Destination, SideSignIn.Microsoft365App(Tenant, Client, "CIPHER").ForEachUser());
+
+        Assert.Equal(new TokenSides(false, false), TokenSides.For(project));
+        Assert.True(project.SourceSignIn.UsesTokens && project.SourceSignIn.IsDelegated && !project.SourceSignIn.IsAdminAuthorised);
+        Assert.Equal(SignInMethod.Microsoft365User, project.DestinationSignIn.Method);
+        Assert.Equal(("Google", "Microsoft"), (project.SourceSignIn.ProviderName, project.DestinationSignIn.ProviderName));
+        var scenario = new MailboxScenario(rules: MailboxRules.Default with { Tokens = TokenSides.For(project) });
+        var issued = scenario.Start(scenario.NewMailbox(sourceKnown: false, destinationKnown: false));
+        Assert.True(issued!.Request.AsksSource && issued.Request.AsksDestination);
+    }
+
+    [Fact]
+    public void RecordSignIn_OneSide_KeepsTheGrant_LinkStaysOpen_TheOtherSideThenSubmits()
+    {
+        var scenario = new MailboxScenario();
+        var mailbox = scenario.NewMailbox(sourceKnown: false, destinationKnown: false);
+        var request = scenario.Start(mailbox)!.Request;
+
+        mailbox.RecordSignIn(request, MailboxSide.Destination, "alice@destination.test", "GRANT-CIPHER", "Microsoft", scenario.Now);
+
+        Assert.Equal(MailboxStatus.WaitingForUser, mailbox.Status);
+        Assert.True(request.IsUsable(scenario.Now));
+        Assert.Equal(("alice@destination.test", "GRANT-CIPHER"), (mailbox.Destination.LoginName, mailbox.Destination.ProtectedPassword));
+        Assert.Contains("Signed in with Microsoft as alice@destination.test (destination)", mailbox.Events.Last().Description);
+        Assert.False(mailbox.AnsweredBySignIns(request));
+        // The source's typed answer completes it; the signed-in side is not asked again.
+        Assert.Throws<ArgumentException>(() => mailbox.AcceptCredentials(request, null, null, scenario.Now));
+        mailbox.AcceptCredentials(request, ("alice", "PASSWORD-CIPHER"), null, scenario.Now);
+        Assert.Equal(MailboxStatus.Submitted, mailbox.Status);
+        Assert.Equal("GRANT-CIPHER", mailbox.Destination.ProtectedPassword);
+    }
+
+    [Fact]
+    public void RecordSignIn_SideNotAsked_OrLinkUsed_Refused()
+    {
+        var scenario = new MailboxScenario();
+        var mailbox = scenario.NewMailbox(sourceKnown: true, destinationKnown: false);
+        var request = scenario.Start(mailbox)!.Request;
+
+        Assert.Throws<ArgumentException>(() => mailbox.RecordSignIn(request, MailboxSide.Source, "x@y.test", "G", "Google", scenario.Now));
+        mailbox.RecordSignIn(request, MailboxSide.Destination, "alice@destination.test", "G", "Google", scenario.Now);
+        Assert.True(mailbox.AnsweredBySignIns(request));
+        mailbox.AcceptCredentials(request, null, null, scenario.Now);
+        Assert.Throws<MailboxTransitionException>(() => mailbox.RecordSignIn(request, MailboxSide.Destination, "alice@destination.test", "G2", "Google", scenario.Now));
+    }
+
+    [Fact]
+    public void RejectSignIn_UsesTheLink_FailsNamingTheSide()
+    {
+        var scenario = new MailboxScenario();
+        var mailbox = scenario.NewMailbox(sourceKnown: true, destinationKnown: false);
+        var request = scenario.Start(mailbox)!.Request;
+
+        mailbox.RejectSignIn(request, MailboxSide.Destination, "IMAP is disabled for this user", scenario.Pool, scenario.Now);
+
+        Assert.Equal(MailboxStatus.Failed, mailbox.Status);
+        Assert.False(request.IsOutstanding);
+        Assert.Contains("Destination sign-in refused", mailbox.Failure!.Text);
+        Assert.Contains("IMAP is disabled for this user", mailbox.Failure.Text);
+    }
+
+    [Theory]
+    [InlineData("", "OAuth client id")]
+    [InlineData("my client", "not an OAuth client id")]
+    public void GoogleUser_InvalidClient_RefusedSayingWhat(string client, string expected)
+    {
+        var e = Assert.Throws<DomainValidationException>(() => SideSignIn.GoogleUser(client, "CIPHER"));
+        Assert.Contains(expected, e.Message);
+        Assert.Throws<DomainValidationException>(() => SideSignIn.GoogleUser("1-a.apps.googleusercontent.com", "CIPHER", "http://accounts.example.org/auth"));
+        Assert.Throws<InvalidOperationException>(() => SideSignIn.GoogleUser("1-a.apps.googleusercontent.com", "CIPHER").ForEachUser());
+    }
 }
