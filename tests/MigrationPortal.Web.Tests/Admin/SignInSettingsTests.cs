@@ -234,4 +234,46 @@ public sealed class SignInSettingsTests
         });
         return (json, pem);
     }
+    [Fact]
+    public async Task EachUserSignsIn_Saved_ShowsTheRedirectUriToRegister_SecretsKept_MissingSecretRefused()
+    {
+        await using var portal = new PortalFactory(new Dictionary<string, string?> { ["Portal:PublicBaseUrl"] = "https://migrate.example.test/" });
+        var admin = AdminPages.Open(portal);
+        await admin.LoginAsync();
+        var project = await admin.CreateProjectAsync();
+        const string googleClient = "123456-abcdef.apps.googleusercontent.com";
+        const string googleSecret = "GOCSPX-never-shown-google-secret";
+
+        // Google without its client secret: refused saying what, nothing saved.
+        var refused = await admin.SignInAsync(project, "source", "GoogleUser", new Dictionary<string, string> { ["Input.GoogleClientId"] = googleClient });
+        Assert.Contains("The OAuth client secret is required", refused.QuerySelector("#source ul.errors")!.TextContent);
+        Assert.Equal(SignInMethod.Password, await portal.WithDbAsync(db => db.Projects.Where(p => p.Id == project).Select(p => p.SourceSignIn.Method).SingleAsync()));
+
+        var google = await admin.SignInAsync(project, "source", "GoogleUser", new Dictionary<string, string>
+        {
+            ["Input.GoogleClientId"] = googleClient,
+            ["Input.GoogleClientSecret"] = googleSecret,
+        });
+        Assert.Contains("each source mailbox's user signs in with Google", google.QuerySelector("#source")!.TextContent);
+        Assert.Equal("https://migrate.example.test/access/signed-in", google.QuerySelector("#source-redirect-uri")!.TextContent);
+        Assert.Equal(googleClient, ((IHtmlInputElement)google.QuerySelector("#source-google-client")!).Value);
+
+        var microsoft = await admin.SignInAsync(project, "destination", "Microsoft365User", Microsoft365());
+        var section = microsoft.QuerySelector("#destination")!.TextContent;
+        Assert.Contains("Destination: Microsoft 365: each user signs in", section);
+        Assert.Contains("IMAP.AccessAsUser.All", section);
+        Assert.Equal("https://migrate.example.test/access/signed-in", microsoft.QuerySelector("#destination-redirect-uri")!.TextContent);
+        foreach (var secret in new[] { Secret, googleSecret })
+            Assert.DoesNotContain(secret, microsoft.DocumentElement.OuterHtml);
+
+        // Saved again with both secrets blank: each stays, and the side is still each user's sign-in.
+        var stored = await portal.WithDbAsync(db => db.Projects.AsNoTracking().SingleAsync(p => p.Id == project));
+        await admin.SignInAsync(project, "source", "GoogleUser", new Dictionary<string, string> { ["Input.GoogleClientId"] = googleClient });
+        await admin.SignInAsync(project, "destination", "Microsoft365User", Microsoft365(secret: ""));
+        var again = await portal.WithDbAsync(db => db.Projects.AsNoTracking().SingleAsync(p => p.Id == project));
+        Assert.Equal((SignInMethod.GoogleUser, stored.SourceSignIn.ProtectedSecret), (again.SourceSignIn.Method, again.SourceSignIn.ProtectedSecret));
+        Assert.Equal((SignInMethod.Microsoft365User, stored.DestinationSignIn.ProtectedSecret), (again.DestinationSignIn.Method, again.DestinationSignIn.ProtectedSecret));
+        foreach (var (name, bytes) in await portal.DatabaseContentsAsync())
+            Assert.False(Encoding.UTF8.GetString(bytes).Contains(googleSecret, StringComparison.Ordinal), $"The secret is in {name} in clear.");
+    }
 }
