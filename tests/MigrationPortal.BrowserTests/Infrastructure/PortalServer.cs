@@ -11,7 +11,28 @@ public sealed class PortalServer : IAsyncLifetime
     public PortalServer() => Factory = new PortalFactory();
 
     /// <summary>For a test that needs its own portal with extra configuration (xunit fixtures use the other constructor).</summary>
-    internal PortalServer(IReadOnlyDictionary<string, string?> settings) => Factory = new PortalFactory(settings);
+    internal PortalServer(IReadOnlyDictionary<string, string?> settings, int port = 0)
+    {
+        Factory = new PortalFactory(settings);
+        _port = port;
+    }
+
+    private readonly int _port;
+
+    /// <summary>
+    /// A portal whose public address is its own loopback address (http://127.0.0.1:port), so that an address the portal
+    /// gives away, such as the redirect URI a provider sends the browser back to, leads to it.
+    /// </summary>
+    internal static PortalServer AtItsPublicAddress(Dictionary<string, string?> settings)
+    {
+        // A port chosen before start: the public address is configuration, read when the portal starts.
+        using var probe = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
+        probe.Start();
+        var port = ((System.Net.IPEndPoint)probe.LocalEndpoint).Port;
+        probe.Stop();
+        settings["Portal:PublicBaseUrl"] = $"http://127.0.0.1:{port}";
+        return new PortalServer(settings, port);
+    }
 
     public PortalFactory Factory { get; }
 
@@ -43,7 +64,7 @@ public sealed class PortalServer : IAsyncLifetime
 
     public Task InitializeAsync()
     {
-        Factory.UseKestrel(0);
+        Factory.UseKestrel(_port);
         Factory.StartServer();
         var addresses = Factory.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses;
         BaseUrl = addresses.First().Replace("[::]", "127.0.0.1").Replace("localhost", "127.0.0.1");
