@@ -9,21 +9,9 @@ using MimeKit;
 
 namespace MigrationPortal.Web.Tests.Access;
 
-/// <summary>A local OAuth server, Dovecot servers that accept only its tokens for token logins, and a real SMTP server.</summary>
-public sealed class ModernAuthServers : IAsyncLifetime
+/// <summary>What only the portal tests read of the servers: the emailed link (the browser tests read it their own way).</summary>
+public sealed partial class ModernAuthServers
 {
-    public OAuthMailServers Mail { get; } = new();
-    public SmtpSink Smtp { get; } = new();
-    public LocalOAuthServer OAuth => Mail.OAuth;
-
-    public Task InitializeAsync() => Task.WhenAll(Mail.InitializeAsync(), ((IAsyncLifetime)Smtp).InitializeAsync());
-
-    public async Task DisposeAsync()
-    {
-        await Mail.DisposeAsync();
-        await ((IAsyncLifetime)Smtp).DisposeAsync();
-    }
-
     /// <summary>The secure link of the last credential request emailed to <paramref name="email"/>, waited for.</summary>
     public async Task<Uri> ReadLinkAsync(string email)
     {
@@ -35,18 +23,6 @@ public sealed class ModernAuthServers : IAsyncLifetime
             if (DateTime.UtcNow > deadline) throw new TimeoutException("No credential request email for " + email);
             await Task.Delay(100);
         }
-    }
-
-    /// <summary>A small distinct message for a mailbox's seed.</summary>
-    public static MimeMessage Message(string to, int i)
-    {
-        var message = new MimeMessage();
-        message.From.Add(new MailboxAddress("Sender", "sender@example.org"));
-        message.To.Add(MailboxAddress.Parse(to));
-        message.Subject = $"Message {i}";
-        message.MessageId = $"m{i}.{Guid.NewGuid():N}@example.org";
-        message.Body = new TextPart("plain") { Text = $"Body {i}\r\n" };
-        return message;
     }
 }
 
