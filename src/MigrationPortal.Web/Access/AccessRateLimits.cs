@@ -27,7 +27,8 @@ public sealed class AccessOptions
 
 /// <summary>
 /// Submissions of the secure form are limited per link and per client address (429 with Retry-After), so the
-/// form cannot be used to guess passwords against a mail server; the domain also caps IMAP logins per link.
+/// form cannot be used to guess passwords against a mail server; the domain also caps IMAP logins per link. A
+/// provider's answer to "Sign in with …" counts against its client's limit too.
 /// </summary>
 public static class AccessRateLimits
 {
@@ -42,7 +43,7 @@ public static class AccessRateLimits
             var o = access.Value;
             limiter.RejectionStatusCode = StatusCodes.Status429TooManyRequests;
             limiter.GlobalLimiter = PartitionedRateLimiter.CreateChained(
-                PartitionedRateLimiter.Create<HttpContext, string>(context => IsSubmission(context)
+                PartitionedRateLimiter.Create<HttpContext, string>(context => IsSubmission(context) || IsSignInReturn(context)
                     ? RateLimitPartition.GetFixedWindowLimiter("client:" + context.Connection.RemoteIpAddress, _ => Window(o.PerClientPermitLimit, o.Window))
                     : RateLimitPartition.GetNoLimiter("")),
                 PartitionedRateLimiter.Create<HttpContext, string>(context => IsSubmission(context)
@@ -81,6 +82,14 @@ public static class AccessRateLimits
     private static bool IsSubmission(HttpContext context) =>
         HttpMethods.IsPost(context.Request.Method)
         && context.Request.Path.StartsWithSegments(CredentialLinks.RoutePrefix.TrimEnd('/'), StringComparison.OrdinalIgnoreCase);
+
+    /// <summary>
+    /// A provider sending the browser back after "Sign in with …": each one costs a request to the provider's token
+    /// endpoint and an IMAP login, so it counts as a submission for its client (its address is one for every link, so
+    /// it has no per-link count).
+    /// </summary>
+    private static bool IsSignInReturn(HttpContext context) =>
+        HttpMethods.IsGet(context.Request.Method) && context.Request.Path.Equals(UserSignInService.ReturnPath, StringComparison.OrdinalIgnoreCase);
 
     // Keyed by a hash so the limiter's table never holds a usable token.
     private static string LinkKey(HttpContext context) =>

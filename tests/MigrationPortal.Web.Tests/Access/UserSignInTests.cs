@@ -25,14 +25,14 @@ public sealed class UserSignInTests(ModernAuthServers servers) : IClassFixture<M
     private sealed record Setup(PortalFactory Portal, AdminPages Admin, int Project, string Domain, string MicrosoftClient, string GoogleClient);
 
     /// <param name="sourcePasswords">The source asks the user's password instead of Google's sign-in.</param>
-    private async Task<Setup> SetUpAsync(bool sourcePasswords = false)
+    private async Task<Setup> SetUpAsync(bool sourcePasswords = false, IReadOnlyDictionary<string, string?>? more = null)
     {
         var domain = $"d{Guid.NewGuid():N}"[..10] + ".test";
         var microsoftClient = Guid.NewGuid().ToString();
         var googleClient = $"{Guid.NewGuid():N}.apps.googleusercontent.com";
         servers.OAuth.RegisterClient(microsoftClient, MicrosoftSecret, RedirectUri);
         servers.OAuth.RegisterClient(googleClient, GoogleSecret, RedirectUri);
-        var portal = new PortalFactory(new Dictionary<string, string?>
+        var settings = new Dictionary<string, string?>
         {
             ["Smtp:Host"] = servers.Smtp.Host,
             ["Smtp:Port"] = servers.Smtp.Port.ToString(),
@@ -43,7 +43,9 @@ public sealed class UserSignInTests(ModernAuthServers servers) : IClassFixture<M
             ["Migration:PollInterval"] = "00:00:00.500",
             ["Migration:RetryDelay"] = "00:00:00.100",
             ["Outbox:PollInterval"] = "00:00:00.500",
-        });
+        };
+        foreach (var (key, value) in more ?? new Dictionary<string, string?>()) settings[key] = value;
+        var portal = new PortalFactory(settings);
         var admin = AdminPages.Open(portal);
         await admin.LoginAsync();
         await admin.AddLicensesAsync(10);
@@ -308,6 +310,22 @@ public sealed class UserSignInTests(ModernAuthServers servers) : IClassFixture<M
             servers.OAuth.TokenLifetime = TimeSpan.FromHours(1);
             servers.OAuth.RotateRefreshTokens = false;
         }
+    }
+
+    [Fact]
+    public async Task ProvidersAnswers_FromOneClient_AreRateLimited_LikeSubmissions()
+    {
+        var s = await SetUpAsync(more: new Dictionary<string, string?> { ["Access:PerClientPermitLimit"] = "3" });
+        await using var _ = s.Portal;
+        using var browser = Browser(s);
+        for (var i = 0; i < 3; i++)
+        {
+            await browser.GetAsync($"/access/signed-in?code=c{i}&state=forged-{i}");
+            Assert.Equal(HttpStatusCode.Gone, browser.LastResponse!.StatusCode);
+        }
+        await browser.GetAsync("/access/signed-in?code=c4&state=forged-4");
+        Assert.Equal(HttpStatusCode.TooManyRequests, browser.LastResponse!.StatusCode);
+        Assert.NotNull(browser.LastResponse.Headers.RetryAfter);
     }
 
     private static Task<string?> GrantAsync(Setup s, int mailbox) =>

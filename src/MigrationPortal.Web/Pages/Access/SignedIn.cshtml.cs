@@ -13,7 +13,6 @@ namespace MigrationPortal.Web.Pages.Access;
 /// </summary>
 [AllowAnonymous]
 [SecureAccessHeaders]
-[IgnoreAntiforgeryToken]
 public sealed class SignedInModel(UserSignInService signIns) : PageModel
 {
     /// <summary>The path the sign-in cookies are sent on: the form that sets them and this page that reads them.</summary>

@@ -126,10 +126,12 @@ public sealed partial class SideLogins(IPasswordProtector passwords, IOptions<Mo
     {
         var key = Fingerprint(signIn);
         var entry = _delegated.AddOrUpdate((projectId, side),
-            _ => (key, DelegatedSignIns.Create(signIn, passwords.Unprotect(signIn.ProtectedSecret!), options.Value.TrustedCertificateSha256, time)),
-            (_, existing) => existing.Key == key ? existing
-                : (key, DelegatedSignIns.Create(signIn, passwords.Unprotect(signIn.ProtectedSecret!), options.Value.TrustedCertificateSha256, time)));
+            _ => (key, Create()),
+            (_, existing) => existing.Key == key ? existing : (key, Create()));
         return entry.SignIn;
+
+        IDelegatedSignIn Create() =>
+            DelegatedSignIns.Create(signIn, passwords.Unprotect(signIn.ProtectedSecret!), options.Value.TrustedCertificateSha256, time);
     }
 
     /// <summary>The token source for a project side's current settings (a new one once they change).</summary>
