@@ -87,6 +87,9 @@ public sealed class ImapSession(ImapClient client, TimeSpan timeout) : IAsyncDis
     public IMailStore Store => client;
     public ImapCapabilities Capabilities => client.Capabilities;
 
+    /// <summary>The last throttling answer the server sent on this connection, in its words (see <see cref="ThrottleWatcher"/>); null: none.</summary>
+    public string? LastThrottling => (client as PooledImapClient)?.Watcher.LastThrottling;
+
     public async ValueTask DisposeAsync()
     {
         using var deadline = new CancellationTokenSource(timeout);
@@ -163,7 +166,7 @@ public sealed class ImapConnector : IImapConnector
 
         using var deadline = CancellationTokenSource.CreateLinkedTokenSource(ct);
         deadline.CancelAfter(Timeout);
-        var client = new PooledImapClient { Timeout = (int)Timeout.TotalMilliseconds };
+        var client = new PooledImapClient(new ThrottleWatcher()) { Timeout = (int)Timeout.TotalMilliseconds };
         var certificates = new CertificateCheck(endpoint);
         client.ServerCertificateValidationCallback = certificates.Validate;
         try

@@ -69,8 +69,11 @@ public sealed class MessageBuffer : IDisposable
 /// <see cref="IImapFolder.GetStreamsAsync(IList{UniqueId}, ImapFetchStreamAsyncCallback, CancellationToken, ITransferProgress)"/>
 /// takes the buffer over with <see cref="TakeBuffer"/> instead of copying it.
 /// </summary>
-public sealed class PooledImapClient : ImapClient
+public sealed class PooledImapClient(ThrottleWatcher watcher) : ImapClient(watcher)
 {
+    /// <summary>What the client's protocol logger saw of throttling answers.</summary>
+    public ThrottleWatcher Watcher => watcher;
+
     protected override ImapFolder CreateImapFolder(ImapFolderConstructorArgs args) => new PooledImapFolder(args);
 
     /// <summary>The body a GetStreamsAsync callback was handed, now owned by the caller; null for a stream not from this client.</summary>

@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using MigrationPortal.Core.Projects;
 using MigrationPortal.Engine.Auth;
 using MigrationPortal.Engine.Checkpoints;
@@ -60,6 +61,12 @@ public sealed class MigrationSideException(bool isSource, ImapConnectException i
     /// <summary>The side's token provider gave no token (rather than a server refusing what it was sent).</summary>
     public bool NoToken { get; } = inner.InnerException is AccessTokenException;
 }
+
+/// <summary>
+/// A connection dropped after its server had answered that it throttles the mailbox: the server's throttling words,
+/// which <see cref="ProviderLimits"/> reads as the wait to keep.
+/// </summary>
+public sealed class ThrottledConnectionException(string serverWords, Exception dropped) : IOException(serverWords, dropped);
 
 /// <summary>
 /// The engine's entry point, the same for the portal's worker and the command-line migrator: opens both sides,
@@ -150,25 +157,38 @@ public sealed class MailboxMigration(IImapConnector connector, RetryPolicy? retr
     private async Task<PassResult> AttemptAsync(MigrationSide source, MigrationSide destination, ICheckpointStore checkpoints,
         PassOptions options, MailboxPass.PassTotals totals, CancellationToken stop, CancellationToken abort)
     {
-        await using var lane = await OpenLaneAsync(source, destination, abort, writerWhenNeeded: true);
-        return await new MailboxPass(lane, checkpoints)
+        var opened = new ConcurrentQueue<ImapSession>();
+        try
         {
-            Options = options,
-            Totals = totals,
-            Budget = Budget,
-            Lanes = Lanes,
-            Time = time ?? TimeProvider.System,
-            OpenLane = ct => OpenLaneAsync(source, destination, ct),
-        }.RunAsync(stop, abort);
+            await using var lane = await OpenLaneAsync(source, destination, opened, abort, writerWhenNeeded: true);
+            return await new MailboxPass(lane, checkpoints)
+            {
+                Options = options,
+                Totals = totals,
+                Budget = Budget,
+                Lanes = Lanes,
+                Time = time ?? TimeProvider.System,
+                OpenLane = ct => OpenLaneAsync(source, destination, opened, ct),
+            }.RunAsync(stop, abort);
+        }
+        catch (Exception e) when (ProviderLimits.Recognise(e) is null && TransientFaults.IsTransient(e)
+            && opened.Select(s => s.LastThrottling).LastOrDefault(t => t is not null) is { } words)
+        {
+            // A connection dropped right after its server said it throttles us: MailKit may have kept only the BYE's
+            // words (a tagged BAD then a bare BYE, MailKit #849), so the drop is the throttling, and waits as told.
+            throw new ThrottledConnectionException(words, e);
+        }
     }
 
+    /// <param name="opened">Every reading connection of the attempt, for what their servers said before a drop.</param>
     /// <param name="writerWhenNeeded">Leave the APPEND writer until a folder is copied (the pass's own lane, which a no-change Delta never copies over).</param>
-    private async Task<PassLane> OpenLaneAsync(MigrationSide source, MigrationSide destination, CancellationToken ct, bool writerWhenNeeded = false)
+    private async Task<PassLane> OpenLaneAsync(MigrationSide source, MigrationSide destination, ConcurrentQueue<ImapSession> opened,
+        CancellationToken ct, bool writerWhenNeeded = false)
     {
         // The logins at once: over a real network each is a TLS handshake and a login, so a pass (a no-change
         // Delta above all) starts after one round of them instead of one after another.
-        var from = OpenAsync(source, isSource: true, ct);
-        var to = OpenAsync(destination, isSource: false, ct);
+        var from = OpenAsync(source, isSource: true, opened, ct);
+        var to = OpenAsync(destination, isSource: false, opened, ct);
         var writer = writerWhenNeeded ? null : OpenWriterAsync(destination, ct);
         try
         {
@@ -202,11 +222,13 @@ public sealed class MailboxMigration(IImapConnector connector, RetryPolicy? retr
         }
     }
 
-    private async Task<ImapSession> OpenAsync(MigrationSide side, bool isSource, CancellationToken ct)
+    private async Task<ImapSession> OpenAsync(MigrationSide side, bool isSource, ConcurrentQueue<ImapSession> opened, CancellationToken ct)
     {
         try
         {
-            return await connector.ConnectAsync(side.Endpoint, await LoginAsync(side, ct), ct);
+            var session = await connector.ConnectAsync(side.Endpoint, await LoginAsync(side, ct), ct);
+            opened.Enqueue(session);
+            return session;
         }
         catch (ImapConnectException e)
         {

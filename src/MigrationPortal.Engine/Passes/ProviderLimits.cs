@@ -29,10 +29,10 @@ public sealed record ProviderLimit(ProviderLimitKind Kind, TimeSpan Backoff, str
 /// before closing, whose text reads <c>Request is throttled. Suggested Backoff Time: 299961 milliseconds</c> (the
 /// number varies: 89117, 178755, 299609 ms in reports). Seen in imapsync's FAQ.Office365 and issues #198, #212, #272
 /// ("1069 NO Request is throttled. Suggested Backoff Time: 299609 milliseconds" on APPEND; "BAD Request is throttled
-/// ..." then "* BYE Connection closed. 14"), imap_tools #135 (NO on FETCH), email-oauth2-proxy #191. One form is not
-/// recognised on MailKit's connections: a tagged BAD followed at once by a BYE without the words reaches us only as
-/// the BYE's text, "Connection closed. 14" (MailKit #849), and is retried as a dropped connection; the APPEND writer
-/// reads its own answers and keeps the words.
+/// ..." then "* BYE Connection closed. 14"), imap_tools #135 (NO on FETCH), email-oauth2-proxy #191. On MailKit's
+/// connections a tagged BAD followed at once by a BYE without the words reaches us only as the BYE's text,
+/// "Connection closed. 14" (MailKit #849): each connection's <see cref="Imap.ThrottleWatcher"/> keeps the BAD's line,
+/// and the pass reads the drop as the throttling it was; the APPEND writer reads its own answers and keeps the words.
 /// </para>
 /// <para>
 /// Gmail answers an account over its bandwidth limits with <c>[OVERQUOTA] Account exceeded command or bandwidth
