@@ -82,21 +82,25 @@ public sealed class UserSignInJourneyTests(BrowserFixture browser, ModernAuthSer
                 await Expect(admin.StatusOf(email)).ToHaveTextAsync(AdminSite.Exactly("Waiting for User"));
                 var link = await EmailedLinks.NthAsync(servers.Smtp, email, 0);
 
-                // The user's browser of its own; the stand-in sign-in pages have the test's certificate.
-                await using var userContext = await page.Context.Browser!.NewContextAsync(new() { BaseURL = portal.BaseUrl, IgnoreHTTPSErrors = true });
+                // The user's phone, a browser of its own; the stand-in sign-in pages have the test's certificate.
+                var phone = PhoneScreen.Options(portal.BaseUrl);
+                phone.IgnoreHTTPSErrors = true;
+                await using var userContext = await page.Context.Browser!.NewContextAsync(phone);
                 var user = await userContext.NewPageAsync();
                 await user.GotoAsync(link);
                 await Expect(user.GetByRole(AriaRole.Link, new() { Name = "Sign in with Google" })).ToBeVisibleAsync();
                 await Expect(user.Locator("input[type=password]")).ToHaveCountAsync(0);
+                await PhoneScreen.AssertFitsAsync(user, "form with two sign-in buttons");
 
                 servers.OAuth.NextSignIn = email;
-                await user.GetByRole(AriaRole.Link, new() { Name = "Sign in with Google" }).ClickAsync();
+                await user.GetByRole(AriaRole.Link, new() { Name = "Sign in with Google" }).TapAsync();
                 await Expect(user.Locator("#source-signed-in")).ToHaveTextAsync($"Signed in as {email}.");
+                await PhoneScreen.AssertFitsAsync(user, "form, source signed in");
                 Assert.Equal(new Uri(portal.BaseUrl + link).AbsolutePath, new Uri(user.Url).AbsolutePath); // back on the form
-                await user.GetByRole(AriaRole.Link, new() { Name = "Sign in with Microsoft" }).ClickAsync();
+                await user.GetByRole(AriaRole.Link, new() { Name = "Sign in with Microsoft" }).TapAsync();
                 await Expect(user.GetByRole(AriaRole.Status)).ToHaveTextAsync("Thank you — your migration has started.");
 
-                await user.GetByRole(AriaRole.Link, new() { Name = "Follow your migration's progress" }).ClickAsync();
+                await user.GetByRole(AriaRole.Link, new() { Name = "Follow your migration's progress" }).TapAsync();
                 await Expect(user.GetByRole(AriaRole.Heading, new() { Name = "Copied" })).ToBeVisibleAsync(new() { Timeout = 60_000 });
                 await Expect(user.Locator("#last-pass")).ToContainTextAsync("15 messages copied");
 

@@ -9,7 +9,8 @@ namespace MigrationPortal.BrowserTests.Infrastructure;
 
 /// <summary>
 /// A phone's browser (375 × 667, touch) and what a user's page must be on it: no sideways scrolling, inputs that do not
-/// make iOS zoom, buttons a thumb can press at the bottom of their form, and no WCAG 2.1 AA violation axe-core finds.
+/// make iOS zoom, buttons (and links shown as buttons) a thumb can press, at the bottom of their form, and no WCAG 2.1
+/// AA violation axe-core finds.
 /// </summary>
 public static class PhoneScreen
 {
@@ -37,10 +38,10 @@ public static class PhoneScreen
               const smallInputs = [...document.querySelectorAll('input:not([type=hidden]), select, textarea')]
                 .filter(e => parseFloat(getComputedStyle(e).fontSize) < 16)
                 .map(e => (e.name || e.id) + ' ' + getComputedStyle(e).fontSize);
-              const buttons = [...document.querySelectorAll('main button')].map(b => {
+              const buttons = [...document.querySelectorAll('main button, main a.button')].map(b => {
                 const r = b.getBoundingClientRect();
                 const shown = [...(b.form?.elements ?? [])].filter(e => e.type !== 'hidden');
-                return { text: b.textContent.trim(), left: r.left, right: r.right, height: r.height, last: b === shown[shown.length - 1] };
+                return { text: b.textContent.trim(), left: r.left, right: r.right, height: r.height, last: !b.form || b === shown[shown.length - 1] };
               });
               return JSON.stringify({ scrollWidth: root.scrollWidth, clientWidth: root.clientWidth, wide, smallInputs, buttons });
             }

@@ -297,7 +297,16 @@ public sealed class UserSignInTests(ModernAuthServers servers) : IClassFixture<M
             Assert.Contains(s.Portal.LogLines, l => l.Contains("renewed the user's grant; the new one is kept", StringComparison.Ordinal));
 
             // The user withdraws the app's access: the next pass fails naming the destination, in Microsoft's words.
+            var accepted = AdminPages.Report(await s.Admin.WaitForReportAsync(await s.Admin.ActAsync(s.Project, "Verify Credentials", [mailbox])));
+            Assert.Contains("Verify Credentials: applied to 1 mailbox", accepted);
+
             servers.OAuth.RevokeSignIn(s.MicrosoftClient, email);
+            // Verify Credentials asks the provider for a token from the stored grant, and says which side and why.
+            var verified = AdminPages.Report(await s.Admin.WaitForReportAsync(await s.Admin.ActAsync(s.Project, "Verify Credentials", [mailbox])));
+            Assert.Contains("Destination sign-in refused", verified);
+            Assert.Contains("AADSTS700082", verified);
+            Assert.Contains("The user must sign in again", verified);
+
             await s.Admin.ActAsync(s.Project, "Start", [mailbox]);
             var failed = await s.Admin.WaitForDashboardAsync(s.Project, d => AdminPages.StatusOf(d, mailbox) == "Failed", s.Portal.LogLines);
             var reason = failed.QuerySelector($"tr[data-mailbox-id='{mailbox}']")!.TextContent;
