@@ -22,12 +22,7 @@ public sealed class UserSignInJourneyTests(BrowserFixture browser, ModernAuthSer
     [Fact]
     public async Task UserSignsInWithGoogleThenMicrosoft_NoPasswordTyped_MailboxCopied_AdminSeesWhoSignedIn()
     {
-        var domain = $"d{Guid.NewGuid():N}"[..10] + ".test";
-        var email = "journey@" + domain;
-        var password = "seed-" + Guid.NewGuid().ToString("N");
-        await servers.Mail.Google.AddUserAsync(email, password);
-        await servers.Mail.Microsoft.AddUserAsync(email, password);
-        await servers.Mail.Google.AppendMessagesAsync(email, password, "INBOX", Enumerable.Range(1, 15).Select(i => ModernAuthServers.Message(email, i)));
+        var (email, password) = await servers.SeedUserAsync($"d{Guid.NewGuid():N}"[..10] + ".test", 15, localPart: "journey");
 
         var portal = PortalServer.AtItsPublicAddress(new Dictionary<string, string?>
         {

@@ -12,6 +12,19 @@ namespace MigrationPortal.Web.Tests.Access;
 /// <summary>What only the portal tests read of the servers: the emailed link (the browser tests read it their own way).</summary>
 public sealed partial class ModernAuthServers
 {
+    /// <summary>None of <paramref name="secrets"/> (tokens, client secrets, keys) is in the portal's logs, the given pages or its database files in clear.</summary>
+    public static async Task AssertNowhereAsync(PortalFactory portal, IEnumerable<string> secrets, IReadOnlyCollection<string> pages)
+    {
+        var files = await portal.DatabaseContentsAsync();
+        foreach (var secret in secrets)
+        {
+            Assert.DoesNotContain(portal.LogLines, l => l.Contains(secret, StringComparison.Ordinal));
+            Assert.DoesNotContain(pages, p => p.Contains(secret, StringComparison.Ordinal));
+            foreach (var (name, bytes) in files)
+                Assert.False(Encoding.UTF8.GetString(bytes).Contains(secret, StringComparison.Ordinal), $"A token or secret is in {name} in clear.");
+        }
+    }
+
     /// <summary>The secure link of the last credential request emailed to <paramref name="email"/>, waited for.</summary>
     public async Task<Uri> ReadLinkAsync(string email)
     {
@@ -79,13 +92,9 @@ public sealed class ModernAuthMigrationTests(ModernAuthServers servers) : IClass
     /// <summary>A user on both servers (passwords only for seeding and reading back) with messages at the source.</summary>
     private async Task<(string Email, string Password)> UserAsync(Setup s, int messages)
     {
-        var email = $"u{Guid.NewGuid():N}"[..10] + "@" + s.Domain;
-        var password = "seed-" + Guid.NewGuid().ToString("N");
-        await servers.Mail.Google.AddUserAsync(email, password);
-        await servers.Mail.Microsoft.AddUserAsync(email, password);
-        await servers.Mail.Google.AppendMessagesAsync(email, password, "INBOX", Enumerable.Range(1, messages).Select(i => ModernAuthServers.Message(email, i)));
-        servers.OAuth.Grant(s.Key.ClientEmail, email);
-        return (email, password);
+        var user = await servers.SeedUserAsync(s.Domain, messages);
+        servers.OAuth.Grant(s.Key.ClientEmail, user.Email);
+        return user;
     }
 
     [Fact]
@@ -113,13 +122,7 @@ public sealed class ModernAuthMigrationTests(ModernAuthServers servers) : IClass
         var secrets = tokens.Append(Secret).Append(s.Key.KeyJson.Split('\n').First(l => l.Contains("private_key\"")).Split('"')[3][40..80]).ToList();
         var pages = new[] { done.DocumentElement.OuterHtml, (await s.Admin.Client.GetAsync($"/Admin/Projects/SignIn/{s.Project}")).DocumentElement.OuterHtml,
             (await s.Admin.Client.GetAsync($"/Admin/Mailboxes/Details/{mailbox}")).DocumentElement.OuterHtml };
-        foreach (var secret in secrets)
-        {
-            Assert.DoesNotContain(s.Portal.LogLines, l => l.Contains(secret, StringComparison.Ordinal));
-            Assert.DoesNotContain(pages, p => p.Contains(secret, StringComparison.Ordinal));
-            foreach (var (name, bytes) in await s.Portal.DatabaseContentsAsync())
-                Assert.False(Encoding.UTF8.GetString(bytes).Contains(secret, StringComparison.Ordinal), $"A token or secret is in {name} in clear.");
-        }
+        await ModernAuthServers.AssertNowhereAsync(s.Portal, secrets, pages);
     }
 
     [Fact]

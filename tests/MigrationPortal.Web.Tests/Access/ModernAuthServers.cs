@@ -19,6 +19,20 @@ public sealed partial class ModernAuthServers : IAsyncLifetime
         await ((IAsyncLifetime)Smtp).DisposeAsync();
     }
 
+    /// <summary>
+    /// A user on both servers (the password only for seeding and reading back: the portal signs in with tokens) with
+    /// <paramref name="messages"/> messages in the source's INBOX.
+    /// </summary>
+    public async Task<(string Email, string Password)> SeedUserAsync(string domain, int messages, string? localPart = null)
+    {
+        var email = (localPart ?? $"u{Guid.NewGuid():N}"[..10]) + "@" + domain;
+        var password = "seed-" + Guid.NewGuid().ToString("N");
+        await Mail.Google.AddUserAsync(email, password);
+        await Mail.Microsoft.AddUserAsync(email, password);
+        await Mail.Google.AppendMessagesAsync(email, password, "INBOX", Enumerable.Range(1, messages).Select(i => Message(email, i)));
+        return (email, password);
+    }
+
     /// <summary>A small distinct message for a mailbox's seed.</summary>
     public static MimeMessage Message(string to, int i)
     {

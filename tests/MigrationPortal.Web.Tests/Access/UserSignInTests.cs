@@ -1,6 +1,5 @@
 using System.Net;
 using System.Security.Cryptography;
-using System.Text;
 using AngleSharp.Html.Dom;
 using Microsoft.EntityFrameworkCore;
 using MigrationPortal.Fixtures.Dovecot;
@@ -72,15 +71,7 @@ public sealed class UserSignInTests(ModernAuthServers servers) : IClassFixture<M
     private static void AssertSaved(IHtmlDocument page) =>
         Assert.True(page.QuerySelector("ul.errors") is null, page.QuerySelector("ul.errors")?.TextContent);
 
-    private async Task<(string Email, string Password)> UserAsync(Setup s, int messages)
-    {
-        var email = $"u{Guid.NewGuid():N}"[..10] + "@" + s.Domain;
-        var password = "seed-" + Guid.NewGuid().ToString("N");
-        await servers.Mail.Google.AddUserAsync(email, password);
-        await servers.Mail.Microsoft.AddUserAsync(email, password);
-        await servers.Mail.Google.AppendMessagesAsync(email, password, "INBOX", Enumerable.Range(1, messages).Select(i => ModernAuthServers.Message(email, i)));
-        return (email, password);
-    }
+    private Task<(string Email, string Password)> UserAsync(Setup s, int messages) => servers.SeedUserAsync(s.Domain, messages);
 
     /// <summary>The user's browser: the portal's cookies, redirects followed by hand (the provider is another server).</summary>
     private static HtmlClient Browser(Setup s) => new(s.Portal.CreateClient(new() { AllowAutoRedirect = false, HandleCookies = true }));
@@ -165,13 +156,7 @@ public sealed class UserSignInTests(ModernAuthServers servers) : IClassFixture<M
         Assert.True(tokens.Count >= 2, "Both sides' tokens were issued.");
         var pages = new[] { done.DocumentElement.OuterHtml, details.DocumentElement.OuterHtml, thanks.DocumentElement.OuterHtml,
             (await s.Admin.Client.GetAsync($"/Admin/Projects/SignIn/{s.Project}")).DocumentElement.OuterHtml };
-        foreach (var secret in tokens.Append(MicrosoftSecret).Append(GoogleSecret))
-        {
-            Assert.DoesNotContain(s.Portal.LogLines, l => l.Contains(secret, StringComparison.Ordinal));
-            Assert.DoesNotContain(pages, p => p.Contains(secret, StringComparison.Ordinal));
-            foreach (var (name, bytes) in await s.Portal.DatabaseContentsAsync())
-                Assert.False(Encoding.UTF8.GetString(bytes).Contains(secret, StringComparison.Ordinal), $"A token or secret is in {name} in clear.");
-        }
+        await ModernAuthServers.AssertNowhereAsync(s.Portal, tokens.Append(MicrosoftSecret).Append(GoogleSecret), pages);
         Assert.DoesNotContain(servers.Smtp.Messages, m => tokens.Any(t => m.Message.ToString().Contains(t, StringComparison.Ordinal)));
 
         // Used once: the provider's answer brought back again finds the link used (the status page, not a second sign-in).
