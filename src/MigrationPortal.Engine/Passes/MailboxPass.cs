@@ -1014,10 +1014,31 @@ public sealed class MailboxPass
             : null;
 
     /// <summary>The source folder's path in the destination's hierarchy, as <see cref="EnsureFolderAsync"/> would create it.</summary>
-    private string DestinationPath(IMailFolder folder) =>
-        folder.FullName.Equals("INBOX", StringComparison.OrdinalIgnoreCase)
-            ? destination.Inbox.FullName
-            : string.Join(destination.PersonalNamespaces[0].DirectorySeparator, folder.FullName.Split(folder.DirectorySeparator));
+    private string DestinationPath(IMailFolder folder)
+    {
+        if (folder.FullName.Equals("INBOX", StringComparison.OrdinalIgnoreCase)) return destination.Inbox.FullName;
+        var personal = destination.PersonalNamespaces[0];
+        var path = string.Join(personal.DirectorySeparator, Levels(source, folder));
+        var prefix = personal.Path.TrimEnd(personal.DirectorySeparator);
+        return prefix.Length == 0 ? path : prefix + personal.DirectorySeparator + path;
+    }
+
+    /// <summary>
+    /// A folder's levels below its server's personal namespace: Cyrus's and Courier's "INBOX.Projects.2026" and Dovecot's
+    /// "Projects/2026" are both [Projects, 2026], so a folder lands where the user sees it on the other kind of server
+    /// rather than under a folder named after the source's prefix.
+    /// </summary>
+    private static string[] Levels(IMailStore store, IMailFolder folder)
+    {
+        var personal = store.PersonalNamespaces[0];
+        var prefix = personal.Path.TrimEnd(personal.DirectorySeparator);
+        var name = folder.FullName;
+        // INBOX is case-insensitive (RFC 3501 5.1), and so is a namespace named after it.
+        var comparison = prefix.Equals("INBOX", StringComparison.OrdinalIgnoreCase) ? StringComparison.OrdinalIgnoreCase : StringComparison.Ordinal;
+        if (prefix.Length > 0 && name.Length > prefix.Length + 1 && name.StartsWith(prefix, comparison) && name[prefix.Length] == folder.DirectorySeparator)
+            name = name[(prefix.Length + 1)..];
+        return name.Split(folder.DirectorySeparator);
+    }
 
     /// <summary>
     /// Every selectable folder of the personal namespace, INBOX first, parents before children, with its message count
@@ -1047,7 +1068,7 @@ public sealed class MailboxPass
     private async Task<IMailFolder> EnsureFolderAsync(IMailFolder folder, CancellationToken ct)
     {
         if (folder.FullName.Equals("INBOX", StringComparison.OrdinalIgnoreCase)) return destination.Inbox;
-        var names = folder.FullName.Split(folder.DirectorySeparator);
+        var names = Levels(source, folder);
         IMailFolder parent = destination.GetFolder(destination.PersonalNamespaces[0])
             ?? throw new InvalidOperationException("The destination has no personal namespace.");
         foreach (var name in names)
