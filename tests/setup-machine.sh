@@ -5,11 +5,16 @@
 #   chromium       Debian's browser, driven by Playwright in tests/MigrationPortal.BrowserTests
 #   postgresql     the portal tests' second database: the tests start a private server of their own on a loopback
 #                  port (tests/MigrationPortal.Fixtures/Postgres; the packaged cluster is kept from starting)
+#   cyrus-common   Cyrus IMAP's master and tools, sasl2-bin its password file tool: the interoperability tests
+#   sasl2-bin      start private Cyrus instances (tests/MigrationPortal.Fixtures/Cyrus). Its IMAP server comes from
+#                  cyrus-imapd, unpacked under /opt/mp-cyrus rather than installed: that package conflicts with
+#                  dovecot-imapd (both provide imap-server), and removing Dovecot is not an option
 #   user mpmail    the unprivileged user the private Dovecot instances keep mail as (Dovecot refuses root)
 set -euo pipefail
 
 MAIL_USER=mpmail
-PACKAGES=(dovecot-imapd chromium postgresql)
+PACKAGES=(dovecot-imapd chromium postgresql cyrus-common sasl2-bin)
+CYRUS_IMAPD=/opt/mp-cyrus/usr/lib/cyrus/bin/imapd
 
 if [[ $(id -u) -ne 0 ]]; then
     echo "setup-machine.sh: run as root (it may apt-get install and useradd)" >&2
@@ -34,10 +39,21 @@ if [[ ${#missing[@]} -gt 0 ]]; then
     DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
 fi
 
+if [[ ! -x $CYRUS_IMAPD ]]; then
+    echo "setup-machine.sh: unpacking cyrus-imapd's server under /opt/mp-cyrus"
+    version=$(dpkg-query -W -f='${Version}' cyrus-common)
+    download=$(mktemp -d)
+    chmod 777 "$download"
+    (cd "$download" && apt-get download -qq "cyrus-imapd=$version" 2>/dev/null || { apt-get update -qq && apt-get download -qq "cyrus-imapd=$version"; })
+    mkdir -p /opt/mp-cyrus
+    dpkg-deb -x "$download"/cyrus-imapd_*.deb /opt/mp-cyrus
+    rm -rf "$download"
+fi
+
 if ! id "$MAIL_USER" >/dev/null 2>&1; then
     echo "setup-machine.sh: creating OS user $MAIL_USER"
     useradd --no-create-home --shell /usr/sbin/nologin "$MAIL_USER"
 fi
 
 pg=$(ls -d /usr/lib/postgresql/*/bin/initdb 2>/dev/null | sort -V | tail -1)
-echo "setup-machine.sh: dovecot $(dovecot --version | cut -d' ' -f1), $(/usr/bin/chromium --version 2>/dev/null | head -1), PostgreSQL $("${pg:-false}" --version 2>/dev/null | awk '{print $3}'), mail user $MAIL_USER"
+echo "setup-machine.sh: dovecot $(dovecot --version | cut -d' ' -f1), cyrus $(dpkg-query -W -f='${Version}' cyrus-common), $(/usr/bin/chromium --version 2>/dev/null | head -1), PostgreSQL $("${pg:-false}" --version 2>/dev/null | awk '{print $3}'), mail user $MAIL_USER"

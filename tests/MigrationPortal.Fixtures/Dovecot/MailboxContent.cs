@@ -27,13 +27,26 @@ public sealed class MailboxContent
     public string Summary => string.Join(", ", Folders.Select(f => $"{f.Key}: {f.Value.Count}"));
 
     /// <summary>Reads the whole mailbox over IMAP; the folders are only examined, never changed.</summary>
-    public static async Task<MailboxContent> ReadAsync(DovecotServer server, string login, string password, CancellationToken ct = default)
+    public static Task<MailboxContent> ReadAsync(DovecotServer server, string login, string password, CancellationToken ct = default) =>
+        ReadAsync(server.Host, server.Port, login, password, ct);
+
+    /// <summary>
+    /// Reads the whole mailbox of any IMAP server. Folders are named as a user sees them, whatever the server's layout:
+    /// below the personal namespace's prefix (Cyrus's and Courier's "INBOX."), with "/" between levels, so mailboxes on
+    /// two kinds of server compare.
+    /// </summary>
+    public static async Task<MailboxContent> ReadAsync(string host, int port, string login, string password, CancellationToken ct = default)
     {
         using var client = new ImapClient();
-        await client.ConnectAsync(server.Host, server.Port, SecureSocketOptions.None, ct);
+        await client.ConnectAsync(host, port, SecureSocketOptions.None, ct);
         await client.AuthenticateAsync(login, password, ct);
         var folders = new SortedDictionary<string, List<string>>(StringComparer.Ordinal);
-        foreach (var folder in await client.GetFoldersAsync(client.PersonalNamespaces[0], subscribedOnly: false, cancellationToken: ct))
+        var personal = client.PersonalNamespaces[0];
+        var listed = await client.GetFoldersAsync(personal, subscribedOnly: false, cancellationToken: ct);
+        // A namespace of "INBOX." lists INBOX's children, not INBOX itself.
+        if (client.Inbox is { } inbox && !listed.Any(f => f.FullName.Equals("INBOX", StringComparison.OrdinalIgnoreCase)))
+            listed = [inbox, .. listed];
+        foreach (var folder in listed)
         {
             if (folder.Attributes.HasFlag(FolderAttributes.NoSelect) || folder.Attributes.HasFlag(FolderAttributes.NonExistent)) continue;
             await folder.OpenAsync(FolderAccess.ReadOnly, ct);
@@ -46,7 +59,10 @@ public sealed class MailboxContent
                     hashes.Add(Convert.ToHexString(await SHA256.HashDataAsync(stream, token))), ct);
             }
             hashes.Sort(StringComparer.Ordinal);
-            folders[folder.FullName] = hashes;
+            var name = personal.Path.Length > 0 && folder.FullName.Length > personal.Path.Length
+                && folder.FullName.StartsWith(personal.Path, StringComparison.Ordinal)
+                ? folder.FullName[personal.Path.Length..].TrimStart(folder.DirectorySeparator) : folder.FullName;
+            folders[folder.DirectorySeparator is '/' or '\0' ? name : name.Replace(folder.DirectorySeparator, '/')] = hashes;
             await folder.CloseAsync(false, ct);
         }
         await client.DisconnectAsync(quit: true, ct);
