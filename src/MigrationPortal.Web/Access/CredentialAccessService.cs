@@ -28,8 +28,6 @@ public sealed record AccessForm(
     /// <inheritdoc cref="SourceSignIn"/>
     public UserSignInView? DestinationSignIn { get; init; }
 
-    public UserSignInView? SignIn(MailboxSide side) => side == MailboxSide.Source ? SourceSignIn : DestinationSignIn;
-
     /// <summary>Whether a side is asked as a login and password, so the form has fields and a Submit button.</summary>
     public bool AsksPassword(MailboxSide side) => side == MailboxSide.Source ? AsksSource && SourceSignIn is null : AsksDestination && DestinationSignIn is null;
 }

@@ -100,7 +100,7 @@ public sealed partial class UserSignInService(
         if (target is null) return UserSignInResult.Invalid;
         var signIn = target.Project.SignIn(st.Side);
         var expected = Expected(target, st.Side);
-        UserSignInResult NotCompleted(string? words) => new(UserSignInOutcome.NotCompleted, st.Token, signIn.ProviderName, Expected: expected, Words: words);
+        UserSignInResult NotCompleted(string? words) => new(UserSignInOutcome.NotCompleted, st.Token, signIn.ProviderName, Words: words);
 
         if (!TryRead<BrowserPayload>(_browser, cookie(CookieName(st.Side)), out var browser) || browser.Nonce != st.Nonce || browser.Expires <= now)
             return NotCompleted(null);

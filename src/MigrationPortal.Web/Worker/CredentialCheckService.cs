@@ -168,7 +168,7 @@ public sealed partial class CredentialCheckService(
                 ? $"{name} sign-in refused: {SideLogins.Refusal(project.SignIn(side), false, e.Message)}"
                 : $"{name} server unreachable: {e.Message}";
         }
-        catch (MissingPasswordException e)
+        catch (MissingCredentialsException e)
         {
             return e.Message;
         }

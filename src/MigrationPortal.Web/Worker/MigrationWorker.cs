@@ -152,7 +152,7 @@ public sealed partial class MigrationWorker(
                 : FailureReason.WrongCredentials(e.IsSource, !e.IsSource)
                 : e.IsSource ? FailureReason.SourceUnreachable(e.Detail) : FailureReason.DestinationUnreachable(e.Detail);
         }
-        catch (MissingPasswordException e)
+        catch (MissingCredentialsException e)
         {
             failure = FailureReason.MigrationError(e.Message);
         }

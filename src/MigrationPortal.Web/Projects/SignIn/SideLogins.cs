@@ -61,7 +61,7 @@ public sealed partial class SideLogins(IPasswordProtector passwords, IOptions<Mo
         var signIn = project.SignIn(side);
         if (!signIn.UsesTokens)
             return new ImapLogin(credentials.LoginName, passwords.Unprotect(credentials.ProtectedPassword
-                ?? throw new MissingPasswordException(side, signIn)));
+                ?? throw new MissingCredentialsException(side, signIn)));
         var user = TokenUser(credentials);
         if (signIn.IsDelegated)
             return ImapLogin.Bearer(user, (await UserTokenAsync(project.Id, mailboxId, side, signIn, ct)).Value, ImapAuthMechanism.XOAuth2);
@@ -80,7 +80,7 @@ public sealed partial class SideLogins(IPasswordProtector passwords, IOptions<Mo
         var db = scope.ServiceProvider.GetRequiredService<PortalDbContext>();
         var stored = await db.Mailboxes.AsNoTracking().Where(m => m.Id == mailboxId)
             .Select(m => side == MailboxSide.Source ? m.Source.ProtectedPassword : m.Destination.ProtectedPassword)
-            .SingleOrDefaultAsync(ct) ?? throw new MissingPasswordException(side, signIn);
+            .SingleOrDefaultAsync(ct) ?? throw new MissingCredentialsException(side, signIn);
         DelegatedToken result;
         try
         {
@@ -90,7 +90,7 @@ public sealed partial class SideLogins(IPasswordProtector passwords, IOptions<Mo
         {
             // What is stored is no grant of this provider: a password typed before the side was switched to the user's
             // sign-in, or a grant of the other provider. Only a new sign-in puts it right.
-            throw new MissingPasswordException(side, signIn);
+            throw new MissingCredentialsException(side, signIn);
         }
         if (result.RenewedGrant is { } newer)
             await KeepRenewedGrantAsync(scope.ServiceProvider, mailboxId, side, stored, passwords.Protect(newer));
@@ -183,6 +183,6 @@ public sealed partial class SideLogins(IPasswordProtector passwords, IOptions<Mo
 /// A side that needs the user's password or sign-in has neither: its sign-in method was changed, or its credentials
 /// cleared, after the mailbox was started. Start asks the user for them.
 /// </summary>
-public sealed class MissingPasswordException(MailboxSide side, SideSignIn signIn) : Exception(signIn.IsDelegated
+public sealed class MissingCredentialsException(MailboxSide side, SideSignIn signIn) : Exception(signIn.IsDelegated
     ? $"The {side.ToString().ToLowerInvariant()} mailbox's user has not signed in with {signIn.ProviderName} (the side's sign-in was changed after Start, or its credentials cleared): Start the mailbox again to ask the user to sign in."
     : $"The {side.ToString().ToLowerInvariant()} password is not known (the side's sign-in was changed to passwords after Start, or the password cleared): Start the mailbox again to ask the user for it.");
