@@ -107,6 +107,9 @@ public sealed class MailboxPass
 
     private async Task<PassResult> RunAsync(PassTotals totals, CancellationToken stop, CancellationToken abort)
     {
+        var sourceCapabilities = Capabilities(source);
+        var destinationCapabilities = Capabilities(destination);
+        totals.Fallbacks = ServerDifferences.Fallbacks(sourceCapabilities, destinationCapabilities);
         var specialUse = await SpecialUseFoldersAsync(destination, abort);
         // Only a Delta skips folders, so only a Delta needs the destination's side of the comparison: listed on its own
         // connection while the source lists on its own (measured: about 10 ms more for a no-change Delta of 16 folders).
@@ -122,6 +125,7 @@ public sealed class MailboxPass
         // Every folder is still as listed here: none is opened (which would update its counts) before they are all planned.
         var work = new List<FolderWork>();
         var unchangedFolders = new List<FolderStatistics>();
+        var roles = Roles(folders, sourceCapabilities);
 
         foreach (var folder in folders)
         {
@@ -130,7 +134,8 @@ public sealed class MailboxPass
             if (totals.CompletedFolders.Contains(folder.FullName)) continue;
             var checkpoint = await checkpoints.GetAsync(folder.FullName, abort);
             var status = ListedStatus(folder);
-            var mapped = SpecialUse(folder) is { } use && specialUse.TryGetValue(use, out var role) ? role : null;
+            var role = roles.GetValueOrDefault(folder.FullName);
+            var mapped = role is { } use && specialUse.TryGetValue(use, out var existing) ? existing : null;
             if (Options.Kind == PassKind.Delta && status is not null && checkpoint is { HasJournal: false, SourceStatus: { } known }
                 && checkpoint.UidValidity == folder.UidValidity && known == status
                 && checkpoint.DestinationUidValidity is { } copiedInto
@@ -151,7 +156,7 @@ public sealed class MailboxPass
                 continue;
             }
             // Every destination folder exists before any is copied: lanes copying side by side never race to create a parent.
-            var target = mapped ?? await EnsureFolderAsync(folder, abort);
+            var target = mapped ?? await EnsureFolderAsync(folder, role, destinationCapabilities, totals, abort);
             work.Add(new FolderWork(folder, target, checkpoint, status, (long)(folder.Size ?? 0), retry?.Where(f => f.Folder == folder.FullName).ToList()));
         }
         if (unchangedFolders.Count > 0) await checkpoints.SaveFoldersAsync(unchangedFolders, abort);
@@ -259,6 +264,8 @@ public sealed class MailboxPass
             ThrottledWaits = totals.ThrottledWaits,
             ThrottledFor = totals.ThrottledFor,
             LastThrottling = totals.LastThrottling,
+            Fallbacks = totals.Fallbacks,
+            RenamedFolders = [.. totals.Renamed.Values],
             RateLimitedFor = (totals.MessageRate?.Waited ?? TimeSpan.Zero) + (totals.ByteRate?.Waited ?? TimeSpan.Zero),
         };
 
@@ -271,6 +278,8 @@ public sealed class MailboxPass
         public readonly List<FolderStatistics> Statistics = [];
         public readonly SortedSet<string> NotKept = new(StringComparer.Ordinal);
         public readonly HashSet<string> CompletedFolders = new(StringComparer.Ordinal);
+        public IReadOnlyList<ExtensionFallback> Fallbacks = [];
+        public readonly SortedDictionary<string, FolderRename> Renamed = new(StringComparer.Ordinal);
 
         public int ThrottledWaits;
         public TimeSpan ThrottledFor;
@@ -952,38 +961,66 @@ public sealed class MailboxPass
         }
     }
 
-    private static readonly FolderAttributes[] SpecialUses =
-        [FolderAttributes.Sent, FolderAttributes.Drafts, FolderAttributes.Trash, FolderAttributes.Junk, FolderAttributes.Archive];
-
-    private static readonly (FolderAttributes Use, SpecialFolder Role)[] Roles =
+    private static readonly (FolderAttributes Use, SpecialFolder Role)[] SpecialUses =
     [
         (FolderAttributes.Sent, SpecialFolder.Sent), (FolderAttributes.Drafts, SpecialFolder.Drafts), (FolderAttributes.Trash, SpecialFolder.Trash),
         (FolderAttributes.Junk, SpecialFolder.Junk), (FolderAttributes.Archive, SpecialFolder.Archive),
     ];
 
+    private static ImapCapabilities Capabilities(IMailStore store) => store is ImapClient client ? client.Capabilities : ImapCapabilities.None;
+
+    private static bool HasSpecialUse(ImapCapabilities capabilities) => (capabilities & (ImapCapabilities.SpecialUse | ImapCapabilities.XList)) != 0;
+
     /// <summary>The folder's SPECIAL-USE role (RFC 6154), if the server gave it one.</summary>
-    private static FolderAttributes? SpecialUse(IMailFolder folder) =>
-        SpecialUses.Cast<FolderAttributes?>().FirstOrDefault(a => folder.Attributes.HasFlag(a!.Value));
+    private static SpecialFolder? SpecialUse(IMailFolder folder) =>
+        SpecialUses.Where(s => folder.Attributes.HasFlag(s.Use)).Select(s => (SpecialFolder?)s.Role).FirstOrDefault();
+
+    /// <summary>
+    /// The role of each source folder that has one: its SPECIAL-USE attribute, or on a server without SPECIAL-USE (Courier)
+    /// the usual name of a top-level folder ("Sent Items", "Deleted Messages"). One folder per role, the first by name,
+    /// so two sent folders of an old account are not merged into one.
+    /// </summary>
+    private Dictionary<string, SpecialFolder> Roles(IReadOnlyList<IMailFolder> folders, ImapCapabilities capabilities)
+    {
+        var roles = new Dictionary<string, SpecialFolder>(StringComparer.Ordinal);
+        var taken = new HashSet<SpecialFolder>();
+        var byName = !HasSpecialUse(capabilities);
+        foreach (var folder in folders)
+        {
+            var levels = Levels(source, folder);
+            var role = byName ? levels.Length == 1 && !IsInbox(folder) ? ServerDifferences.RoleByName(levels[0]) : null : SpecialUse(folder);
+            if (role is { } found && taken.Add(found)) roles[folder.FullName] = found;
+        }
+        return roles;
+    }
+
+    private static bool IsInbox(IMailFolder folder) => folder.FullName.Equals("INBOX", StringComparison.OrdinalIgnoreCase);
 
     /// <summary>
     /// The destination's own folder for each role, so "Sent Items" on the source lands in the destination's "Sent"
-    /// (or whatever it calls it) instead of a second sent folder the mail client does not use.
+    /// (or whatever it calls it) instead of a second sent folder the mail client does not use. A destination without
+    /// SPECIAL-USE has its special folders found by their usual names at the top level.
     /// </summary>
-    private static async Task<Dictionary<FolderAttributes, IMailFolder>> SpecialUseFoldersAsync(IMailStore store, CancellationToken ct)
+    private static async Task<Dictionary<SpecialFolder, IMailFolder>> SpecialUseFoldersAsync(IMailStore store, CancellationToken ct)
     {
-        var map = new Dictionary<FolderAttributes, IMailFolder>();
+        var map = new Dictionary<SpecialFolder, IMailFolder>();
         // MailKit asked the server for them when it logged in (LIST (SPECIAL-USE), or XLIST): listing the whole tree
         // again would be the one destination round trip of a no-change Delta, and on a large tree not a short one.
-        if (store is ImapClient { Capabilities: var caps } && (caps & (ImapCapabilities.SpecialUse | ImapCapabilities.XList)) != 0)
+        if (HasSpecialUse(Capabilities(store)))
         {
-            foreach (var (use, role) in Roles)
+            foreach (var (_, role) in SpecialUses)
                 if (store.GetFolder(role) is { } folder && !folder.Attributes.HasFlag(FolderAttributes.NonExistent))
-                    map[use] = folder;
+                    map[role] = folder;
             return map;
         }
-        foreach (var folder in await store.GetFoldersAsync(store.PersonalNamespaces[0], subscribedOnly: false, ct))
-            if (SpecialUse(folder) is { } use && !folder.Attributes.HasFlag(FolderAttributes.NonExistent))
-                map.TryAdd(use, folder);
+        var personal = store.PersonalNamespaces[0];
+        foreach (var folder in await store.GetFoldersAsync(personal, subscribedOnly: false, ct))
+        {
+            if (folder.Attributes.HasFlag(FolderAttributes.NonExistent) || folder.Attributes.HasFlag(FolderAttributes.NoSelect)) continue;
+            var levels = Levels(store, folder);
+            if (levels.Length == 1 && !IsInbox(folder) && ServerDifferences.RoleByName(levels[0]) is { } role)
+                map.TryAdd(role, folder);
+        }
         return map;
     }
 
@@ -1018,7 +1055,8 @@ public sealed class MailboxPass
     {
         if (folder.FullName.Equals("INBOX", StringComparison.OrdinalIgnoreCase)) return destination.Inbox.FullName;
         var personal = destination.PersonalNamespaces[0];
-        var path = string.Join(personal.DirectorySeparator, Levels(source, folder));
+        var path = string.Join(personal.DirectorySeparator,
+            Levels(source, folder).Select(level => ServerDifferences.WithoutDelimiter(level, personal.DirectorySeparator) ?? level));
         var prefix = personal.Path.TrimEnd(personal.DirectorySeparator);
         return prefix.Length == 0 ? path : prefix + personal.DirectorySeparator + path;
     }
@@ -1064,19 +1102,72 @@ public sealed class MailboxPass
             .ThenBy(f => f.FullName, StringComparer.Ordinal).ToList();
     }
 
-    /// <summary>The destination folder of the same path, in the destination's delimiter, created level by level when missing.</summary>
-    private async Task<IMailFolder> EnsureFolderAsync(IMailFolder folder, CancellationToken ct)
+    /// <summary>
+    /// The destination folder of the same path, in the destination's delimiter, created level by level when missing. A
+    /// level the destination cannot have is renamed by one rule (<see cref="ServerDifferences"/>) and the rename is
+    /// reported with the pass: its delimiter inside a name, or characters the server refused. A special folder the
+    /// destination does not have yet is created with its role where the server takes one (CREATE-SPECIAL-USE,
+    /// RFC 6154), so the user's mail client finds it.
+    /// </summary>
+    private async Task<IMailFolder> EnsureFolderAsync(IMailFolder folder, SpecialFolder? role, ImapCapabilities capabilities, PassTotals totals,
+        CancellationToken ct)
     {
-        if (folder.FullName.Equals("INBOX", StringComparison.OrdinalIgnoreCase)) return destination.Inbox;
-        var names = Levels(source, folder);
-        IMailFolder parent = destination.GetFolder(destination.PersonalNamespaces[0])
+        if (IsInbox(folder)) return destination.Inbox;
+        var levels = Levels(source, folder);
+        var personal = destination.PersonalNamespaces[0];
+        IMailFolder parent = destination.GetFolder(personal)
             ?? throw new InvalidOperationException("The destination has no personal namespace.");
-        foreach (var name in names)
+        var names = new List<string>();
+        var reasons = new List<string>();
+        for (var i = 0; i < levels.Length; i++)
         {
-            var existing = (await parent.GetSubfoldersAsync(false, ct)).FirstOrDefault(f => f.Name == name);
-            parent = existing ?? await parent.CreateAsync(name, isMessageFolder: true, ct)
-                ?? throw new InvalidOperationException($"The destination did not create the folder {name}.");
+            var name = levels[i];
+            if (ServerDifferences.WithoutDelimiter(name, personal.DirectorySeparator) is { } whole)
+            {
+                reasons.Add($"the destination separates folder levels with '{personal.DirectorySeparator}'");
+                name = whole;
+            }
+            var children = await parent.GetSubfoldersAsync(false, ct);
+            var use = i == levels.Length - 1 ? role : null;
+            var existing = children.FirstOrDefault(f => f.Name == name);
+            if (existing is null)
+            {
+                try
+                {
+                    existing = await CreateAsync(parent, name, use, capabilities, ct);
+                }
+                catch (ImapCommandException e) when (e.Response == ImapCommandResponse.No && ServerDifferences.Portable(name) is { } portable)
+                {
+                    reasons.Add($"the destination refused the name: {e.ResponseText}");
+                    name = portable;
+                    existing = children.FirstOrDefault(f => f.Name == name) ?? await CreateAsync(parent, name, use, capabilities, ct);
+                }
+            }
+            names.Add(name);
+            parent = existing;
         }
+        if (reasons.Count > 0)
+            lock (totals)
+                totals.Renamed[folder.FullName] = new FolderRename(string.Join('/', levels), string.Join('/', names), string.Join("; ", reasons.Distinct()));
         return parent;
+    }
+
+    private static async Task<IMailFolder> CreateAsync(IMailFolder parent, string name, SpecialFolder? role, ImapCapabilities capabilities, CancellationToken ct)
+    {
+        if (role is { } use && capabilities.HasFlag(ImapCapabilities.CreateSpecialUse))
+        {
+            try
+            {
+                return await parent.CreateAsync(name, [use], ct)
+                    ?? throw new InvalidOperationException($"The destination did not create the folder {name}.");
+            }
+            catch (ImapCommandException e) when (e.Response == ImapCommandResponse.No)
+            {
+                // Refused with its role (the server keeps one folder per role, or not this role): a plain folder
+                // still holds the mail; the name is what a mail client without the role goes by.
+            }
+        }
+        return await parent.CreateAsync(name, isMessageFolder: true, ct)
+            ?? throw new InvalidOperationException($"The destination did not create the folder {name}.");
     }
 }

@@ -32,6 +32,12 @@ public sealed record PassResult(
     /// <summary>Flags and keywords the destination's folders could not keep (not in their PERMANENTFLAGS).</summary>
     public IReadOnlyCollection<string> NotKept { get; init; } = [];
 
+    /// <summary>Extensions the pass uses that the source or the destination lacks, and what it did instead.</summary>
+    public IReadOnlyList<ExtensionFallback> Fallbacks { get; init; } = [];
+
+    /// <summary>Source folders created under another name because the destination could not have theirs.</summary>
+    public IReadOnlyList<FolderRename> RenamedFolders { get; init; } = [];
+
     /// <summary>Times a provider said it was throttling the pass (Microsoft's "Request is throttled") and the pass waited as told.</summary>
     public int ThrottledWaits { get; init; }
 
