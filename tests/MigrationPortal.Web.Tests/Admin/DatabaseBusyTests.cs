@@ -1,9 +1,16 @@
+using System.Collections.Concurrent;
+using System.Data.Common;
 using System.Diagnostics;
 using System.Net;
 using System.Text.RegularExpressions;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.TestHost;
 using Microsoft.Data.Sqlite;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.Diagnostics;
+using Microsoft.Extensions.DependencyInjection;
 using MigrationPortal.Core.Mailboxes;
+using MigrationPortal.Data;
 using MigrationPortal.Web.Tests.Infrastructure;
 
 namespace MigrationPortal.Web.Tests.Admin;
@@ -14,14 +21,16 @@ public sealed partial class DatabaseBusyTests
     [SqliteFact("it holds the SQLite file's write lock from another connection")]
     public async Task Start_LockedPartWayThrough_SaysBusyWithinTheTimeoutAndExactlyWhatApplied()
     {
-        // Four batches in the request (not queued for the background): the lock lands after the first, whatever the
-        // machine's speed (with two, an idle machine once applied the second before the lock was taken).
+        // Several batches in the request (not queued for the background). The Start is held just after its first batch
+        // commits, the lock is taken, and only then does it go on: the lock lands part-way through on any machine. (It
+        // used to be taken once the test saw 10 mailboxes Submitted, racing the Start: a fast moment applied all 1,000 first.)
         const int count = 1_000;
-        await using var portal = new PortalFactory(new Dictionary<string, string?>
+        var pause = new PauseAfterMailboxCommit();
+        await using var portal = new PausingPortalFactory(new Dictionary<string, string?>
         {
             ["Database:BusyTimeout"] = "00:00:01",
             ["BulkActions:BackgroundAbove"] = "2000",
-        });
+        }, pause);
         var admin = AdminPages.Open(portal);
         await admin.LoginAsync();
         var project = await PortalSeed.ProjectAsync(portal);
@@ -29,18 +38,32 @@ public sealed partial class DatabaseBusyTests
         var ids = await PortalSeed.MailboxesAsync(portal, project, count);
         var dashboard = await admin.DashboardAsync(project);
 
+        pause.Arm();
         var starting = admin.SubmitOnAsync(dashboard, "Start", ids);
-        await WaitUntilAsync(async () => await SubmittedAsync(portal, ids) >= 10);
-        await using var locker = await LockAsync(portal);
+        SqliteConnection locker;
+        int submittedWhenLocked;
+        try
+        {
+            await pause.Committed.WaitAsync(TimeSpan.FromSeconds(60));
+            submittedWhenLocked = await SubmittedAsync(portal, ids);
+            locker = await LockAsync(portal);
+        }
+        finally
+        {
+            pause.Resume();
+        }
+        await using var locking = locker;
         var locked = Stopwatch.StartNew();
         var (status, page) = await starting;
         var answeredAfter = locked.Elapsed;
 
+        Assert.InRange(submittedWhenLocked, 1, count - 1);
         Assert.Equal(HttpStatusCode.OK, status);
         Assert.True(answeredAfter < TimeSpan.FromSeconds(8), $"Answered {answeredAfter.TotalSeconds:0.0} s after the lock (busy timeout 1 s).");
         var report = AdminPages.Report(page);
         var applied = int.Parse(AppliedCount().Match(report).Groups[1].Value);
-        Assert.InRange(applied, 10, count - 1);
+        // Exactly what had been saved when the lock was taken: nothing of the rest got through, nothing saved is left out.
+        Assert.Equal(submittedWhenLocked, applied);
         Assert.Contains($"The database was busy (locked by another writer): nothing was changed. Try again in a moment. ({count - applied})", report);
         Assert.Contains("shown only here", report);
         await locker.DisposeAsync();
@@ -96,13 +119,67 @@ public sealed partial class DatabaseBusyTests
     private static Task<int> SubmittedAsync(PortalFactory portal, IReadOnlyList<int> ids) =>
         portal.WithDbAsync(db => db.Mailboxes.CountAsync(m => ids.Contains(m.Id) && m.Status == MailboxStatus.Submitted));
 
-    private static async Task WaitUntilAsync(Func<Task<bool>> condition)
+    /// <summary>The portal, with <paramref name="pause"/> watching its database context's commands and transactions.</summary>
+    private sealed class PausingPortalFactory(IReadOnlyDictionary<string, string?> settings, PauseAfterMailboxCommit pause) : PortalFactory(settings)
     {
-        var deadline = Stopwatch.StartNew();
-        while (!await condition())
+        protected override void ConfigureWebHost(IWebHostBuilder builder)
         {
-            if (deadline.Elapsed > TimeSpan.FromSeconds(60)) throw new TimeoutException("The action never got going.");
-            await Task.Delay(5);
+            base.ConfigureWebHost(builder);
+            builder.ConfigureTestServices(services => services.ConfigureDbContext<PortalDbContext>(options => options.AddInterceptors(pause)));
+        }
+    }
+
+    /// <summary>
+    /// Once armed, holds the first transaction that changed mailboxes right after it commits (its SQLite lock let go),
+    /// until <see cref="Resume"/>: the test does what it must at that point, and the writer goes on only after.
+    /// </summary>
+    private sealed class PauseAfterMailboxCommit : DbCommandInterceptor, IDbTransactionInterceptor
+    {
+        private readonly TaskCompletionSource _committed = new(TaskCreationOptions.RunContinuationsAsynchronously);
+        private readonly TaskCompletionSource _resume = new(TaskCreationOptions.RunContinuationsAsynchronously);
+        private readonly ConcurrentDictionary<DbTransaction, bool> _changedMailboxes = new();
+        private int _armed;
+
+        /// <summary>Completes when the armed pause holds a writer that has just committed a change to mailboxes.</summary>
+        public Task Committed => _committed.Task;
+
+        public void Arm() => Volatile.Write(ref _armed, 1);
+
+        public void Resume() => _resume.TrySetResult();
+
+        public override ValueTask<InterceptionResult<int>> NonQueryExecutingAsync(DbCommand command, CommandEventData eventData,
+            InterceptionResult<int> result, CancellationToken cancellationToken = default)
+        {
+            Note(command);
+            return base.NonQueryExecutingAsync(command, eventData, result, cancellationToken);
+        }
+
+        public override ValueTask<InterceptionResult<DbDataReader>> ReaderExecutingAsync(DbCommand command, CommandEventData eventData,
+            InterceptionResult<DbDataReader> result, CancellationToken cancellationToken = default)
+        {
+            Note(command);
+            return base.ReaderExecutingAsync(command, eventData, result, cancellationToken);
+        }
+
+        public async Task TransactionCommittedAsync(DbTransaction transaction, TransactionEndEventData eventData, CancellationToken cancellationToken = default)
+        {
+            if (!_changedMailboxes.TryRemove(transaction, out _) || Interlocked.Exchange(ref _armed, 0) == 0) return;
+            _committed.TrySetResult();
+            // Bounded, so a test that failed before resuming does not leave the request hanging.
+            await _resume.Task.WaitAsync(TimeSpan.FromSeconds(60), cancellationToken);
+        }
+
+        public Task TransactionRolledBackAsync(DbTransaction transaction, TransactionEndEventData eventData, CancellationToken cancellationToken = default)
+        {
+            _changedMailboxes.TryRemove(transaction, out _);
+            return Task.CompletedTask;
+        }
+
+        private void Note(DbCommand command)
+        {
+            if (Volatile.Read(ref _armed) == 1 && command.Transaction is { } transaction
+                && command.CommandText.Contains("UPDATE \"Mailboxes\"", StringComparison.Ordinal))
+                _changedMailboxes[transaction] = true;
         }
     }
 
