@@ -9,12 +9,17 @@
 #   sasl2-bin      start private Cyrus instances (tests/MigrationPortal.Fixtures/Cyrus). Its IMAP server comes from
 #                  cyrus-imapd, unpacked under /opt/mp-cyrus rather than installed: that package conflicts with
 #                  dovecot-imapd (both provide imap-server), and removing Dovecot is not an option
+#   courier-base   Courier's couriertcpd, authlib's authdaemond and makeuserdb (its dependencies): the interoperability
+#                  tests start private Courier-IMAP instances (tests/MigrationPortal.Fixtures/Courier). Its IMAP server
+#                  comes from courier-imap, unpacked under /opt/mp-courier rather than installed, for the same reason as
+#                  Cyrus's: it conflicts with dovecot-imapd
 #   user mpmail    the unprivileged user the private Dovecot instances keep mail as (Dovecot refuses root)
 set -euo pipefail
 
 MAIL_USER=mpmail
-PACKAGES=(dovecot-imapd chromium postgresql cyrus-common sasl2-bin)
+PACKAGES=(dovecot-imapd chromium postgresql cyrus-common sasl2-bin courier-base)
 CYRUS_IMAPD=/opt/mp-cyrus/usr/lib/cyrus/bin/imapd
+COURIER_IMAPD=/opt/mp-courier/usr/bin/imapd
 
 if [[ $(id -u) -ne 0 ]]; then
     echo "setup-machine.sh: run as root (it may apt-get install and useradd)" >&2
@@ -50,10 +55,23 @@ if [[ ! -x $CYRUS_IMAPD ]]; then
     rm -rf "$download"
 fi
 
+if [[ ! -x $COURIER_IMAPD ]]; then
+    echo "setup-machine.sh: unpacking courier-imap's server under /opt/mp-courier"
+    # courier-imap's version is its own and courier-base's: 5.0.13+1.0.16-3+b6 goes with courier-base 1.0.16-3+b6.
+    base=$(dpkg-query -W -f='${Version}' courier-base)
+    version=$(apt-cache madison courier-imap | awk -v suffix="+$base" 'substr($3, length($3) - length(suffix) + 1) == suffix { print $3; exit }')
+    download=$(mktemp -d)
+    chmod 777 "$download"
+    (cd "$download" && apt-get download -qq "courier-imap=$version" 2>/dev/null || { apt-get update -qq && apt-get download -qq "courier-imap=$version"; })
+    mkdir -p /opt/mp-courier
+    dpkg-deb -x "$download"/courier-imap_*.deb /opt/mp-courier
+    rm -rf "$download"
+fi
+
 if ! id "$MAIL_USER" >/dev/null 2>&1; then
     echo "setup-machine.sh: creating OS user $MAIL_USER"
     useradd --no-create-home --shell /usr/sbin/nologin "$MAIL_USER"
 fi
 
 pg=$(ls -d /usr/lib/postgresql/*/bin/initdb 2>/dev/null | sort -V | tail -1)
-echo "setup-machine.sh: dovecot $(dovecot --version | cut -d' ' -f1), cyrus $(dpkg-query -W -f='${Version}' cyrus-common), $(/usr/bin/chromium --version 2>/dev/null | head -1), PostgreSQL $("${pg:-false}" --version 2>/dev/null | awk '{print $3}'), mail user $MAIL_USER"
+echo "setup-machine.sh: dovecot $(dovecot --version | cut -d' ' -f1), cyrus $(dpkg-query -W -f='${Version}' cyrus-common), $($COURIER_IMAPD --version | grep -o 'Courier-IMAP [0-9.]*'), $(/usr/bin/chromium --version 2>/dev/null | head -1), PostgreSQL $("${pg:-false}" --version 2>/dev/null | awk '{print $3}'), mail user $MAIL_USER"
