@@ -15,6 +15,8 @@ namespace MigrationPortal.Fixtures.Cyrus;
 /// Accounts are in a SASL password file of its own (saslpasswd2); a user's INBOX is made at their first login. The
 /// classic namespace (altnamespace 0, unixhierarchysep 0): folders are under "INBOX." with "." as the delimiter, as
 /// many Cyrus installations keep them, unlike Dovecot's "/" at the root.
+/// The master daemonises and outlives a killed test host: each instance names its test process in an owner file, and
+/// the first start in a test process stops and deletes the instances whose test process is gone.
 /// </summary>
 public sealed class CyrusServer : IAsyncLifetime
 {
@@ -28,6 +30,7 @@ public sealed class CyrusServer : IAsyncLifetime
     public const string Imapd = "/opt/mp-cyrus/usr/lib/cyrus/bin/imapd";
     private const string OsUser = "cyrus";
     private static readonly TimeSpan StartTimeout = TimeSpan.FromSeconds(20);
+    private static int _abandonedSwept;
 
     private string? _dir;
     private int _masterPid;
@@ -50,9 +53,13 @@ public sealed class CyrusServer : IAsyncLifetime
         if (!Libc.IsRoot)
             throw new InvalidOperationException("The private Cyrus server starts as root (its master drops to the cyrus user).");
         var (uid, gid) = Libc.LookUpUser(OsUser) ?? throw new InvalidOperationException("The cyrus user is missing: reinstall cyrus-imapd.");
+        if (Interlocked.Exchange(ref _abandonedSwept, 1) == 0)
+            AbandonedInstances.Remove(RootPath, Path.Combine("run", "master.pid"));
 
         Directory.CreateDirectory(RootPath);
         _dir = Path.Combine(RootPath, "cy" + Guid.NewGuid().ToString("N")[..8]);
+        Directory.CreateDirectory(Dir);
+        AbandonedInstances.Claim(Dir);
         foreach (var sub in new[] { "", "config", "spool", "run" })
         {
             Directory.CreateDirectory(Path.Combine(Dir, sub));
@@ -174,14 +181,45 @@ public sealed class CyrusServer : IAsyncLifetime
     public async Task AppendMessagesAsync(string login, string password, string folder, IEnumerable<MimeMessage> messages)
     {
         using var client = await LogInAsync(login, password);
-        IMailFolder target = client.Inbox ?? throw new InvalidOperationException("Cyrus gave the user no INBOX.");
-        if (!folder.Equals("INBOX", StringComparison.OrdinalIgnoreCase))
-            foreach (var part in folder.Split('/'))
-                target = (await target.GetSubfoldersAsync()).FirstOrDefault(f => f.Name == part)
-                    ?? await target.CreateAsync(part, isMessageFolder: true)
-                    ?? throw new InvalidOperationException($"Cyrus did not create {part}.");
+        var target = await ImapFolders.GetOrCreateAsync(client, folder);
         foreach (var chunk in messages.Chunk(200))
             await target.AppendAsync([.. chunk.Select(m => (IAppendRequest)new AppendRequest(m))]);
+        await client.DisconnectAsync(quit: true);
+    }
+
+    /// <summary>
+    /// Gives the folder ('/'-separated below INBOX, not INBOX itself) a new UIDVALIDITY and keeps its messages (bytes,
+    /// flags, INTERNALDATE), as a server restore would. Cyrus has no tool that sets a UIDVALIDITY (reconstruct keeps it,
+    /// mbtool -r only renews the unique id), so the folder is made anew over IMAP: its messages are copied aside (COPY
+    /// keeps flags and INTERNALDATE), the folder deleted and created again, which gives it a new UIDVALIDITY, and the
+    /// messages copied back. A user cannot delete INBOX, hence not INBOX.
+    /// </summary>
+    public async Task ChangeUidValidityAsync(string login, string password, string folder)
+    {
+        if (folder.Equals("INBOX", StringComparison.OrdinalIgnoreCase))
+            throw new NotSupportedException("Cyrus lets no user delete INBOX: its UIDVALIDITY cannot be changed this way.");
+        using var client = await LogInAsync(login, password);
+        var target = await ImapFolders.GetAsync(client, folder);
+        var parent = target.ParentFolder ?? throw new InvalidOperationException($"{folder} has no parent.");
+        var name = target.Name;
+        var aside = await client.Inbox.CreateAsync("mp-restore-" + Guid.NewGuid().ToString("N")[..8], isMessageFolder: true)
+            ?? throw new InvalidOperationException("Cyrus did not create the folder aside.");
+        await target.OpenAsync(FolderAccess.ReadOnly);
+        var before = target.UidValidity;
+        if (target.Count > 0)
+            await target.CopyToAsync(await target.SearchAsync(MailKit.Search.SearchQuery.All), aside);
+        await target.CloseAsync();
+        await target.DeleteAsync();
+        var renewed = await parent.CreateAsync(name, isMessageFolder: true)
+            ?? throw new InvalidOperationException($"Cyrus did not create {folder} again.");
+        await aside.OpenAsync(FolderAccess.ReadWrite);
+        if (aside.Count > 0)
+            await aside.CopyToAsync(await aside.SearchAsync(MailKit.Search.SearchQuery.All), renewed);
+        await aside.CloseAsync();
+        await aside.DeleteAsync();
+        await renewed.OpenAsync(FolderAccess.ReadOnly);
+        if (renewed.UidValidity == before)
+            throw new InvalidOperationException($"Cyrus kept UIDVALIDITY {before} for {folder}.");
         await client.DisconnectAsync(quit: true);
     }
 
