@@ -21,15 +21,17 @@ internal static class AbandonedInstances
     /// <summary>
     /// Stops the master (pid in <paramref name="masterPidFile"/>, relative to the instance) of every instance under
     /// <paramref name="root"/> whose test process is gone, and deletes the instance. The pid is only signalled when
-    /// its command line names the instance directory: it may have been reused by another process since.
+    /// its command line names the instance directory: it may have been reused by another process since. An instance
+    /// without an owner file is never stopped, only deleted once its master is gone.
     /// </summary>
     public static void Remove(string root, string masterPidFile)
     {
         if (!Directory.Exists(root)) return;
         foreach (var dir in Directory.EnumerateDirectories(root))
         {
-            if (!IsAbandoned(dir)) continue;
-            KillMaster(dir, Path.Combine(dir, masterPidFile));
+            var master = Master(dir, Path.Combine(dir, masterPidFile));
+            if (!IsAbandoned(dir, master is not null)) continue;
+            if (master is { } pid) Kill(pid);
             try
             {
                 Directory.Delete(dir, recursive: true);
@@ -41,7 +43,7 @@ internal static class AbandonedInstances
         }
     }
 
-    private static bool IsAbandoned(string dir)
+    private static bool IsAbandoned(string dir, bool masterRunning)
     {
         try
         {
@@ -49,32 +51,29 @@ internal static class AbandonedInstances
         }
         catch (IOException)
         {
-            // Claim() follows the directory's creation: give a concurrent start time to write it.
-            return Directory.GetLastWriteTimeUtc(dir) < DateTime.UtcNow - OwnerlessGrace;
+            // No owner: a start between making the directory and Claim(), or a test process of a version that wrote
+            // none (another checkout's tests may be running now): only its files are removed, once it has stopped.
+            return !masterRunning && Directory.GetLastWriteTimeUtc(dir) < DateTime.UtcNow - OwnerlessGrace;
         }
     }
 
-    private static void KillMaster(string dir, string pidFile)
+    /// <summary>The instance's master, when one runs: the pid file's process, if its command line names the instance.</summary>
+    private static int? Master(string dir, string pidFile)
     {
-        int pid;
         try
         {
-            if (!int.TryParse(File.ReadAllText(pidFile).Trim(), CultureInfo.InvariantCulture, out pid) || pid <= 0) return;
+            if (!int.TryParse(File.ReadAllText(pidFile).Trim(), CultureInfo.InvariantCulture, out var pid) || pid <= 0) return null;
+            // The pid may have been reused by another process since.
+            return File.ReadAllText($"/proc/{pid}/cmdline").Replace('\0', ' ').Contains(dir, StringComparison.Ordinal) ? pid : null;
         }
         catch (IOException)
         {
-            return;
+            return null;
         }
-        string commandLine;
-        try
-        {
-            commandLine = File.ReadAllText($"/proc/{pid}/cmdline").Replace('\0', ' ');
-        }
-        catch (IOException)
-        {
-            return;
-        }
-        if (!commandLine.Contains(dir, StringComparison.Ordinal)) return;
+    }
+
+    private static void Kill(int pid)
+    {
         Libc.Signal(pid, Libc.SigTerm);
         for (var i = 0; i < 60 && Directory.Exists($"/proc/{pid}"); i++)
             Thread.Sleep(50);
