@@ -120,7 +120,7 @@ public static class Ceiling
 
     private static async Task<(int Messages, long Bytes)> CopyFolderAsync(IMailStore store, AppendWriter writer, Work item, CancellationToken ct)
     {
-        var destination = await writer.ExamineAsync(item.Target, ct);
+        var destination = await writer.SelectAsync(item.Target, ct);
         var folder = item.Source.Equals("INBOX", StringComparison.OrdinalIgnoreCase) ? store.Inbox : await store.GetFolderAsync(item.Source, ct);
         await folder.OpenAsync(FolderAccess.ReadOnly, ct);
         try

@@ -42,7 +42,7 @@ public sealed class AppendWriterException(string message, Exception? inner = nul
 /// The destination side's data path: APPEND of the source's exact bytes. MailKit's AppendAsync only takes a parsed
 /// MimeMessage (every message parsed and serialised again, CRLF forced, not byte-identical for some malformed mail:
 /// MimeKit issues 499, 227, 251) and sends one command at a time, so this writer speaks the few commands it needs
-/// itself: login, EXAMINE, APPEND with MULTIAPPEND (RFC 3502, atomic) and LITERAL+ (RFC 7888) when offered, the
+/// itself: login, SELECT, APPEND with MULTIAPPEND (RFC 3502, atomic) and LITERAL+ (RFC 7888) when offered, the
 /// APPENDUID answer (RFC 4315), and UID FETCH RFC822.SIZE to verify what was stored. Everything else stays MailKit's.
 /// </summary>
 public sealed partial class AppendWriter : IAsyncDisposable
@@ -326,16 +326,21 @@ public sealed partial class AppendWriter : IAsyncDisposable
 
     // ----------------------------------------------------------------- folders
 
-    /// <summary>Opens the folder read-only (EXAMINE: nothing in it is ever changed) to learn its UIDs and the flags it keeps.</summary>
-    public Task<DestinationFolder> ExamineAsync(string folderName, CancellationToken ct) => TimedAsync(() => ExamineFolderAsync(folderName, ct), ct);
+    /// <summary>
+    /// Selects the folder to learn its UIDs and the flags it keeps; the writer only appends to it and reads the sizes of
+    /// what it appended, never changes a message. SELECT, not EXAMINE: Courier refuses an APPEND into the folder the
+    /// connection has open read-only ("Current box is selected READ-ONLY."), and a read-only folder's PERMANENTFLAGS are
+    /// empty (RFC 3501 7.1), so only SELECT says which flags and keywords the copies can keep.
+    /// </summary>
+    public Task<DestinationFolder> SelectAsync(string folderName, CancellationToken ct) => TimedAsync(() => SelectFolderAsync(folderName, ct), ct);
 
-    private async Task<DestinationFolder> ExamineFolderAsync(string folderName, CancellationToken ct)
+    private async Task<DestinationFolder> SelectFolderAsync(string folderName, CancellationToken ct)
     {
         using var deadline = Deadline(ct);
         uint uidValidity = 0, uidNext = 0;
         string? flags = null, permanent = null;
         var tag = NextTag();
-        await WriteAsciiAsync($"{tag} EXAMINE ", deadline.Token);
+        await WriteAsciiAsync($"{tag} SELECT ", deadline.Token);
         await WriteMailboxAsync(folderName, deadline.Token);
         await WriteLineAsync("", deadline.Token);
         var answer = await ReadTaggedAsync(tag, line =>
@@ -346,7 +351,7 @@ public sealed partial class AppendWriter : IAsyncDisposable
             else if (line.StartsWith("* FLAGS (", StringComparison.OrdinalIgnoreCase)) flags = line["* FLAGS (".Length..].TrimEnd(')');
         }, deadline.Token);
         if (!answer.Ok) throw new AppendWriterException($"{_where} could not open {folderName}: {answer.Text}", serverText: answer.Text);
-        // Without PERMANENTFLAGS every flag in FLAGS is permanent (RFC 3501 7.1); a read-only EXAMINE may also list none.
+        // Without PERMANENTFLAGS every flag in FLAGS is permanent (RFC 3501 7.1); a folder the server keeps read-only lists none.
         var kept = (permanent is { Length: > 0 } ? permanent : flags ?? "").Split(' ', StringSplitOptions.RemoveEmptyEntries);
         var system = MessageFlags.None;
         var keywords = new HashSet<string>(StringComparer.Ordinal);

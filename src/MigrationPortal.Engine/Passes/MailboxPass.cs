@@ -326,7 +326,7 @@ public sealed class MailboxPass
     {
         var writer = await lane.WriterAsync(abort);
         var clock = Stopwatch.StartNew();
-        var destinationFolder = await writer.ExamineAsync(target.FullName, abort);
+        var destinationFolder = await writer.SelectAsync(target.FullName, abort);
         await folder.OpenAsync(FolderAccess.ReadOnly, abort);
         try
         {
@@ -404,7 +404,7 @@ public sealed class MailboxPass
                         var outcome = await AppendBatchAsync(writer, folder, destinationFolder, batch, totals, abort);
                         completed++;
                         if (outcome.LastUid is { } last) uidNext = Math.Max(uidNext, last + 1);
-                        else if (!writer.UidPlus) uidNext = (await writer.ExamineAsync(target.FullName, abort)).UidNext;
+                        else if (!writer.UidPlus) uidNext = (await writer.SelectAsync(target.FullName, abort)).UidNext;
                         var highest = keepCheckpoint ? after : Math.Max(after, batch.Plan.Highest);
                         var more = completed < plan.Count && !stop.IsCancellationRequested;
                         var next = keepCheckpoint
@@ -1138,7 +1138,7 @@ public sealed class MailboxPass
                 }
                 catch (ImapCommandException e) when (e.Response == ImapCommandResponse.No && ServerDifferences.Portable(name) is { } portable)
                 {
-                    reasons.Add($"the destination refused the name: {e.ResponseText}");
+                    reasons.Add($"the destination refused the name: {ServerDifferences.Words(e.ResponseText)}");
                     name = portable;
                     existing = children.FirstOrDefault(f => f.Name == name) ?? await CreateAsync(parent, name, use, capabilities, ct);
                 }

@@ -1,4 +1,5 @@
 using System.Text;
+using System.Text.RegularExpressions;
 using MailKit;
 using MailKit.Net.Imap;
 
@@ -29,7 +30,7 @@ public sealed record FolderRename(string Source, string Destination, string Reas
 /// What the pass adapts to between two IMAP implementations: the extensions one lacks, the folder names one refuses,
 /// and special folders on servers without SPECIAL-USE (RFC 6154).
 /// </summary>
-public static class ServerDifferences
+public static partial class ServerDifferences
 {
     /// <summary>The character a folder name's refused characters become: one rule, so the admin can predict the name.</summary>
     public const char Replacement = '_';
@@ -105,4 +106,10 @@ public static class ServerDifferences
         var portable = builder.ToString();
         return portable == level ? null : portable;
     }
+
+    /// <summary>A server's answer without Dovecot's timing, "(0.001 + 0.000 secs).", which says nothing to an admin.</summary>
+    public static string Words(string answer) => Timing().Replace(answer, "").Trim();
+
+    [GeneratedRegex(@"\s*\(\d+\.\d+ \+ \d+\.\d+(?: \+ \d+\.\d+)? secs\)\.?$")]
+    private static partial Regex Timing();
 }

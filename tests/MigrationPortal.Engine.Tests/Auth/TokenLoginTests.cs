@@ -25,8 +25,8 @@ public sealed class TokenLoginTests(OAuthMailServers servers) : IClassFixture<OA
             await using var session = await _connector.ConnectAsync(Endpoint(servers.Google), login, default);
             await session.Store.Inbox.OpenAsync(MailKit.FolderAccess.ReadOnly);
             await using var writer = await _connector.ConnectAppendWriterAsync(Endpoint(servers.Google), login, default);
-            // Logged in: only an authenticated connection may EXAMINE.
-            Assert.Equal("INBOX", (await writer.ExamineAsync("INBOX", default)).Name);
+            // Logged in: only an authenticated connection may SELECT.
+            Assert.Equal("INBOX", (await writer.SelectAsync("INBOX", default)).Name);
         }
     }
 
