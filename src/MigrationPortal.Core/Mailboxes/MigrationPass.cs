@@ -8,8 +8,19 @@ public enum PassOutcome
     Stopped = 3,
 }
 
-/// <summary>What else a pass has to say besides its counts: what a Delta skipped or updated, and what the destination did not keep.</summary>
-public sealed record PassNotes(int FoldersUnchanged, int FlagsUpdated, int SizeMismatches, IReadOnlyCollection<string> NotKept);
+/// <summary>
+/// What else a pass has to say besides its counts: what a Delta skipped or updated, what the destination did not keep,
+/// the extensions a server lacked with what the pass did instead, and the folders it created under another name. The
+/// last two are the engine's sentences (one per item; Core does not know the engine's types), in its order.
+/// </summary>
+public sealed record PassNotes(int FoldersUnchanged, int FlagsUpdated, int SizeMismatches, IReadOnlyCollection<string> NotKept)
+{
+    /// <summary>"The destination has no MULTIAPPEND: one APPEND command per message instead of up to 50 in one."</summary>
+    public IReadOnlyList<string> ServerFallbacks { get; init; } = [];
+
+    /// <summary>"Ideas! → Ideas_ (the destination refused the name: Invalid mailbox name)"</summary>
+    public IReadOnlyList<string> FoldersRenamed { get; init; } = [];
+}
 
 /// <summary>One copy pass over a mailbox, with what it moved.</summary>
 public sealed class MigrationPass
@@ -60,6 +71,15 @@ public sealed class MigrationPass
     public string? NotKept { get; private set; }
 
     public const int MaxNotKeptLength = 1000;
+
+    /// <summary>The extensions the source or destination lacked and what the pass did instead, one sentence a line; null when neither lacked any.</summary>
+    public string? ServerFallbacks { get; private set; }
+
+    /// <summary>Source folders created under another name in the destination, with why, one a line; null when none was.</summary>
+    public string? FoldersRenamed { get; private set; }
+
+    /// <summary>The most <see cref="ServerFallbacks"/> and <see cref="FoldersRenamed"/> each keep: a mailbox with thousands of odd names is cut off, marked with "…".</summary>
+    public const int MaxLinesLength = 4000;
 
     /// <summary>
     /// How often a provider throttled the pass ("Request is throttled. Suggested Backoff Time: …") and the pass waited as
@@ -116,7 +136,22 @@ public sealed class MigrationPass
         FlagsUpdated = notes.FlagsUpdated;
         SizeMismatches = notes.SizeMismatches;
         var notKept = string.Join(' ', notes.NotKept.Order(StringComparer.Ordinal));
-        NotKept = notKept.Length == 0 ? null : notKept.Length <= MaxNotKeptLength ? notKept : notKept[..(MaxNotKeptLength - 1)] + "…";
+        NotKept = Capped(notKept, MaxNotKeptLength);
+        ServerFallbacks = Capped(Lines(notes.ServerFallbacks), MaxLinesLength);
+        FoldersRenamed = Capped(Lines(notes.FoldersRenamed), MaxLinesLength);
+    }
+
+    /// <summary>One item a line; a line break inside an item (a server's odd words) would read as two, so it becomes a space.</summary>
+    private static string Lines(IEnumerable<string> items) =>
+        string.Join('\n', items.Where(i => !string.IsNullOrWhiteSpace(i)).Select(i => i.ReplaceLineEndings(" ").Trim()));
+
+    /// <summary>Null for nothing; else at most <paramref name="max"/> characters, a cut one ending in "…" (never between the halves of a surrogate pair, which PostgreSQL would refuse).</summary>
+    private static string? Capped(string text, int max)
+    {
+        if (text.Length == 0) return null;
+        if (text.Length <= max) return text;
+        var cut = char.IsHighSurrogate(text[max - 2]) ? max - 2 : max - 1;
+        return text[..cut] + "…";
     }
 
     internal void End(PassOutcome outcome, DateTimeOffset at)

@@ -14,6 +14,8 @@ internal sealed class MigrationPassConfiguration : IEntityTypeConfiguration<Migr
         // Passes from before pass kinds were all Full passes.
         builder.Property(p => p.Kind).HasConversion<string>().HasMaxLength(16).HasDefaultValue(PassKind.Full);
         builder.Property(p => p.NotKept).HasMaxLength(MigrationPass.MaxNotKeptLength);
+        builder.Property(p => p.ServerFallbacks).HasMaxLength(MigrationPass.MaxLinesLength);
+        builder.Property(p => p.FoldersRenamed).HasMaxLength(MigrationPass.MaxLinesLength);
         builder.Property(p => p.Throttling).HasMaxLength(MigrationPass.MaxThrottlingLength);
         builder.Ignore(p => p.MovedData);
         builder.Ignore(p => p.UsesLicense);

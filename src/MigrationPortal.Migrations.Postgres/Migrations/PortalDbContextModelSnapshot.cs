@@ -566,6 +566,10 @@ namespace MigrationPortal.Migrations.Postgres.Migrations
                     b.Property<int?>("FoldersFound")
                         .HasColumnType("integer");
 
+                    b.Property<string>("FoldersRenamed")
+                        .HasMaxLength(4000)
+                        .HasColumnType("character varying(4000)");
+
                     b.Property<int>("FoldersUnchanged")
                         .HasColumnType("integer");
 
@@ -605,6 +609,10 @@ namespace MigrationPortal.Migrations.Postgres.Migrations
 
                     b.Property<DateTimeOffset?>("PreStageBefore")
                         .HasColumnType("timestamp with time zone");
+
+                    b.Property<string>("ServerFallbacks")
+                        .HasMaxLength(4000)
+                        .HasColumnType("character varying(4000)");
 
                     b.Property<int>("SizeMismatches")
                         .HasColumnType("integer");

@@ -547,6 +547,10 @@ namespace MigrationPortal.Migrations.Sqlite.Migrations
                     b.Property<int?>("FoldersFound")
                         .HasColumnType("INTEGER");
 
+                    b.Property<string>("FoldersRenamed")
+                        .HasMaxLength(4000)
+                        .HasColumnType("TEXT");
+
                     b.Property<int>("FoldersUnchanged")
                         .HasColumnType("INTEGER");
 
@@ -586,6 +590,10 @@ namespace MigrationPortal.Migrations.Sqlite.Migrations
 
                     b.Property<long?>("PreStageBefore")
                         .HasColumnType("INTEGER");
+
+                    b.Property<string>("ServerFallbacks")
+                        .HasMaxLength(4000)
+                        .HasColumnType("TEXT");
 
                     b.Property<int>("SizeMismatches")
                         .HasColumnType("INTEGER");

@@ -229,7 +229,12 @@ public sealed partial class MigrationWorker(
         var copiedEarlier = Math.Max(0, pass.ItemsCopied - result.MessagesCopied);
         var skipped = Math.Max(0, result.MessagesSkipped - copiedEarlier - (failed - result.FailedMessages.Count));
         mailbox.RecordPassTotals(skipped, failed, took,
-            new PassNotes(result.FoldersUnchanged, result.FlagsUpdated, result.SizeMismatches, result.NotKept));
+            new PassNotes(result.FoldersUnchanged, result.FlagsUpdated, result.SizeMismatches, result.NotKept)
+            {
+                // Core keeps the engine's sentences, not its types.
+                ServerFallbacks = [.. result.Fallbacks.Select(f => f.ToString())],
+                FoldersRenamed = [.. result.RenamedFolders.Select(r => r.ToString())],
+            });
     }
 
     /// <summary>
