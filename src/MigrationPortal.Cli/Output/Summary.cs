@@ -9,10 +9,14 @@ namespace MigrationPortal.Cli.Output;
 /// <summary>What a run ends with on stdout: a few lines for a person, or one JSON object for a script (--json).</summary>
 public static partial class Summary
 {
-    /// <summary>The --json line: a script reads these names.</summary>
+    /// <summary>
+    /// The --json line: a script reads these names. <paramref name="RenamedFolders"/> ({source, destination, reason}) and
+    /// <paramref name="Fallbacks"/> ({side, extension, instead}) are objects like <paramref name="Failed"/>'s, empty when none.
+    /// </summary>
     private sealed record PassJson(string Outcome, int ExitCode, int Folders, int FoldersUnchanged, int MessagesFound,
         int MessagesCopied, int MessagesSkipped, int FlagsUpdated, int MessagesFailed, long BytesFound, long BytesCopied,
-        double DurationSeconds, double MessagesPerSecond, IReadOnlyList<FailedMessage> Failed, string StateFile);
+        double DurationSeconds, double MessagesPerSecond, IReadOnlyList<FailedMessage> Failed, string StateFile,
+        IReadOnlyList<FolderRename> RenamedFolders, IReadOnlyList<ExtensionFallback> Fallbacks);
 
     private sealed record FailureJson(string Outcome, int ExitCode, string? Side, string Error);
 
@@ -34,7 +38,7 @@ public static partial class Summary
             output.WriteLine(JsonSerializer.Serialize(new PassJson(outcome, exitCode, result.Folders, result.FoldersUnchanged,
                 result.MessagesFound, result.MessagesCopied, result.MessagesSkipped, result.FlagsUpdated,
                 result.FailedMessages.Count, result.BytesFound, result.BytesCopied, Math.Round(seconds, 3),
-                Math.Round(rate, 1), result.FailedMessages, stateFile), SummaryJson.Default.PassJson));
+                Math.Round(rate, 1), result.FailedMessages, stateFile, result.RenamedFolders, result.Fallbacks), SummaryJson.Default.PassJson));
             return;
         }
 
@@ -56,6 +60,11 @@ public static partial class Summary
         output.WriteLine(string.Create(inv, $"  failed    {result.FailedMessages.Count}"));
         foreach (var f in result.FailedMessages)
             output.WriteLine(string.Create(inv, $"    {f.Folder} UID {f.Uid} \"{f.Subject}\" ({Bytes.Format(f.Size)}): {f.ServerAnswer}"));
+        // What the pass did differently because of the servers: a folder under another name, an extension done without.
+        foreach (var rename in result.RenamedFolders)
+            output.WriteLine($"  renamed   {rename}");
+        foreach (var fallback in result.Fallbacks)
+            output.WriteLine($"  server    {fallback}");
         output.WriteLine(string.Create(inv, $"  duration  {seconds:0.0} s, {rate:0.#} msgs/s"));
         output.WriteLine($"  state     {stateFile}");
     }

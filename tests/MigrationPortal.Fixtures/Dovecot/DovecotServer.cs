@@ -77,6 +77,30 @@ public sealed class DovecotServer : IAsyncLifetime
 
         """;
 
+    /// <summary>Dovecot 2.3.19's own capability list after login (imap_capability's default, with LITERAL+).</summary>
+    public static readonly IReadOnlyList<string> DefaultCapabilities =
+    [
+        "IMAP4rev1", "SASL-IR", "LOGIN-REFERRALS", "ID", "ENABLE", "IDLE", "SORT", "SORT=DISPLAY", "THREAD=REFERENCES", "THREAD=REFS",
+        "THREAD=ORDEREDSUBJECT", "MULTIAPPEND", "URL-PARTIAL", "CATENATE", "UNSELECT", "CHILDREN", "NAMESPACE", "UIDPLUS",
+        "LIST-EXTENDED", "I18NLEVEL=1", "CONDSTORE", "QRESYNC", "ESEARCH", "ESORT", "SEARCHRES", "WITHIN", "CONTEXT=SEARCH",
+        "LIST-STATUS", "BINARY", "MOVE", "SNIPPET=FUZZY", "PREVIEW=FUZZY", "PREVIEW", "STATUS=SIZE", "SAVEDATE", "LITERAL+",
+        "NOTIFY", "SPECIAL-USE",
+    ];
+
+    /// <summary>
+    /// Settings that make the server advertise its usual capabilities after login but these (imap_capability replaces
+    /// the whole list in Dovecot 2.3: there is no way to remove one), as a server without, say, MULTIAPPEND would. The
+    /// greeting's pre-login list is imap-login's and stays as it was; clients read the list again after login.
+    /// </summary>
+    public static string CapabilitiesWithout(params string[] extensions) =>
+        $"imap_capability = {string.Join(' ', DefaultCapabilities.Except(extensions, StringComparer.OrdinalIgnoreCase))}\n";
+
+    /// <summary>
+    /// Settings that store folders as plain directories (maildir LAYOUT=fs) rather than Maildir++'s dot-joined names,
+    /// so a '/'-separated server takes a '.' inside a folder name ("Q3.2026"), which the default layout refuses.
+    /// </summary>
+    public const string DirectoryLayout = "mail_location = maildir:~/Maildir:LAYOUT=fs\n";
+
     /// <summary>
     /// Offers TLS with a self-signed certificate made for this instance (for 127.0.0.1 and localhost): STARTTLS on
     /// <see cref="Port"/> and implicit TLS on <see cref="TlsPort"/>. False (the default): ssl = no, so STARTTLS is not
