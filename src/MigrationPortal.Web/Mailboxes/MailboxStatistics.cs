@@ -130,5 +130,19 @@ public static class StatisticsText
         return string.Join("; ", notes);
     }
 
+    /// <summary>
+    /// What the pass did differently because of the servers, one item each: the folders it created under another name
+    /// ("Renamed: Ideas! → Ideas_ (…)"), then the extensions a server lacked with what it did instead. The engine's
+    /// sentences, as it wrote them; empty when there was none.
+    /// </summary>
+    public static IReadOnlyList<string> ServerNotes(MigrationPass pass) =>
+    [
+        .. Lines(pass.FoldersRenamed).Select(rename => "Renamed: " + rename),
+        .. Lines(pass.ServerFallbacks),
+    ];
+
+    private static string[] Lines(string? text) =>
+        text is null ? [] : text.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+
     private static string Plural(int n, string word) => n == 1 ? word : word + "s";
 }
