@@ -74,6 +74,10 @@ public sealed partial class AppendWriter : IAsyncDisposable
     public bool LiteralPlus => Capabilities.Contains("LITERAL+");
     public bool UidPlus => Capabilities.Contains("UIDPLUS");
 
+    /// <summary>The largest message the server takes (APPENDLIMIT=n, RFC 7889); null when it does not say.</summary>
+    public long? AppendLimit => Capabilities.Select(c => c.StartsWith("APPENDLIMIT=", StringComparison.Ordinal)
+        && long.TryParse(c["APPENDLIMIT=".Length..], NumberStyles.None, CultureInfo.InvariantCulture, out var n) ? n : (long?)null).Max();
+
     /// <summary>Connects with the endpoint's TLS mode (the same certificate rules as every other connection) and logs in once.</summary>
     /// <exception cref="ImapConnectException">Refused or unreachable.</exception>
     internal static async Task<AppendWriter> ConnectAsync(ImapEndpoint endpoint, ImapLogin login, TimeSpan timeout,
@@ -378,6 +382,23 @@ public sealed partial class AppendWriter : IAsyncDisposable
     private async Task<IReadOnlyList<AppendOutcome>> AppendBatchAsync(DestinationFolder folder, IReadOnlyList<AppendItem> items, CancellationToken ct)
     {
         if (items.Count == 0) return [];
+        if (AppendLimit is { } limit && items.Any(i => i.Body.Length > limit))
+        {
+            // Refused here, not sent: the server said it takes nothing larger, and sending 20 MB to hear so costs the
+            // bandwidth a provider counts (and, inside a MULTIAPPEND, would sink the whole batch first).
+            var outcomes = new AppendOutcome[items.Count];
+            var sendable = new List<int>();
+            for (var i = 0; i < items.Count; i++)
+            {
+                if (items[i].Body.Length > limit)
+                    outcomes[i] = new AppendOutcome(null, string.Create(CultureInfo.InvariantCulture,
+                        $"Not sent: the message is {items[i].Body.Length} bytes and the destination takes at most {limit} (its APPENDLIMIT)."));
+                else sendable.Add(i);
+            }
+            var sent = await AppendBatchAsync(folder, [.. sendable.Select(i => items[i])], ct);
+            for (var k = 0; k < sendable.Count; k++) outcomes[sendable[k]] = sent[k];
+            return outcomes;
+        }
         if (MultiAppend && items.Count > 1)
         {
             var answer = await AppendCommandAsync(folder, items, ct);

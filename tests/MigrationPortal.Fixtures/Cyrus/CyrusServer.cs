@@ -41,6 +41,9 @@ public sealed class CyrusServer : IAsyncLifetime
     /// <summary>The folder delimiter of this configuration.</summary>
     public char Separator => '.';
 
+    /// <summary>Lines added to imapd.conf, e.g. "maxmessagesize: 1048576" (which Cyrus also advertises as APPENDLIMIT).</summary>
+    public string? ExtraConfig { get; init; }
+
     private string Dir => _dir ?? throw new InvalidOperationException("The server is not initialised.");
     private string Config => Path.Combine(Dir, "imapd.conf");
     private string Passwords => Path.Combine(Dir, "sasldb2");
@@ -106,6 +109,7 @@ public sealed class CyrusServer : IAsyncLifetime
             $"notifysocket: {Path.Combine(Dir, "run", "notify")}",
             $"lmtpsocket: {Path.Combine(Dir, "run", "lmtp")}",
             "syslog_prefix: mp-cyrus",
+            ExtraConfig ?? "",
             "");
 
         string CyrusConf() => string.Create(CultureInfo.InvariantCulture, $$"""
