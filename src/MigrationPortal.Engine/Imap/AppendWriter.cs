@@ -530,18 +530,36 @@ public sealed partial class AppendWriter : IAsyncDisposable
 
     private async Task<IReadOnlyDictionary<uint, long>> FetchSizesOfAsync(IEnumerable<uint> uids, CancellationToken ct)
     {
-        var set = UidSet(uids);
+        var wanted = uids.ToList();
         var sizes = new Dictionary<uint, long>();
-        if (set.Length == 0) return sizes;
+        if (wanted.Count == 0) return sizes;
         using var deadline = Deadline(ct);
-        var tag = await SendAsync($"UID FETCH {set} (UID RFC822.SIZE)", deadline.Token);
-        var answer = await ReadTaggedAsync(tag, line =>
+        await FetchSizesAsync(wanted, sizes, noopFirst: false, deadline.Token);
+        // Courier tells a session of messages appended to its selected folder only at the next command that may (a NOOP):
+        // until then a UID FETCH of them answers nothing. Asked again after one; Dovecot and Cyrus never need it.
+        if (sizes.Count < wanted.Count)
+            await FetchSizesAsync([.. wanted.Where(uid => !sizes.ContainsKey(uid))], sizes, noopFirst: true, deadline.Token);
+        return sizes;
+    }
+
+    private async Task FetchSizesAsync(IReadOnlyList<uint> uids, Dictionary<uint, long> sizes, bool noopFirst, CancellationToken ct)
+    {
+        string? noop = null;
+        if (noopFirst)
+        {
+            // Written with the FETCH, one round trip for both.
+            noop = NextTag();
+            await WriteAsciiAsync($"{noop} NOOP\r\n", ct);
+        }
+        var tag = await SendAsync($"UID FETCH {UidSet(uids)} (UID RFC822.SIZE)", ct);
+        void Take(string line)
         {
             if (FetchUid().Match(line) is { Success: true } uid && FetchSize().Match(line) is { Success: true } size)
                 sizes[uint.Parse(uid.Groups[1].Value, CultureInfo.InvariantCulture)] = long.Parse(size.Groups[1].Value, CultureInfo.InvariantCulture);
-        }, deadline.Token);
+        }
+        if (noop is not null) await ReadTaggedAsync(noop, Take, ct);
+        var answer = await ReadTaggedAsync(tag, Take, ct);
         if (!answer.Ok) throw new AppendWriterException($"{_where} refused UID FETCH: {answer.Text}", serverText: answer.Text);
-        return sizes;
     }
 
     /// <summary>A compact UID set: runs of consecutive UIDs written as ranges.</summary>

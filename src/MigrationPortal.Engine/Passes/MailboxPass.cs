@@ -401,7 +401,7 @@ public sealed class MailboxPass
                     {
                         // A save that already failed (the claim lost, the database gone) ends the copy before another batch goes out.
                         if (saving.IsFaulted || saving.IsCanceled) await saving;
-                        var outcome = await AppendBatchAsync(writer, folder, destinationFolder, batch, totals, abort);
+                        var outcome = await AppendBatchAsync(writer, folder, target, destinationFolder, batch, totals, abort);
                         completed++;
                         if (outcome.LastUid is { } last) uidNext = Math.Max(uidNext, last + 1);
                         else if (!writer.UidPlus) uidNext = (await writer.SelectAsync(target.FullName, abort)).UidNext;
@@ -809,8 +809,8 @@ public sealed class MailboxPass
             retry is null ? null : [.. retry.Where(f => Appended.Contains(f.Uid))];
     }
 
-    private static async Task<BatchOutcome> AppendBatchAsync(AppendWriter writer, IMailFolder folder, DestinationFolder destinationFolder, FetchedBatch batch,
-        PassTotals totals, CancellationToken ct)
+    private static async Task<BatchOutcome> AppendBatchAsync(AppendWriter writer, IMailFolder folder, IMailFolder target, DestinationFolder destinationFolder,
+        FetchedBatch batch, PassTotals totals, CancellationToken ct)
     {
         var items = batch.Messages.Select(m => new AppendItem(m.Body, m.Message.Flags, m.Message.Keywords, m.Message.InternalDate)).ToList();
         lock (totals)
@@ -824,7 +824,7 @@ public sealed class MailboxPass
         uint? last = null;
         var failed = new List<FailedMessage>();
         var appended = new List<uint>();
-        var stored = new Dictionary<uint, long>();
+        var stored = new Dictionary<uint, MessageBuffer>();
         var pairs = new List<(uint, uint)>();
         for (var i = 0; i < items.Count; i++)
         {
@@ -839,7 +839,7 @@ public sealed class MailboxPass
                 appended.Add(message.Uid);
                 if (outcomes[i].Uid is { } uid)
                 {
-                    stored[uid] = body.Length;
+                    stored[uid] = body;
                     pairs.Add((message.Uid, uid));
                     last = Math.Max(last ?? 0, uid);
                 }
@@ -849,14 +849,46 @@ public sealed class MailboxPass
                 failed.Add(new FailedMessage(folder.FullName, message.Uid, Subject(body), body.Length, outcomes[i].Refusal!));
             }
         }
-        // What was stored is what was sent: the destination's size of every appended message is checked.
         if (stored.Count > 0)
         {
-            var sizes = await writer.FetchSizesAsync(stored.Keys, ct);
-            var mismatches = stored.Count(s => !sizes.TryGetValue(s.Key, out var size) || size != s.Value);
-            lock (totals) totals.SizeMismatches += mismatches;
+            var changed = await ChangedCopiesAsync(writer, target, destinationFolder.UidValidity, stored, ct);
+            lock (totals) totals.SizeMismatches += changed;
         }
         return new BatchOutcome(copied, bytes, last, failed, appended, pairs);
+    }
+
+    /// <summary>
+    /// How many of the appended messages the destination stored other than sent. Every copy's RFC822.SIZE is checked
+    /// against the bytes sent. A rewrite of the same length shows in no size: Cyrus by default replaces each byte of raw
+    /// 8-bit header text with "X" (munge8bit), which makes a UTF-8 subject unreadable. So the copies of messages with such
+    /// headers (rare but for internationalised mail) are read back and compared by SHA-256.
+    /// </summary>
+    private static async Task<int> ChangedCopiesAsync(AppendWriter writer, IMailFolder target, uint uidValidity, Dictionary<uint, MessageBuffer> stored,
+        CancellationToken ct)
+    {
+        var sizes = await writer.FetchSizesAsync(stored.Keys, ct);
+        var changed = 0;
+        var readBack = new List<uint>();
+        foreach (var (uid, body) in stored)
+        {
+            if (!sizes.TryGetValue(uid, out var size) || size != body.Length)
+                changed++;
+            else if (MessageBytes.HasEightBitHeader(body.Bytes))
+                readBack.Add(uid);
+        }
+        if (readBack.Count == 0) return changed;
+        await target.OpenAsync(FolderAccess.ReadOnly, ct);
+        try
+        {
+            if (target.UidValidity != uidValidity) return changed;
+            var hashes = new Dictionary<uint, string>();
+            await ForEachBodyAsync(target, readBack, (uid, stream) => hashes[uid] = Convert.ToHexString(System.Security.Cryptography.SHA256.HashData(stream)), ct);
+            return changed + readBack.Count(uid => !hashes.TryGetValue(uid, out var hash) || hash != MessageBytes.Sha256(stored[uid].Bytes));
+        }
+        finally
+        {
+            if (target.IsOpen) await target.CloseAsync(false, ct);
+        }
     }
 
     /// <summary>The subject of a refused message, for the admin's list; read from its own header, since only refusals need it.</summary>

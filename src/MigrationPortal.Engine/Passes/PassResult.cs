@@ -17,7 +17,10 @@ public sealed record PassResult(
     public long BytesFound { get; init; }
     public TimeSpan Duration { get; init; }
 
-    /// <summary>Appended messages whose size in the destination differs from the source's bytes (the server rewrote them).</summary>
+    /// <summary>
+    /// Appended messages the destination stored changed: another size than the bytes sent, or, for a message with raw
+    /// 8-bit header text (checked by reading the copy back), other bytes of the same length (Cyrus's munge8bit).
+    /// </summary>
     public int SizeMismatches { get; init; }
 
     /// <summary>The pass ended early: the destination refused more messages than <see cref="PassOptions.MaxMessageErrors"/>.</summary>

@@ -124,7 +124,7 @@ public static class StatisticsText
         if (pass.FlagsUpdated > 0)
             notes.Add(string.Create(CultureInfo.InvariantCulture, $"flags updated on {pass.FlagsUpdated} {Plural(pass.FlagsUpdated, "message")}"));
         if (pass.SizeMismatches > 0)
-            notes.Add(string.Create(CultureInfo.InvariantCulture, $"{pass.SizeMismatches} {Plural(pass.SizeMismatches, "message")} stored by the destination with another size"));
+            notes.Add(string.Create(CultureInfo.InvariantCulture, $"{pass.SizeMismatches} {Plural(pass.SizeMismatches, "message")} stored changed by the destination (another size, or other bytes)"));
         if (pass.NotKept is { } lost)
             notes.Add($"not kept by the destination: {lost}");
         return string.Join("; ", notes);

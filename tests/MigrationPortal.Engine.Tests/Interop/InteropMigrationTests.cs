@@ -64,6 +64,8 @@ public sealed class InteropMigrationTests(InteropServers servers, ITestOutputHel
         Assert.Empty(first.FailedMessages);
         await AssertCopiedAsync(source, destination, user, seeded, original, first);
         Assert.Equal(original.MessageCount, first.MessagesCopied);
+        // Stored as sent: no copy reported changed (Courier's sizes count a line end as one byte, and are no change).
+        Assert.Equal(0, first.SizeMismatches);
         AssertFallbacksReported(first, sourceCapabilities, destinationCapabilities);
 
         var second = await RunAsync(source, destination, user, checkpoints, PassOptions.Full);
@@ -79,6 +81,37 @@ public sealed class InteropMigrationTests(InteropServers servers, ITestOutputHel
         Assert.Equal(0, afterRestore.MessagesCopied);
         Assert.Equal(original.MessageCount, afterRestore.MessagesSkipped);
         await AssertCopiedAsync(source, destination, user, seeded, original, first);
+    }
+
+    /// <summary>
+    /// A message whose header has raw UTF-8 (internationalised mail, RFC 6532): Courier stores it as sent; Cyrus, as
+    /// configured by default (munge8bit), replaces each 8-bit byte with "X", same length, so the subject is unreadable.
+    /// No size shows that: the pass reads such copies back and reports the change.
+    /// </summary>
+    [Theory]
+    [InlineData("Courier", false)]
+    [InlineData("Cyrus", true)]
+    public async Task RawUtf8Headers_CopiedAsSent_OrTheDestinationsChangeIsReported(string to, bool changes)
+    {
+        var destination = servers[to];
+        var user = $"h{Guid.NewGuid():N}"[..10];
+        await servers.Dovecot.AddUserAsync(user, Password);
+        await destination.AddUserAsync(user, Password);
+        await servers.Dovecot.SaveRawAsync(user, "INBOX", System.Text.Encoding.UTF8.GetBytes(
+            "From: Jürgen <j@example.org>\r\nTo: b@example.org\r\nSubject: Grüße aus Köln\r\nMessage-ID: <utf8@example.org>\r\n\r\nHallo\r\n"));
+        await servers.Dovecot.SaveRawAsync(user, "INBOX", System.Text.Encoding.UTF8.GetBytes(
+            "From: a@example.org\r\nTo: b@example.org\r\nSubject: plain\r\nMessage-ID: <ascii@example.org>\r\n\r\nGrüße only in the body\r\n"));
+
+        var result = await RunAsync(servers["Dovecot"], destination, user, new MemoryCheckpoints(), PassOptions.Full);
+
+        var original = await InteropMailbox.ReadAsync(servers.Dovecot.Host, servers.Dovecot.Port, user, Password);
+        var copied = await InteropMailbox.ReadAsync(destination.Host, destination.Port, user, Password);
+        Assert.Equal(2, result.MessagesCopied);
+        var utf8 = copied.Folders["INBOX"].Messages.Single(m => m.MessageId == "<utf8@example.org>");
+        Assert.Equal(changes, !original.Folders["INBOX"].Messages.Any(m => m.Sha256 == utf8.Sha256));
+        Assert.Contains(copied.Folders["INBOX"].Messages, m => m.MessageId == "<ascii@example.org>"
+            && original.Folders["INBOX"].Messages.Any(o => o.Sha256 == m.Sha256));
+        Assert.Equal(changes ? 1 : 0, result.SizeMismatches);
     }
 
     /// <summary>
