@@ -49,7 +49,7 @@ public static class Ceiling
             var all = await store.GetFoldersAsync(store.PersonalNamespaces[0], items, subscribedOnly: false);
             foreach (var folder in all.Where(f => !f.Attributes.HasFlag(FolderAttributes.NoSelect) && !f.Attributes.HasFlag(FolderAttributes.NonExistent)))
             {
-                var target = await Folders.GetOrCreateAsync((ImapClient)folders.Store, folder.FullName.Replace(folder.DirectorySeparator, '/'));
+                var target = await Folders.GetOrCreateAsync((ImapClient)folders.Store, Folders.UserPath(store, folder));
                 work.Add(new Work(folder.FullName, target.FullName, folder.Size is { } size and > 0 ? (long)size : folder.Count));
             }
         }

@@ -10,6 +10,9 @@ namespace MigrationPortal.Bench;
 /// Compares a destination with its source over IMAP, folder by folder: the message count, the multiset of Message-IDs
 /// (missing, extra), and for each matched message its system flags, keywords, INTERNALDATE and RFC822.SIZE; with
 /// hashes, the SHA-256 of every message's bytes too. Extra empty folders on the destination are reported, not failed.
+/// Folders are compared as the user sees them (<see cref="Folders.UserPath"/>), so any two kinds of server compare.
+/// Exit status: 0 identical; 1 every message is there, in its folder, once, but some differ (flags, keywords, dates,
+/// sizes, bytes: what a peer such as mbsync changes by design); 3 messages or folders with mail missing or extra.
 /// </summary>
 public static class Verifier
 {
@@ -73,8 +76,11 @@ public static class Verifier
         foreach (var (kind, examples) in problems)
             foreach (var example in examples.Take(3))
                 output.WriteLine($"  {kind}: {example}");
-        return 1;
+        return problems.Keys.Any(MessagesWrong) ? 3 : 1;
     }
+
+    /// <summary>Whether a kind of problem means mail is missing, extra or in the wrong folder (not only marked differently).</summary>
+    private static bool MessagesWrong(string kind) => kind is "missing folder" or "count" or "missing message" or "extra message" or "extra folder with mail";
 
     private static async Task<Dictionary<string, List<Seen>>> SnapshotAsync(Account account, bool hashes)
     {
@@ -82,8 +88,8 @@ public static class Verifier
         var result = new Dictionary<string, List<Seen>>(StringComparer.Ordinal);
         foreach (var folder in await Folders.SelectableAsync(client))
         {
-            // The destination may use another delimiter; compare '/'-separated paths.
-            var path = folder.FullName.Replace(folder.DirectorySeparator, '/');
+            // Servers lay folders out differently (Cyrus's INBOX.A.B, Dovecot's A/B): compare them as the user sees them.
+            var path = Folders.UserPath(client, folder);
             await folder.OpenAsync(FolderAccess.ReadOnly);
             var list = new List<Seen>();
             if (folder.Count > 0)
