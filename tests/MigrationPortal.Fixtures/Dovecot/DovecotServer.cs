@@ -125,6 +125,9 @@ public sealed class DovecotServer : IAsyncLifetime
     /// <summary>The SHA-256 fingerprint of the server's certificate, 64 uppercase hex characters; only with <see cref="Tls"/>.</summary>
     public string CertificateSha256 => _certificateSha256 ?? throw new InvalidOperationException("This server was started without Tls.");
 
+    /// <summary>This instance's dovecot.conf: for doveadm run against it (bench/interop.sh's dsync).</summary>
+    public string ConfigFile => _dir?.Config ?? throw new InvalidOperationException("The server is not initialised.");
+
     private string InstanceName => _dir?.Name ?? throw new InvalidOperationException("The server is not initialised.");
 
     public async Task InitializeAsync()
