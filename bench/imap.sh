@@ -40,26 +40,12 @@ if [[ -z $COUNT ]]; then
 fi
 [[ $(id -u) -eq 0 ]] || { echo "imap.sh: run as root (Dovecot's master starts as root)" >&2; exit 1; }
 
-log() { printf '[%s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
-now() { date +%s.%N; }
-elapsed() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", b - a }'; }
-rate() { awk -v n="$1" -v s="$2" 'BEGIN { if (s > 0) printf "%.0f", n / s; else print "n/a" }'; }
-ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (a != "n/a" && b != "n/a" && b > 0) printf "%.2f", a / b; else print "n/a" }'; }
+# log, now, elapsed, rate, ratio, install_missing, publish, timed, write_mbsyncrc, dsync_pull
+source "$ROOT/bench/lib.sh"
 
 # ------------------------------------------------------------------------------------------ packages, users
-need=()
 # clang (and zlib's headers) link the native (Native AOT) CLI and ceiling; without them the bench falls back to ReadyToRun.
-for p in dovecot-imapd isync time clang zlib1g-dev; do
-    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || need+=("$p")
-done
-if [[ ${#need[@]} -gt 0 ]]; then
-    log "installing ${need[*]}"
-    made_policy=0
-    # 101 = "do not start": installing dovecot-imapd must not start a system-wide Dovecot.
-    if [[ ! -e /usr/sbin/policy-rc.d ]]; then printf '#!/bin/sh\nexit 101\n' > /usr/sbin/policy-rc.d; chmod 755 /usr/sbin/policy-rc.d; made_policy=1; fi
-    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need[@]}" >/dev/null
-    [[ $made_policy -eq 1 ]] && rm -f /usr/sbin/policy-rc.d
-fi
+install_missing dovecot-imapd isync time clang zlib1g-dev
 MAIL_OS_USER=mpbench
 id "$MAIL_OS_USER" >/dev/null 2>&1 || useradd --no-create-home --home-dir /nonexistent --shell /usr/sbin/nologin "$MAIL_OS_USER"
 MUID=$(id -u "$MAIL_OS_USER"); MGID=$(id -g "$MAIL_OS_USER")
@@ -80,34 +66,13 @@ trap cleanup EXIT
 
 # ------------------------------------------------------------------------------------------ build
 log "building $([[ $INSTANCES -eq 1 ]] || echo "the CLI and ")the bench tool (Release)"
-# Ours as an admin would install it: published as a native binary (Native AOT), so a run does not pay for .NET's start-up
-# or for JIT-compiling the engine, which was most of a no-change Delta's time. The bench tool (corpus, verifier and the
-# ceiling, which must be built as ours is to bound it) is published the same way. Where the native toolchain is missing,
-# ReadyToRun (precompiled, with the runtime's JIT beside it), and a plain build where even that is not to be had.
-RID="linux-$(uname -m | sed 's/x86_64/x64/; s/aarch64/arm64/')"
-R2R=(-r "$RID" --self-contained false -p:PublishReadyToRun=true)
-export BENCH_R2R="${R2R[*]}"
-publish() { # project output-dir assembly-name: sets the command that runs it in the array named by $4
-    local -n run=$4
-    # --instances times only the portal, and the tool (its driver and verifier) need not be native: no minutes of linking.
-    if [[ $INSTANCES -eq 0 ]] && dotnet publish -c Release -v q -nologo -r "$RID" -p:PublishAot=true "$1" -o "$2" >>"$WORK/build.log" 2>&1; then
-        run=("$2/$3"); BUILT_AS="native (Native AOT)"; return
-    fi
-    [[ $INSTANCES -eq 1 ]] || log "native publish of $3 failed (see $WORK/build.log); ReadyToRun instead"
-    if dotnet publish -c Release -v q -nologo "${R2R[@]}" "$1" -o "$2" >>"$WORK/build.log" 2>&1; then
-        run=(dotnet "$2/$3.dll"); BUILT_AS="ReadyToRun"; return
-    fi
-    log "ReadyToRun publish of $3 failed too; a plain build"
-    BENCH_R2R=""
-    dotnet build -c Release -v q -nologo "$1" -o "$2" >>"$WORK/build.log" 2>&1 || { cat "$WORK/build.log" >&2; exit 1; }
-    run=(dotnet "$2/$3.dll"); BUILT_AS="JIT"
-}
 : > "$WORK/build.log"
 declare -a CLI TOOL
 # --instances runs only the portal: the CLI is not needed.
 [[ $INSTANCES -eq 1 ]] || publish "$ROOT/src/MigrationPortal.Cli" "$WORK/cli" MigrationPortal.Cli CLI
 CLI_BUILT_AS=${BUILT_AS:-}
-publish "$ROOT/bench/MigrationPortal.Bench" "$WORK/tool" MigrationPortal.Bench TOOL
+# --instances times only the portal, and the tool (its driver and verifier) need not be native: no minutes of linking.
+publish "$ROOT/bench/MigrationPortal.Bench" "$WORK/tool" MigrationPortal.Bench TOOL $((1 - INSTANCES))
 log "$([[ $INSTANCES -eq 1 ]] || echo "the CLI built $CLI_BUILT_AS, ")the bench tool and its ceiling $BUILT_AS"
 tool() { "${TOOL[@]}" "$@"; }
 
@@ -235,22 +200,6 @@ verify() { # name destination-user [--hashes]
     log "verify $1: $(head -1 <<<"$out")"
     sed -n '2,7p' <<<"$out" | sed 's/^/        /' >&2
 }
-timed() { # name messages command...
-    local name=$1 messages=$2; shift 2
-    local a b
-    # What earlier runs wrote goes to disk first, untimed: on this VM a run that starts while the last one's hundreds of
-    # MB are still being written back ran up to twice as slow, whichever tool it was.
-    sync
-    a=$(now)
-    local rc=0
-    "$@" >"$WORK/$name.out" 2>"$WORK/$name.err" || rc=$?
-    if [[ $rc -ne 0 ]]; then
-        log "$name FAILED (exit $rc); last lines of its output:"; tail -5 "$WORK/$name.err" "$WORK/$name.out" >&2; FAILED=1
-    fi
-    b=$(now)
-    SECONDS_OF[$name]=$(elapsed "$a" "$b"); MSGS_OF[$name]=$messages
-    log "$name: ${SECONDS_OF[$name]} s, $(rate "$messages" "${SECONDS_OF[$name]}") msgs/s"
-}
 ours() { # state-file extra-args...
     "${CLI[@]}" migrate --source "imap://$SRC_USER@127.0.0.1:$SRC_PORT" --source-tls none \
         --destination "imap://ours@127.0.0.1:$DST_PORT" --destination-tls none --state "$1" --json --folders-at-once "$LANES" "${@:2}"
@@ -282,50 +231,14 @@ log "ours-delta-nochange copied $(copied ours-delta-nochange) messages; the pass
 verify ours-delta-nochange ours --hashes
 
 # mbsync: pull everything into its own empty destination user; the sync state lives in its own directory.
-mkdir -p "$WORK/mbsync-state"
-cat > "$WORK/mbsyncrc" <<EOF
-IMAPAccount src
-Host 127.0.0.1
-Port $SRC_PORT
-User $SRC_USER
-Pass $BENCH_PASSWORD
-SSLType None
-AuthMechs LOGIN
-
-IMAPStore src
-Account src
-
-IMAPAccount dst
-Host 127.0.0.1
-Port $DST_PORT
-User mbsync
-Pass $BENCH_PASSWORD
-SSLType None
-AuthMechs LOGIN
-
-IMAPStore dst
-Account dst
-
-Channel migrate
-Far :src:
-Near :dst:
-Patterns *
-Create Near
-Sync Pull
-Expunge None
-SyncState $WORK/mbsync-state/
-EOF
-chmod 600 "$WORK/mbsyncrc"
+write_mbsyncrc "$WORK/mbsyncrc" "$WORK/mbsync-state" 127.0.0.1 "$SRC_PORT" "$SRC_USER" 127.0.0.1 "$DST_PORT" mbsync
 timed mbsync-full "$COUNT" mbsync -c "$WORK/mbsyncrc" -q migrate
 verify mbsync-full mbsync
 timed mbsync-delta-nochange "$COUNT" mbsync -c "$WORK/mbsyncrc" -q migrate
 verify mbsync-delta-nochange mbsync
 
 # dsync: doveadm writes the destination's storage directly, pulling from the source over IMAP (imapc:).
-timed dsync-full "$COUNT" doveadm -c "$DST_CONF" \
-    -o imapc_host=127.0.0.1 -o imapc_port="$SRC_PORT" -o imapc_user="$SRC_USER" -o imapc_password="$BENCH_PASSWORD" \
-    -o imapc_features="rfc822.size fetch-headers" -o mail_prefetch_count=20 -o imapc_list_prefix= \
-    sync -1 -R -u dsync imapc:
+timed dsync-full "$COUNT" dsync_pull "$DST_CONF" 127.0.0.1 "$SRC_PORT" "$SRC_USER" dsync
 verify dsync-full dsync
 
 # The ceiling: a bare FETCH -> APPEND copy over the same lanes as ours (the engine's connections and APPEND writer).
