@@ -8,10 +8,11 @@
 #
 # usage: bench/interop.sh [MESSAGES] [--seed N] [--servers KIND,KIND...] [--keep]
 #   MESSAGES   corpus size (default 2000: 14 folders, nested and non-ASCII names, sizes log-normal around 14 KB)
-#   --servers  the kinds of server, default all known ones (dovecot,cyrus); at least two
+#   --servers  the kinds of server, at least two; default every kind bench/MigrationPortal.BenchServers knows (its list of
+#              kinds is the one place a kind is added)
 #   --keep     leave the work directory (outputs, verification reports, mbsync configs) behind
-# Needs root (the servers' masters start as root and drop to their own users) and Debian (it installs what is missing,
-# and runs tests/setup-machine.sh when a server's pieces are).
+# Needs root (the servers' masters start as root and drop to their own users) and Debian: it installs what is missing,
+# the servers' pieces through tests/setup-machine.sh (the tests' own, so a kind of server added there is covered).
 # Prints a table (stderr) with one row per pair and one line per pair (stdout), ratios against the peers measured in the
 # same run, never pass/fail on timing. Exits non-zero only when a run fails, our copy does not verify (SHA-256 included),
 # or a peer's copy lost or duplicated mail; a peer's by-design differences (mbsync: new INTERNALDATEs, an X-TUID
@@ -21,21 +22,18 @@
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 
-# The kinds of server bench/MigrationPortal.BenchServers can start; a kind is added there and here.
-ALL_KINDS=(dovecot cyrus)
-
-COUNT=2000 SEED=1 KEEP=0 KINDS=("${ALL_KINDS[@]}")
+COUNT=2000 SEED=1 KEEP=0 KINDS=()
 while [[ $# -gt 0 ]]; do
     case "$1" in
         --seed) SEED="$2"; shift 2 ;;
         --servers) IFS=, read -r -a KINDS <<<"$2"; shift 2 ;;
         --keep) KEEP=1; shift ;;
-        -h|--help) sed -n '2,19p' "$0"; exit 0 ;;
+        -h|--help) sed -n '2,20p' "$0"; exit 0 ;;
         [0-9]*) COUNT="${1//,/}"; shift ;;
         *) echo "interop.sh: unknown argument $1" >&2; exit 2 ;;
     esac
 done
-[[ ${#KINDS[@]} -ge 2 ]] || { echo "interop.sh: --servers needs at least two kinds" >&2; exit 2; }
+[[ ${#KINDS[@]} -ne 1 ]] || { echo "interop.sh: --servers needs at least two kinds" >&2; exit 2; }
 [[ $(id -u) -eq 0 ]] || { echo "interop.sh: run as root (the servers' masters start as root)" >&2; exit 1; }
 
 # log, now, elapsed, rate, ratio, install_missing, publish, timed, write_mbsyncrc, dsync_pull
@@ -45,11 +43,9 @@ source "$ROOT/bench/lib.sh"
 # Dovecot is also where dsync comes from, and its doveadm writes the dsync destinations; mbsync is isync.
 install_missing dovecot-imapd isync clang zlib1g-dev
 # The servers' own pieces (Cyrus's master and SASL tools, its imapd unpacked under /opt/mp-cyrus because cyrus-imapd
-# conflicts with dovecot-imapd, the mpmail user of the Dovecot fixture): the tests' setup script installs them.
-if ! id mpmail >/dev/null 2>&1 || [[ ! -x /usr/lib/cyrus/bin/master || ! -x /opt/mp-cyrus/usr/lib/cyrus/bin/imapd || ! -x /usr/sbin/saslpasswd2 ]]; then
-    log "the servers' pieces are missing: running tests/setup-machine.sh"
-    bash "$ROOT/tests/setup-machine.sh" >&2
-fi
+# conflicts with dovecot-imapd, the mpmail user of the Dovecot fixture): the tests' setup script installs what is missing
+# (it also installs the other tests' Chromium and PostgreSQL) and does nothing else when all is there.
+bash "$ROOT/tests/setup-machine.sh" >&2
 
 WORK=$(mktemp -d /tmp/mp-interop.XXXXXX)
 chmod 755 "$WORK"
@@ -75,6 +71,7 @@ publish "$ROOT/bench/MigrationPortal.Bench" "$WORK/tool" MigrationPortal.Bench T
 dotnet build -c Release -v q -nologo "$ROOT/bench/MigrationPortal.BenchServers" -o "$WORK/servers" >>"$WORK/build.log" 2>&1 \
     || { log "the servers holder did not build; see $WORK/build.log"; KEEP=1; exit 1; }
 log "the CLI built $CLI_BUILT_AS, the bench tool $BUILT_AS"
+[[ ${#KINDS[@]} -gt 0 ]] || IFS=, read -r -a KINDS <<<"$(dotnet "$WORK/servers/MigrationPortal.BenchServers.dll" --list)"
 tool() { "${TOOL[@]}" "$@"; }
 
 # ------------------------------------------------------------------------------------------ servers
@@ -141,13 +138,17 @@ verify() { # name source-kind destination-kind destination-user ours|peer [--has
     log "verify $1: $(head -1 <<<"$out")"
     sed -n '2,7p' <<<"$out" | sed 's/^/        /' >&2
 }
-reason() { # name: why a run failed, its last line of output that says something
-    local text
+reason() { # name: why a run failed: for ours the CLI's summary (how many messages failed, the server's first answer),
+    # for the others their last line of output that says something
+    local text failed answer
+    failed=$(grep -o '"messagesFailed":[0-9]*' "$WORK/$1.out" 2>/dev/null | cut -d: -f2 || true)
+    answer=$(grep -o '"serverAnswer":"[^"]*"' "$WORK/$1.out" 2>/dev/null | head -1 | cut -d'"' -f4 || true)
+    if [[ -n $failed && $failed != 0 ]]; then echo "$failed messages failed${answer:+: \"$answer\"}"; return; fi
     text=$(cat "$WORK/$1.err" "$WORK/$1.out" 2>/dev/null | grep -v -e 'Password is being sent in the clear' -e '^\s*$' | tail -1 | cut -c1-200)
     echo "${text:-exit status only}"
 }
 ran() { # name: "ok", or "failed: reason" when the last timed run failed
-    if [[ $TIMED_RC -eq 0 ]]; then NOTE_OF[$1]=ok; else NOTE_OF[$1]="failed (exit $TIMED_RC): $(reason "$1")"; fi
+    if [[ $TIMED_RC -eq 0 ]]; then NOTE_OF[$1]=ok; else NOTE_OF[$1]="FAILED, exit $TIMED_RC: $(reason "$1")"; fi
 }
 engine_seconds() { grep -o '"durationSeconds":[0-9.]*' "$WORK/$1.out" | cut -d: -f2 || echo n/a; }
 
@@ -186,7 +187,7 @@ done
 # ------------------------------------------------------------------------------------------ the table and the lines
 msgs_per_s() { # name: the run's rate, or why there is none
     if [[ -z ${SECONDS_OF[$1]:-} ]]; then echo "-"
-    elif [[ ${NOTE_OF[$1]} != ok ]]; then echo "${NOTE_OF[$1]}" | cut -c1-40
+    elif [[ ${NOTE_OF[$1]} != ok ]]; then echo "${NOTE_OF[$1]}" | cut -c1-60
     else rate "${MSGS_OF[$1]}" "${SECONDS_OF[$1]}"; fi
 }
 delta_s() { if [[ -n ${SECONDS_OF[$1]:-} && ${NOTE_OF[$1]} == ok ]]; then echo "${SECONDS_OF[$1]}"; else msgs_per_s "$1"; fi; }
@@ -207,7 +208,11 @@ numeric() { [[ $1 =~ ^[0-9.]+$ ]] && echo "$1" || echo n/a; }
 for p in "${PAIRS[@]}"; do
     src=${p%%-*} dst=${p#*-}
     o=$(numeric "$(msgs_per_s "ours-full-$p")") m=$(numeric "$(msgs_per_s "mbsync-full-$p")")
-    line="$(label "$src") -> $(label "$dst"): ours $o msgs/s ($(cut -d' ' -f1 <<<"${VERIFY_OF[ours-full-$p]:-not verified}"), Delta ${SECONDS_OF[ours-delta-$p]:-n/a} s, engine $(engine_seconds "ours-delta-$p") s)"
+    if [[ ${NOTE_OF[ours-full-$p]} == ok ]]; then
+        line="$(label "$src") -> $(label "$dst"): ours $o msgs/s ($(cut -d' ' -f1 <<<"${VERIFY_OF[ours-full-$p]:-not verified}"), Delta ${SECONDS_OF[ours-delta-$p]:-n/a} s, engine $(engine_seconds "ours-delta-$p") s)"
+    else
+        line="$(label "$src") -> $(label "$dst"): ours ${NOTE_OF[ours-full-$p]} (destination ${VERIFY_OF[ours-full-$p]:-not verified})"
+    fi
     if [[ ${NOTE_OF[mbsync-full-$p]} == ok ]]; then
         line+="; mbsync $m msgs/s = $(ratio "$o" "$m") x, ${VERIFY_OF[mbsync-full-$p]:-not verified}, Delta ${SECONDS_OF[mbsync-delta-$p]} s"
     else

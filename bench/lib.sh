@@ -55,7 +55,7 @@ timed() { # name messages command...: runs it, output in $WORK/name.out and .err
     local rc=0
     "$@" >"$WORK/$name.out" 2>"$WORK/$name.err" || rc=$?
     if [[ $rc -ne 0 ]]; then
-        log "$name FAILED (exit $rc); last lines of its output:"; tail -5 "$WORK/$name.err" "$WORK/$name.out" >&2; FAILED=1
+        log "$name FAILED (exit $rc); last lines of its output:"; tail -n 5 "$WORK/$name.err" "$WORK/$name.out" >&2 || true; FAILED=1
     fi
     b=$(now)
     SECONDS_OF[$name]=$(elapsed "$a" "$b"); MSGS_OF[$name]=$messages

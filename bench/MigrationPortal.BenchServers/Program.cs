@@ -1,23 +1,34 @@
 // Holds the tests' private IMAP servers (tests/MigrationPortal.Fixtures) while bench/interop.sh runs:
 //   MigrationPortal.BenchServers KIND[,KIND...] --users U1,U2,...
+//   MigrationPortal.BenchServers --list        prints the kinds it knows, comma-separated
 // starts one server of each kind (each on its own loopback port, plain IMAP), adds every user to every server with the
 // password in BENCH_PASSWORD, prints one line per server, "KIND HOST PORT PREFIX CONFIG" (PREFIX: the personal namespace's
 // prefix without its delimiter, as the first user sees it, "-" when empty: "INBOX" on Cyrus, what dsync's imapc_list_prefix
-// needs; CONFIG: the dovecot.conf doveadm is run with, "-" for the others), then "ready". When stdin closes (the script ended) every server is stopped and its files
-// deleted, and so they are on SIGTERM, SIGINT or SIGHUP (an interrupted script's process group).
+// needs; CONFIG: the dovecot.conf doveadm is run with, "-" for the others), then "ready". When stdin closes (the script
+// ended) every server is stopped and its files deleted, and so they are on SIGTERM, SIGINT or SIGHUP (an interrupted
+// script's process group).
 using System.Runtime.InteropServices;
 using MailKit.Net.Imap;
 using MailKit.Security;
+using MigrationPortal.Fixtures.Courier;
 using MigrationPortal.Fixtures.Cyrus;
 using MigrationPortal.Fixtures.Dovecot;
 
-// The kinds of server: adding one is one line (a fixture with Host, Port, InitializeAsync, DisposeAsync and AddUserAsync).
+// The kinds of server, and so the pairs bench/interop.sh runs: adding one is one line here (a fixture with Host, Port,
+// InitializeAsync, DisposeAsync and AddUserAsync).
 var kinds = new Dictionary<string, Func<Held>>(StringComparer.OrdinalIgnoreCase)
 {
     ["dovecot"] = () => Held.Of(new DovecotServer(), s => (s.Host, s.Port), s => s.InitializeAsync(), s => s.DisposeAsync(), (s, u, p) => s.AddUserAsync(u, p), s => s.ConfigFile),
     ["cyrus"] = () => Held.Of(new CyrusServer(), s => (s.Host, s.Port), s => s.InitializeAsync(), s => s.DisposeAsync(), (s, u, p) => s.AddUserAsync(u, p)),
+    ["courier"] = () => Held.Of(new CourierServer(), s => (s.Host, s.Port), s => s.InitializeAsync(), s => s.DisposeAsync(), (s, u, p) => s.AddUserAsync(u, p)),
 };
 
+if (args is ["--list"])
+{
+    // The kinds bench/interop.sh pairs by default.
+    Console.WriteLine(string.Join(',', kinds.Keys));
+    return 0;
+}
 if (args.Length < 1 || args[0].StartsWith('-'))
 {
     Console.Error.WriteLine($"usage: MigrationPortal.BenchServers KIND[,KIND...] --users U1,U2,...  (kinds: {string.Join(", ", kinds.Keys)})");
