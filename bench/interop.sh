@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# The interoperability benchmark (issue 16): one private server of each kind from Debian 12 (Dovecot 2.3, Cyrus IMAP 3.6),
-#   started by the tests' own fixtures (bench/MigrationPortal.BenchServers), the same deterministic corpus appended to
+# The interoperability benchmark (issue 16): one private server of each kind from Debian 12 (Dovecot 2.3, Cyrus IMAP 3.6,
+#   Courier-IMAP 5.0), started by the tests' own fixtures (bench/MigrationPortal.BenchServers), the same corpus appended to
 #   each, and for every ordered pair of them (source -> destination) in one run: our Full pass (the CLI), our no-change
 #   Delta, mbsync (Debian's isync, any pair) with its no-change second run, and dsync (doveadm sync -1 -R from an imapc:
 #   source) where the destination is Dovecot. Each tool copies into a destination user of its own, and every destination
