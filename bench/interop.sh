@@ -185,9 +185,22 @@ for src in "${KINDS[@]}"; do
 done
 
 # ------------------------------------------------------------------------------------------ the table and the lines
+# A failed run's cell is "FAILED [n]", its reason printed as note n right below the table (runs failing for the same
+# reason share a note). Numbered here, in table order, outside the command substitutions that print the cells.
+NOTES=()
+declare -A CELL_OF
+for p in "${PAIRS[@]}"; do
+    for run in "ours-full-$p" "mbsync-full-$p" "dsync-full-$p" "ours-delta-$p" "mbsync-delta-$p"; do
+        [[ -n ${NOTE_OF[$run]:-} && ${NOTE_OF[$run]} != ok ]] || continue
+        for i in "${!NOTES[@]}"; do [[ ${NOTES[$i]#*: } != "${NOTE_OF[$run]}" ]] || { CELL_OF[$run]="FAILED [$((i + 1))]"; continue 2; }; done
+        IFS=- read -r tool kind src dst <<<"$run"
+        NOTES+=("$tool $kind, $(label "$src") -> $(label "$dst"): ${NOTE_OF[$run]}")
+        CELL_OF[$run]="FAILED [${#NOTES[@]}]"
+    done
+done
 msgs_per_s() { # name: the run's rate, or why there is none
     if [[ -z ${SECONDS_OF[$1]:-} ]]; then echo "-"
-    elif [[ ${NOTE_OF[$1]} != ok ]]; then echo "${NOTE_OF[$1]}" | cut -c1-60
+    elif [[ ${NOTE_OF[$1]} != ok ]]; then echo "${CELL_OF[$1]}"
     else rate "${MSGS_OF[$1]}" "${SECONDS_OF[$1]}"; fi
 }
 delta_s() { if [[ -n ${SECONDS_OF[$1]:-} && ${NOTE_OF[$1]} == ok ]]; then echo "${SECONDS_OF[$1]}"; else msgs_per_s "$1"; fi; }
@@ -202,6 +215,7 @@ numeric() { [[ $1 =~ ^[0-9.]+$ ]] && echo "$1" || echo n/a; }
             "$(ratio "$(numeric "$o")" "$(numeric "$m")")" "$d" "$( [[ $d == - ]] && echo - || ratio "$(numeric "$o")" "$(numeric "$d")")" \
             "$(delta_s "ours-delta-$p")" "$(delta_s "mbsync-delta-$p")"
     done
+    for i in "${!NOTES[@]}"; do echo "[$((i + 1))] ${NOTES[$i]}"; done
     echo "($(sed 's/^verified: //' "$WORK/source-${KINDS[0]}.txt" | cut -d'(' -f1)on each server; the CLI built $CLI_BUILT_AS; x: ours over the peer's msgs/s;"
     echo " delta: a second pass with nothing new, the whole run; dsync only into Dovecot; verification reports in the work directory with --keep)"
 } >&2
