@@ -52,7 +52,7 @@ public sealed class ServerDifferencesOutputTests(DifferingDovecots servers) : IC
         Assert.Equal(ExitCodes.Completed, text.Code);
         Assert.Contains("\n  renamed   " + Rename, text.Out.ReplaceLineEndings("\n"));
         Assert.Contains("\n  server    " + NoMultiAppend + "\n", text.Out.ReplaceLineEndings("\n"));
-        Assert.Equal(["INBOX: one", "INBOX: two", "Q3_2026: report"], await ContentAsync(servers.Destination, user));
+        Assert.Equal(["INBOX: one", "INBOX: two", "Q3_2026: report"], await MailboxContent.SubjectsAsync(servers.Destination, user, Password));
 
         // A second run on a state file of its own copies nothing new, and says the same again (the folder is still renamed).
         var json = await RunAsync(user, "--state", Path.Combine(_dir, "json.json"), "--json");
@@ -67,7 +67,7 @@ public sealed class ServerDifferencesOutputTests(DifferingDovecots servers) : IC
         Assert.Equal("destination", fallback.GetProperty("side").GetString());
         Assert.Equal("MULTIAPPEND", fallback.GetProperty("extension").GetString());
         Assert.Equal("one APPEND command per message instead of up to 50 in one", fallback.GetProperty("instead").GetString());
-        Assert.Equal(3, (await ContentAsync(servers.Destination, user)).Count);
+        Assert.Equal(3, (await MailboxContent.SubjectsAsync(servers.Destination, user, Password)).Count);
     }
 
     private async Task<(int Code, string Out, string Error)> RunAsync(string user, params string[] extra)
@@ -93,25 +93,6 @@ public sealed class ServerDifferencesOutputTests(DifferingDovecots servers) : IC
         message.From.Add(new MailboxAddress("Ada", "ada@example.org"));
         message.Body = new TextPart("plain") { Text = $"Body of {subject}\r\n" };
         return servers.Source.AppendMessageAsync(user, Password, folder, message);
-    }
-
-    /// <summary>"folder: subject" of every message, sorted.</summary>
-    private static async Task<List<string>> ContentAsync(DovecotServer server, string user)
-    {
-        using var client = new ImapClient();
-        await client.ConnectAsync(server.Host, server.Port, SecureSocketOptions.None);
-        await client.AuthenticateAsync(user, Password);
-        var content = new List<string>();
-        foreach (var folder in await client.GetFoldersAsync(client.PersonalNamespaces[0]))
-        {
-            if (folder.Attributes.HasFlag(FolderAttributes.NoSelect)) continue;
-            await folder.OpenAsync(FolderAccess.ReadOnly);
-            if (folder.Count > 0)
-                content.AddRange((await folder.FetchAsync(0, -1, MessageSummaryItems.Envelope)).Select(s => $"{folder.FullName}: {s.Envelope!.Subject}"));
-        }
-        await client.DisconnectAsync(quit: true);
-        content.Sort(StringComparer.Ordinal);
-        return content;
     }
 
     public void Dispose() => Directory.Delete(_dir, recursive: true);

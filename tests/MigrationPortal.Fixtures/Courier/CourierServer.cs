@@ -98,7 +98,7 @@ public sealed class CourierServer : IAsyncLifetime
             // makeuserdb refuses a userdb that others may read.
             await File.WriteAllTextAsync(Users, "");
             File.SetUnixFileMode(Users, UnixFileMode.UserRead | UnixFileMode.UserWrite);
-            await RunAsync(Makeuserdb, "-f", Users);
+            await ServerTools.RunAsync(Makeuserdb, null, "-f", Users);
             // The port is free when picked but not reserved: a lost race (couriertcpd cannot bind) is retried on another.
             for (var attempt = 1; ; attempt++)
             {
@@ -257,7 +257,7 @@ public sealed class CourierServer : IAsyncLifetime
             var hash = Convert.ToBase64String(SHA256.HashData(Encoding.UTF8.GetBytes(password)));
             await File.AppendAllTextAsync(Users, string.Create(CultureInfo.InvariantCulture,
                 $"{login}\tuid={_mailUid}|gid={_mailGid}|home={home}|mail={maildir}|systempw={{SHA256}}{hash}\n"));
-            await RunAsync(Makeuserdb, "-f", Users);
+            await ServerTools.RunAsync(Makeuserdb, null, "-f", Users);
         }
         finally
         {
@@ -315,13 +315,7 @@ public sealed class CourierServer : IAsyncLifetime
         return uidValidity;
     }
 
-    private async Task<ImapClient> LogInAsync(string login, string password)
-    {
-        var client = new ImapClient();
-        await client.ConnectAsync(Host, Port, SecureSocketOptions.None);
-        await client.AuthenticateAsync(login, password);
-        return client;
-    }
+    private Task<ImapClient> LogInAsync(string login, string password) => ServerTools.LogInAsync(Host, Port, login, password);
 
     private string ReadLog()
     {
@@ -340,17 +334,5 @@ public sealed class CourierServer : IAsyncLifetime
         if (!OperatingSystem.IsLinux()) throw new PlatformNotSupportedException();
         Directory.CreateDirectory(path);
         File.SetUnixFileMode(path, (UnixFileMode)0b111_101_101);
-    }
-
-    private static async Task RunAsync(string file, params string[] arguments)
-    {
-        var start = new ProcessStartInfo(file) { RedirectStandardError = true, RedirectStandardOutput = true };
-        foreach (var argument in arguments) start.ArgumentList.Add(argument);
-        using var process = Process.Start(start) ?? throw new InvalidOperationException($"{file} did not start.");
-        var error = process.StandardError.ReadToEndAsync();
-        await process.StandardOutput.ReadToEndAsync();
-        await process.WaitForExitAsync();
-        if (process.ExitCode != 0)
-            throw new InvalidOperationException($"{Path.GetFileName(file)} exited with {process.ExitCode}: {(await error).Trim()}");
     }
 }

@@ -136,7 +136,7 @@ public sealed class CyrusServer : IAsyncLifetime
 
     private async Task StartAsync()
     {
-        await RunAsync(Path.Combine(BinDirectory, "master"), null, "-C", Config, "-M", Path.Combine(Dir, "cyrus.conf"), "-p", PidFile, "-d");
+        await ServerTools.RunAsync(Path.Combine(BinDirectory, "master"), null, "-C", Config, "-M", Path.Combine(Dir, "cyrus.conf"), "-p", PidFile, "-d");
         var deadline = DateTime.UtcNow + StartTimeout;
         while (true)
         {
@@ -174,7 +174,7 @@ public sealed class CyrusServer : IAsyncLifetime
     /// <summary>An account with that password; its INBOX is made at its first login.</summary>
     public async Task AddUserAsync(string login, string password)
     {
-        await RunAsync("/usr/sbin/saslpasswd2", password + "\n", "-f", Passwords, "-p", "-c", login);
+        await ServerTools.RunAsync("/usr/sbin/saslpasswd2", password + "\n", "-f", Passwords, "-p", "-c", login);
         var (uid, gid) = Libc.LookUpUser(OsUser)!.Value;
         Libc.Chown(Passwords, uid, gid);
         using var client = await LogInAsync(login, password);
@@ -228,28 +228,5 @@ public sealed class CyrusServer : IAsyncLifetime
         await client.DisconnectAsync(quit: true);
     }
 
-    private async Task<ImapClient> LogInAsync(string login, string password)
-    {
-        var client = new ImapClient();
-        await client.ConnectAsync(Host, Port, SecureSocketOptions.None);
-        await client.AuthenticateAsync(login, password);
-        return client;
-    }
-
-    private static async Task RunAsync(string file, string? input, params string[] arguments)
-    {
-        var start = new ProcessStartInfo(file) { RedirectStandardInput = input is not null, RedirectStandardError = true, RedirectStandardOutput = true };
-        foreach (var argument in arguments) start.ArgumentList.Add(argument);
-        using var process = Process.Start(start) ?? throw new InvalidOperationException($"{file} did not start.");
-        if (input is not null)
-        {
-            await process.StandardInput.WriteAsync(input);
-            process.StandardInput.Close();
-        }
-        var error = process.StandardError.ReadToEndAsync();
-        await process.StandardOutput.ReadToEndAsync();
-        await process.WaitForExitAsync();
-        if (process.ExitCode != 0)
-            throw new InvalidOperationException($"{Path.GetFileName(file)} exited with {process.ExitCode}: {(await error).Trim()}");
-    }
+    private Task<ImapClient> LogInAsync(string login, string password) => ServerTools.LogInAsync(Host, Port, login, password);
 }

@@ -69,6 +69,25 @@ public sealed class MailboxContent
         return new MailboxContent(folders);
     }
 
+    /// <summary>"folder: subject" of every message in the server's own folder names, sorted: where mail went, readably.</summary>
+    public static async Task<List<string>> SubjectsAsync(DovecotServer server, string login, string password)
+    {
+        using var client = new ImapClient();
+        await client.ConnectAsync(server.Host, server.Port, SecureSocketOptions.None);
+        await client.AuthenticateAsync(login, password);
+        var content = new List<string>();
+        foreach (var folder in await client.GetFoldersAsync(client.PersonalNamespaces[0]))
+        {
+            if (folder.Attributes.HasFlag(FolderAttributes.NoSelect)) continue;
+            await folder.OpenAsync(FolderAccess.ReadOnly);
+            if (folder.Count > 0)
+                content.AddRange((await folder.FetchAsync(0, -1, MessageSummaryItems.Envelope)).Select(s => $"{folder.FullName}: {s.Envelope!.Subject}"));
+        }
+        await client.DisconnectAsync(quit: true);
+        content.Sort(StringComparer.Ordinal);
+        return content;
+    }
+
     /// <summary>
     /// How this mailbox differs from <paramref name="expected"/>, one line per folder that does (empty when they hold
     /// exactly the same): folders missing or extra, messages missing (lost) or extra (duplicated or foreign).

@@ -63,7 +63,7 @@ public sealed class ServerDifferencesTests(DifferingDovecots servers) : IClassFi
         await admin.ActAsync(project, "Start", [mailbox], new Dictionary<string, string> { ["passKind"] = "Full" });
         await WaitForCompletedAsync(portal, admin, project, mailbox);
 
-        Assert.Equal(["INBOX: one", "INBOX: three", "INBOX: two", "Q3_2026 _em_draft: report"], await ContentAsync(servers.Destination, email));
+        Assert.Equal(["INBOX: one", "INBOX: three", "INBOX: two", "Q3_2026 _em_draft: report"], await MailboxContent.SubjectsAsync(servers.Destination, email, Password));
         var details = await admin.Client.GetAsync($"/Admin/Mailboxes/Details/{mailbox}");
         var notes = details.QuerySelector("#passes tr[data-pass='1'] .notes")!;
         var items = notes.QuerySelectorAll(".server-notes li").Select(li => li.TextContent.Trim()).ToList();
@@ -72,25 +72,6 @@ public sealed class ServerDifferencesTests(DifferingDovecots servers) : IClassFi
         Assert.Equal("The destination has no MULTIAPPEND: one APPEND command per message instead of up to 50 in one.", items[1]);
         Assert.Equal("The destination has no LITERAL+: each message's bytes wait for the server's go-ahead (one more round trip per message).", items[2]);
         Assert.Null(notes.QuerySelector("em")); // the folder's name is text, not markup
-    }
-
-    /// <summary>"folder: subject" of every message, sorted.</summary>
-    private static async Task<List<string>> ContentAsync(DovecotServer server, string email)
-    {
-        using var client = new ImapClient();
-        await client.ConnectAsync(server.Host, server.Port, SecureSocketOptions.None);
-        await client.AuthenticateAsync(email, Password);
-        var content = new List<string>();
-        foreach (var folder in await client.GetFoldersAsync(client.PersonalNamespaces[0]))
-        {
-            if (folder.Attributes.HasFlag(FolderAttributes.NoSelect)) continue;
-            await folder.OpenAsync(FolderAccess.ReadOnly);
-            if (folder.Count > 0)
-                content.AddRange((await folder.FetchAsync(0, -1, MessageSummaryItems.Envelope)).Select(s => $"{folder.FullName}: {s.Envelope!.Subject}"));
-        }
-        await client.DisconnectAsync(quit: true);
-        content.Sort(StringComparer.Ordinal);
-        return content;
     }
 
     private static async Task WaitForCompletedAsync(PortalFactory portal, AdminPages admin, int project, int mailbox)
