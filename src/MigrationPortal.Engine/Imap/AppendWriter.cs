@@ -355,6 +355,9 @@ public sealed partial class AppendWriter : IAsyncDisposable
             else if (line.StartsWith("* FLAGS (", StringComparison.OrdinalIgnoreCase)) flags = line["* FLAGS (".Length..].TrimEnd(')');
         }, deadline.Token);
         if (!answer.Ok) throw new AppendWriterException($"{_where} could not open {folderName}: {answer.Text}", serverText: answer.Text);
+        // Courier's SELECT says no UIDNEXT (RFC 3501 makes it a SHOULD): asked with STATUS, or a batch's journal would
+        // start at 0 and a crash's recovery would look at every message of the destination folder.
+        if (uidNext == 0) uidNext = await StatusUidNextAsync(folderName, deadline.Token) ?? 0;
         // Without PERMANENTFLAGS every flag in FLAGS is permanent (RFC 3501 7.1); a folder the server keeps read-only lists none.
         var kept = (permanent is { Length: > 0 } ? permanent : flags ?? "").Split(' ', StringSplitOptions.RemoveEmptyEntries);
         var system = MessageFlags.None;
@@ -367,6 +370,21 @@ public sealed partial class AppendWriter : IAsyncDisposable
         }
         if (system == MessageFlags.None) system = MessageFlags.Seen | MessageFlags.Answered | MessageFlags.Flagged | MessageFlags.Deleted | MessageFlags.Draft;
         return new DestinationFolder(folderName, uidValidity, uidNext, system, any, keywords);
+    }
+
+    private async Task<uint?> StatusUidNextAsync(string folderName, CancellationToken ct)
+    {
+        uint? uidNext = null;
+        var tag = NextTag();
+        await WriteAsciiAsync($"{tag} STATUS ", ct);
+        await WriteMailboxAsync(folderName, ct);
+        await WriteLineAsync(" (UIDNEXT)", ct);
+        var answer = await ReadTaggedAsync(tag, line =>
+        {
+            if (line.StartsWith("* STATUS ", StringComparison.OrdinalIgnoreCase) && StatusUidNext().Match(line) is { Success: true } n)
+                uidNext = uint.Parse(n.Groups[1].Value, CultureInfo.InvariantCulture);
+        }, ct);
+        return answer.Ok ? uidNext : null;
     }
 
     // ----------------------------------------------------------------- append
@@ -751,6 +769,9 @@ public sealed partial class AppendWriter : IAsyncDisposable
 
     [GeneratedRegex(@"\[CAPABILITY ([^\]]*)\]", RegexOptions.IgnoreCase)]
     private static partial Regex CapabilityCode();
+
+    [GeneratedRegex(@"UIDNEXT (\d+)", RegexOptions.IgnoreCase)]
+    private static partial Regex StatusUidNext();
 
     [GeneratedRegex(@"\[PERMANENTFLAGS \(([^)]*)\)\]", RegexOptions.IgnoreCase)]
     private static partial Regex PermanentFlagsCode();

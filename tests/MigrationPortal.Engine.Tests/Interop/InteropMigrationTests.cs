@@ -84,6 +84,39 @@ public sealed class InteropMigrationTests(InteropServers servers, ITestOutputHel
     }
 
     /// <summary>
+    /// The writer knows where each destination folder stands (UIDNEXT), which is where a batch's journal starts: a
+    /// crash's recovery looks only at what was appended after it. Courier's SELECT leaves UIDNEXT out.
+    /// </summary>
+    [Theory]
+    [InlineData("Dovecot")]
+    [InlineData("Cyrus")]
+    [InlineData("Courier")]
+    public async Task TheWriter_KnowsEachFoldersUidNext(string server)
+    {
+        var destination = servers[server];
+        var user = $"n{Guid.NewGuid():N}"[..10];
+        await destination.AddUserAsync(user, Password);
+        uint expected;
+        using (var client = await destination.LogInAsync(user, Password))
+        {
+            var seed = InteropCorpus.Folders(user).Single(f => f.Path == "Rechnungen/Ärzte & Co");
+            await destination.SeedAsync(client, seed.Path, null, seed.Messages);
+            var folder = (await InteropServer.FolderAsync(client, seed.Path, null, create: false))!;
+            await folder.StatusAsync(StatusItems.UidNext);
+            expected = folder.UidNext!.Value.Id;
+        }
+
+        await using var writer = await _connector.ConnectAppendWriterAsync(
+            new ImapEndpoint(destination.Host, destination.Port, TlsMode.None), new ImapLogin(user, Password), default);
+        var personal = server == "Dovecot" ? "" : "INBOX.";
+        var separator = server == "Dovecot" ? '/' : '.';
+        var selected = await writer.SelectAsync(personal + "Rechnungen" + separator + "Ärzte & Co", default);
+
+        Assert.Equal(expected, selected.UidNext);
+        Assert.True(expected > 2, $"{server} gave UIDNEXT {expected} after two messages");
+    }
+
+    /// <summary>
     /// A message whose header has raw UTF-8 (internationalised mail, RFC 6532): Courier stores it as sent; Cyrus, as
     /// configured by default (munge8bit), replaces each 8-bit byte with "X", same length, so the subject is unreadable.
     /// No size shows that: the pass reads such copies back and reports the change.
