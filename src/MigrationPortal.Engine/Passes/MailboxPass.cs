@@ -881,8 +881,7 @@ public sealed class MailboxPass
         try
         {
             if (target.UidValidity != uidValidity) return changed;
-            var hashes = new Dictionary<uint, string>();
-            await ForEachBodyAsync(target, readBack, (uid, stream) => hashes[uid] = Convert.ToHexString(System.Security.Cryptography.SHA256.HashData(stream)), ct);
+            var hashes = await HashesAsync(target, readBack, ct);
             return changed + readBack.Count(uid => !hashes.TryGetValue(uid, out var hash) || hash != MessageBytes.Sha256(stored[uid].Bytes));
         }
         finally
@@ -958,11 +957,14 @@ public sealed class MailboxPass
     }
 
     /// <summary>The SHA-256 of each message's exact bytes (BODY.PEEK[]), streamed: one message in memory at a time.</summary>
-    private static async Task<Dictionary<uint, string>> HashesAsync(IMailFolder folder, IReadOnlyList<IMessageSummary> summaries, CancellationToken ct)
+    private static Task<Dictionary<uint, string>> HashesAsync(IMailFolder folder, IReadOnlyList<IMessageSummary> summaries, CancellationToken ct) =>
+        HashesAsync(folder, [.. summaries.Select(s => s.UniqueId.Id)], ct);
+
+    /// <summary>The SHA-256 of each message's bytes, by UID, in one FETCH.</summary>
+    private static async Task<Dictionary<uint, string>> HashesAsync(IMailFolder folder, IReadOnlyList<uint> uids, CancellationToken ct)
     {
         var hashes = new Dictionary<uint, string>();
-        await ForEachBodyAsync(folder, [.. summaries.Select(s => s.UniqueId.Id)],
-            (uid, stream) => hashes[uid] = Convert.ToHexString(System.Security.Cryptography.SHA256.HashData(stream)), ct);
+        await ForEachBodyAsync(folder, uids, (uid, stream) => hashes[uid] = Convert.ToHexString(System.Security.Cryptography.SHA256.HashData(stream)), ct);
         return hashes;
     }
 

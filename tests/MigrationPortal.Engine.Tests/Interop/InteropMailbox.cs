@@ -3,6 +3,7 @@ using MailKit;
 using MailKit.Net.Imap;
 using MailKit.Search;
 using MailKit.Security;
+using MigrationPortal.Fixtures.Dovecot;
 using MimeKit;
 
 namespace MigrationPortal.Engine.Tests.Interop;
@@ -64,22 +65,11 @@ public sealed class InteropMailbox
                         summary.InternalDate));
                 }
             }
-            folders[UserName(personal, folder)] = new InteropFolder(UserName(personal, folder),
+            folders[MailboxContent.UserName(personal, folder)] = new InteropFolder(MailboxContent.UserName(personal, folder),
                 [.. messages.OrderBy(m => m.Sha256, StringComparer.Ordinal)], folder.PermanentFlags, folder.PermanentFlags.HasFlag(MessageFlags.UserDefined));
             await folder.CloseAsync(false);
         }
         await client.DisconnectAsync(quit: true);
         return new InteropMailbox(folders);
-    }
-
-    /// <summary>The folder's name as the user sees it: below the personal namespace's prefix, "/" between levels.</summary>
-    public static string UserName(FolderNamespace personal, IMailFolder folder)
-    {
-        var prefix = personal.Path.TrimEnd(personal.DirectorySeparator);
-        var name = folder.FullName;
-        if (prefix.Length > 0 && name.Length > prefix.Length + 1 && name.StartsWith(prefix, StringComparison.OrdinalIgnoreCase)
-            && name[prefix.Length] == folder.DirectorySeparator)
-            name = name[(prefix.Length + 1)..];
-        return folder.DirectorySeparator is '/' or '\0' ? name : name.Replace(folder.DirectorySeparator, '/');
     }
 }

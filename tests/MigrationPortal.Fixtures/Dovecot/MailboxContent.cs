@@ -59,10 +59,7 @@ public sealed class MailboxContent
                     hashes.Add(Convert.ToHexString(await SHA256.HashDataAsync(stream, token))), ct);
             }
             hashes.Sort(StringComparer.Ordinal);
-            var name = personal.Path.Length > 0 && folder.FullName.Length > personal.Path.Length
-                && folder.FullName.StartsWith(personal.Path, StringComparison.Ordinal)
-                ? folder.FullName[personal.Path.Length..].TrimStart(folder.DirectorySeparator) : folder.FullName;
-            folders[folder.DirectorySeparator is '/' or '\0' ? name : name.Replace(folder.DirectorySeparator, '/')] = hashes;
+            folders[UserName(personal, folder)] = hashes;
             await folder.CloseAsync(false, ct);
         }
         await client.DisconnectAsync(quit: true, ct);
@@ -86,6 +83,17 @@ public sealed class MailboxContent
         await client.DisconnectAsync(quit: true);
         content.Sort(StringComparer.Ordinal);
         return content;
+    }
+
+    /// <summary>The folder's name as the user sees it: below the personal namespace's prefix, "/" between levels.</summary>
+    public static string UserName(FolderNamespace personal, IMailFolder folder)
+    {
+        var prefix = personal.Path.TrimEnd(personal.DirectorySeparator);
+        var name = folder.FullName;
+        if (prefix.Length > 0 && name.Length > prefix.Length + 1 && name.StartsWith(prefix, StringComparison.OrdinalIgnoreCase)
+            && name[prefix.Length] == folder.DirectorySeparator)
+            name = name[(prefix.Length + 1)..];
+        return folder.DirectorySeparator is '/' or '\0' ? name : name.Replace(folder.DirectorySeparator, '/');
     }
 
     /// <summary>
